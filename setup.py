@@ -1,0 +1,37 @@
+"""Build the Cython kernels.
+
+Set ``FTRLX_CYTHON_DEBUG=1`` to rebuild with bounds checking, wraparound and
+initialisation checks turned back on (slow; for hunting memory errors).
+"""
+import os
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("FTRLX_CYTHON_DEBUG", "0") not in ("", "0")
+
+directives = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "nonecheck": DEBUG,
+    "cdivision": True,
+    "embedsignature": True,
+}
+
+kernel_dir = Path("src") / "ftrlx" / "_kernels"
+extensions = [
+    Extension(
+        f"ftrlx._kernels.{pyx.stem}",
+        [str(pyx)],
+        include_dirs=[numpy.get_include(), str(kernel_dir)],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3"],
+    )
+    for pyx in sorted(kernel_dir.glob("*.pyx"))
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives))

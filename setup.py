@@ -34,4 +34,4 @@ extensions = [
     for pyx in sorted(kernel_dir.glob("*.pyx"))
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives))
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["src"]))

@@ -1,0 +1,44 @@
+# LazyAdam (TensorFlow Addons semantics).  Per-coordinate state: [w, m, v]; global step t.
+# Only the coordinates present in the batch update m, v and w; absent ones are left untouched (not decayed).  The
+# bias correction uses the *global* step, so a coordinate first seen late takes a larger first step than Adam's.
+from ftrlx._kernels._common cimport Params
+from libc.math cimport sqrt, pow
+
+cdef enum:
+    ADAM_W = 0
+    ADAM_M = 1
+    ADAM_V = 2
+    ADAM_SLOTS = 3
+
+
+cdef inline void lazy_adam_read(Params* p, const double* gs) noexcept nogil:
+    pass
+
+
+cdef inline void lazy_adam_step(Params* p, const double* gs) noexcept nogil:
+    p.t = gs[0] + 1.0
+    p.lr_t = p.eta0 * sqrt(1.0 - pow(p.beta2, p.t)) / (1.0 - pow(p.beta1, p.t))
+
+
+cdef inline void lazy_adam_end(const Params* p, double* gs) noexcept nogil:
+    pass
+
+
+cdef inline double lazy_adam_weight(const Params* p, const double* s) noexcept nogil:
+    return s[ADAM_W]
+
+
+cdef inline void lazy_adam_update(const Params* p, double* s, double g, double w) noexcept nogil:
+    cdef double m = p.beta1 * s[ADAM_M] + (1.0 - p.beta1) * g
+    cdef double v = p.beta2 * s[ADAM_V] + (1.0 - p.beta2) * g * g
+    s[ADAM_M] = m
+    s[ADAM_V] = v
+    s[ADAM_W] = w - p.lr_t * m / (sqrt(v) + p.epsilon)
+
+
+cdef inline double lazy_adam_intercept(const Params* p, const double* s) noexcept nogil:
+    return s[ADAM_W]
+
+
+cdef inline void lazy_adam_intercept_update(const Params* p, double* s, double g, double b) noexcept nogil:
+    lazy_adam_update(p, s, g, b)

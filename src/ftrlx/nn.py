@@ -48,17 +48,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .init import _check_count as _check_int
+from .init import _check_dtype
+
 __all__ = ["BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm"]
-
-_DTYPES = (np.float64, np.float32)
-
-
-def _check_int(value, name, minimum=1):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
-    return int(value)
 
 
 def _check_eps(eps):
@@ -67,16 +60,6 @@ def _check_eps(eps):
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0 (typically 1e-5), got {eps}.")
     return float(eps)
-
-
-def _check_dtype(dtype):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}.") from exc
-    if dt not in _DTYPES:
-        raise ValueError(f"dtype must be float32 or float64, got {dt}.")
-    return dt
 
 
 def _as_finite(a, name, dtype):

@@ -1,0 +1,658 @@
+"""Per-coordinate adaptive step sizes: AdaGrad, RMSProp, AdaDelta, the Adam
+family (Adam, AMSGrad, NAdam, AdaMax, LazyAdam) and delta-bar-delta.
+
+Defaults follow PyTorch unless a docstring says otherwise, so that runs can be
+compared step for step with ``torch.optim``.  Where PyTorch's arithmetic and
+the paper's differ only in rounding (e.g. ``lerp`` for a moving average), the
+paper's formula is used.
+"""
+
+import math
+
+import numpy as np
+
+from .base import Optimizer, check_bool, check_choice, check_nesterov, check_positive, check_unit_interval
+
+__all__ = ["AdaGrad", "RMSProp", "AdaDelta", "Adam", "AMSGrad", "NAdam", "AdaMax",
+           "LazyAdam", "DeltaBarDelta"]
+
+
+def _ratio(num, den):
+    """``num / den`` with 0 where ``den == 0`` (only reached with eps = 0, where num is 0 too)."""
+    out = np.zeros(np.broadcast_shapes(np.shape(num), np.shape(den)))
+    np.divide(num, den, out=out, where=np.broadcast_to(den != 0, out.shape))
+    return out
+
+
+def _with_decay(g, w, weight_decay):
+    return g + weight_decay * w if weight_decay else g
+
+
+def _check_betas(owner, betas):
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}betas must be a pair (beta1, beta2), got {betas!r}.") from None
+    check_unit_interval("betas[0]", b1, owner=owner)
+    check_unit_interval("betas[1]", b2, owner=owner)
+    return float(b1), float(b2)
+
+
+def _ema(avg, x, beta):
+    """In-place exponential moving average ``avg <- beta avg + (1 - beta) x``."""
+    avg *= beta
+    avg += (1.0 - beta) * x
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad (Duchi, Hazan & Singer, 2011), diagonal.
+
+    ``r <- r + g**2`` and ``w <- w - lr_t g / (sqrt(r) + eps)``
+    (``eps_placement="outside"``, Goodfellow's ``delta + sqrt(r)``, PyTorch) or
+    ``w <- w - lr_t g / sqrt(r + eps)`` (``"inside"``), with
+    ``lr_t = lr / (1 + (t - 1) lr_decay)`` as in PyTorch.  ``eps = 0`` is
+    allowed; a coordinate whose accumulator is still 0 then does not move.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=0.01
+    eps : float, default=1e-10
+    eps_placement : {"outside", "inside"}, default="outside"
+    initial_accumulator_value : float, default=0
+        Starting value of ``r`` (Keras uses 0.1).
+    lr_decay : float, default=0
+    weight_decay : float, default=0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0, 1.0])
+    >>> opt = AdaGrad(lr=0.1, eps=0.0)
+    >>> opt.step(w, np.array([3.0, -4.0])); w      # each coordinate moves by lr
+    array([0.9, 1.1])
+    >>> opt.state[None]["sum"]
+    array([ 9., 16.])
+    """
+
+    def __init__(self, lr=0.01, eps=1e-10, eps_placement="outside", initial_accumulator_value=0.0,
+                 lr_decay=0.0, weight_decay=0.0):
+        self.eps = eps
+        self.eps_placement = eps_placement
+        self.initial_accumulator_value = initial_accumulator_value
+        self.lr_decay = lr_decay
+        self.weight_decay = weight_decay
+        super().__init__(lr)
+
+    def _check_params(self):
+        super()._check_params()
+        o = self._owner()
+        for name in ("eps", "initial_accumulator_value", "lr_decay", "weight_decay"):
+            check_positive(name, getattr(self, name), allow_zero=True, owner=o)
+        check_choice("eps_placement", self.eps_placement, {"outside", "inside"}, owner=o)
+
+    def _init_state(self, w):
+        return {"sum": np.full(w.shape, float(self.initial_accumulator_value))}
+
+    def _update(self, w, g, state, lr, t):
+        g = _with_decay(g, w, self.weight_decay)
+        clr = lr / (1.0 + (t - 1) * self.lr_decay)
+        r = state["sum"]
+        r += g * g
+        den = np.sqrt(r) + self.eps if self.eps_placement == "outside" else np.sqrt(r + self.eps)
+        w -= clr * _ratio(g, den)
+
+    @classmethod
+    def _unit_test_params(cls):
+        return {"lr": 0.5}
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 0.5}, 500
+
+
+class RMSProp(Optimizer):
+    """RMSProp (Hinton, lecture 6e), per coordinate or with one scalar step size.
+
+    Per coordinate (PyTorch ``torch.optim.RMSprop``):
+    ``v <- alpha v + (1 - alpha) g**2``; with ``centered=True`` also
+    ``gbar <- alpha gbar + (1 - alpha) g`` and ``v~ = v - gbar**2``
+    (else ``v~ = v``); ``d = sqrt(v~) + eps`` (``eps_placement="outside"``)
+    or ``sqrt(v~ + eps)`` (``"inside"``).  Then ``w <- w - lr g / d``, or with
+    momentum ``b <- mu b + g / d``, ``w <- w - lr b``.
+
+    ``nesterov=True`` is RMSProp with Nesterov momentum (Goodfellow, Bengio &
+    Courville, *Deep Learning*, Alg. 8.6): ``v <- mu v - lr g / d`` with ``g``
+    taken at the look-ahead point ``theta + mu v``.  The parameters hold that
+    look-ahead point (``w = theta + mu v``), so ``w <- w - mu v_old + (1 + mu) v``
+    and the caller simply passes the gradient at ``w``.  Alg. 8.6 writes
+    ``sqrt(delta + r)``: use ``eps_placement="inside"`` to reproduce it.
+
+    ``scalar=True`` accumulates the squared *global* gradient norm,
+    ``v <- alpha v + (1 - alpha) ||g||**2`` summed over every array of the step,
+    so all coordinates share one step size ``lr / (sqrt(v) + eps)`` and the
+    update keeps the gradient's direction.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=0.01
+    alpha : float in [0, 1), default=0.99
+    eps : float, default=1e-8
+    centered : bool, default=False
+    momentum : float in [0, 1), default=0
+    nesterov : bool, default=False
+    scalar : bool, default=False
+    eps_placement : {"outside", "inside"}, default="outside"
+    weight_decay : float, default=0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0, 1.0])
+    >>> opt = RMSProp(lr=0.1, alpha=0.75, eps=0.0)
+    >>> opt.step(w, np.array([2.0, -8.0])); w      # v = g**2 / 4, each step is lr / 0.5
+    array([0.8, 1.2])
+
+    The scalar variant moves along ``-g``:
+
+    >>> w = np.array([0.0, 0.0])
+    >>> RMSProp(lr=0.1, alpha=0.75, eps=0.0, scalar=True).step(w, np.array([3.0, 4.0])); w
+    array([-0.12, -0.16])
+    """
+
+    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, centered=False, momentum=0.0, nesterov=False,
+                 scalar=False, eps_placement="outside", weight_decay=0.0):
+        self.alpha = alpha
+        self.eps = eps
+        self.centered = centered
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.scalar = scalar
+        self.eps_placement = eps_placement
+        self.weight_decay = weight_decay
+        super().__init__(lr)
+
+    def _check_params(self):
+        super()._check_params()
+        o = self._owner()
+        check_unit_interval("alpha", self.alpha, owner=o)
+        check_unit_interval("momentum", self.momentum, owner=o)
+        check_positive("eps", self.eps, allow_zero=True, owner=o)
+        check_positive("weight_decay", self.weight_decay, allow_zero=True, owner=o)
+        check_choice("eps_placement", self.eps_placement, {"outside", "inside"}, owner=o)
+        check_bool("centered", self.centered, owner=o)
+        check_bool("scalar", self.scalar, owner=o)
+        check_nesterov(self.nesterov, self.momentum, owner=o)
+        if self.scalar and self.centered:
+            raise ValueError(f"{o}centered=True is defined per coordinate; it cannot be combined with scalar=True.")
+
+    def _init_state(self, w):
+        st = {"square_avg": np.zeros(() if self.scalar else w.shape)}
+        if self.centered:
+            st["grad_avg"] = np.zeros(w.shape)
+        if self.momentum:
+            st["momentum_buffer"] = np.zeros(w.shape)
+        return st
+
+    def _apply(self, pairs, lr, t, aux):
+        grads = [_with_decay(g, w, self.weight_decay) for _, w, g in pairs]
+        sq = [g * g for g in grads]
+        if self.scalar:
+            total = float(sum(s.sum() for s in sq))
+            sq = [total] * len(grads)
+        for (key, w, _), g, s in zip(pairs, grads, sq):
+            self._update(w, g, self.state[key], lr, t, aux=s)
+
+    def _update(self, w, g, state, lr, t, aux=None):
+        v = state["square_avg"]
+        _ema(v, aux, self.alpha)
+        var = v
+        if self.centered:
+            _ema(state["grad_avg"], g, self.alpha)
+            var = np.maximum(v - state["grad_avg"] ** 2, 0.0)
+        den = np.sqrt(var) + self.eps if self.eps_placement == "outside" else np.sqrt(var + self.eps)
+        scaled = _ratio(g, den)
+        if not self.momentum:
+            w -= lr * scaled
+        elif self.nesterov:
+            b = state["momentum_buffer"]
+            b_new = self.momentum * b - lr * scaled
+            w += -self.momentum * b + (1.0 + self.momentum) * b_new
+            b[...] = b_new
+        else:
+            b = state["momentum_buffer"]
+            b *= self.momentum
+            b += scaled
+            w -= lr * b
+
+    @classmethod
+    def _unit_test_params(cls):
+        return {"lr": 0.01, "centered": True, "momentum": 0.5}
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 0.01, "eps": 0.0}, 2000
+
+
+class AdaDelta(Optimizer):
+    """AdaDelta (Zeiler, 2012), PyTorch's arithmetic.
+
+    ``E_g <- rho E_g + (1 - rho) g**2``;
+    ``D = sqrt(E_D + eps) / sqrt(E_g + eps) * g``;
+    ``E_D <- rho E_D + (1 - rho) D**2``; ``w <- w - lr D``.  ``lr = 1`` is the
+    paper's method without a learning rate.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=1.0
+    rho : float in [0, 1), default=0.9
+        PyTorch's default; the paper uses 0.95.
+    eps : float, default=1e-6
+    weight_decay : float, default=0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([0.0])
+    >>> opt = AdaDelta(rho=0.75, eps=1.0)
+    >>> opt.step(w, np.array([2.0])); w      # D = sqrt(1) / sqrt(1 + 1) * 2
+    array([-1.41421356])
+    """
+
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+        self.rho = rho
+        self.eps = eps
+        self.weight_decay = weight_decay
+        super().__init__(lr)
+
+    def _check_params(self):
+        super()._check_params()
+        o = self._owner()
+        check_unit_interval("rho", self.rho, owner=o)
+        check_positive("eps", self.eps, owner=o)
+        check_positive("weight_decay", self.weight_decay, allow_zero=True, owner=o)
+
+    def _init_state(self, w):
+        return {"square_avg": np.zeros(w.shape), "acc_delta": np.zeros(w.shape)}
+
+    def _update(self, w, g, state, lr, t):
+        g = _with_decay(g, w, self.weight_decay)
+        _ema(state["square_avg"], g * g, self.rho)
+        delta = np.sqrt(state["acc_delta"] + self.eps) / np.sqrt(state["square_avg"] + self.eps) * g
+        _ema(state["acc_delta"], delta * delta, self.rho)
+        w -= lr * delta
+
+    @classmethod
+    def _unit_test_params(cls):
+        return {"lr": 1.0, "rho": 0.9}
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 1.0, "rho": 0.9, "eps": 1e-4}, 3000
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with PyTorch's ``eps`` placement.
+
+    ``m <- b1 m + (1 - b1) g``; ``v <- b2 v + (1 - b2) g**2``;
+    ``w <- w - lr/(1 - b1**t) * m / (sqrt(v)/sqrt(1 - b2**t) + eps)``.
+
+    With ``amsgrad=True`` (see :class:`AMSGrad`) the denominator uses
+    ``vmax <- max(vmax, v)``, the running maximum of the *raw* second moment,
+    divided by the current ``sqrt(1 - b2**t)``: the convention of PyTorch's
+    code (its documentation writes the maximum over the bias-corrected
+    ``v``; the paper has no bias correction).
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=1e-3
+    betas : (float, float), default=(0.9, 0.999)
+    eps : float, default=1e-8
+    weight_decay : float, default=0
+        L2 added to the gradient (Adam, not AdamW).
+    amsgrad : bool, default=False
+
+    Examples
+    --------
+    The first Adam step moves every coordinate by about ``lr``:
+
+    >>> import numpy as np
+    >>> w = np.array([1.0, 1.0])
+    >>> Adam(lr=0.1, eps=0.0).step(w, np.array([0.5, -30.0])); w
+    array([0.9, 1.1])
+    """
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.amsgrad = amsgrad
+        super().__init__(lr)
+
+    def _check_params(self):
+        super()._check_params()
+        o = self._owner()
+        _check_betas(o, self.betas)
+        check_positive("eps", self.eps, allow_zero=True, owner=o)
+        check_positive("weight_decay", self.weight_decay, allow_zero=True, owner=o)
+        check_bool("amsgrad", self.amsgrad, owner=o)
+
+    def _init_state(self, w):
+        st = {"exp_avg": np.zeros(w.shape), "exp_avg_sq": np.zeros(w.shape)}
+        if self.amsgrad:
+            st["max_exp_avg_sq"] = np.zeros(w.shape)
+        return st
+
+    def _moments(self, g, w, state):
+        g = _with_decay(g, w, self.weight_decay)
+        b1, b2 = self.betas
+        _ema(state["exp_avg"], g, b1)
+        _ema(state["exp_avg_sq"], g * g, b2)
+        return g
+
+    def _update(self, w, g, state, lr, t):
+        self._moments(g, w, state)
+        b1, b2 = self.betas
+        v = state["exp_avg_sq"]
+        if self.amsgrad:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        den = np.sqrt(v) / math.sqrt(1.0 - b2**t) + self.eps
+        w -= lr / (1.0 - b1**t) * _ratio(state["exp_avg"], den)
+
+    @classmethod
+    def _unit_test_params(cls):
+        return {"lr": 0.05}
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 0.05, "betas": (0.5, 0.999)}, 3000
+
+
+class AMSGrad(Adam):
+    """AMSGrad (Reddi, Kale & Kumar, 2018): :class:`Adam` with ``amsgrad=True``.
+
+    The second moment in the denominator never decreases:
+    ``vmax <- max(vmax, v)`` over the raw ``v``, then divided by
+    ``sqrt(1 - b2**t)`` (PyTorch's convention, see :class:`Adam`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = AMSGrad(lr=0.1)
+    >>> w = np.array([0.0])
+    >>> opt.step(w, np.array([4.0])); opt.step(w, np.array([0.0]))
+    >>> bool(opt.state[None]["max_exp_avg_sq"][0] > opt.state[None]["exp_avg_sq"][0])
+    True
+    """
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=True)
+
+    def get_params(self):
+        params = super().get_params()
+        params.pop("amsgrad")
+        return params
+
+
+class NAdam(Adam):
+    """NAdam (Dozat, 2016) with PyTorch's momentum-decay schedule.
+
+    ``mu_t = b1 (1 - 0.5 * 0.96**(t psi))`` with ``psi = momentum_decay``;
+    ``m`` and ``v`` as in Adam; with ``P_t = prod_{i<=t} mu_i`` and
+    ``d = sqrt(v / (1 - b2**t)) + eps``:
+    ``w <- w - lr (1 - mu_t)/(1 - P_t) g/d - lr mu_{t+1}/(1 - P_t mu_{t+1}) m/d``.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=2e-3
+    betas : (float, float), default=(0.9, 0.999)
+    eps : float, default=1e-8
+    momentum_decay : float, default=4e-3
+    weight_decay : float, default=0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0])
+    >>> NAdam(lr=0.1, eps=0.0).step(w, np.array([5.0])); w.round(6)
+    array([0.894355])
+    """
+
+    def __init__(self, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, momentum_decay=4e-3, weight_decay=0.0):
+        self.momentum_decay = momentum_decay
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _check_params(self):
+        super()._check_params()
+        check_positive("momentum_decay", self.momentum_decay, allow_zero=True, owner=self._owner())
+
+    def get_params(self):
+        params = super().get_params()
+        params.pop("amsgrad")
+        return params
+
+    def _init_state(self, w):
+        st = super()._init_state(w)
+        st["mu_product"] = 1.0
+        return st
+
+    def _mu(self, t):
+        return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _update(self, w, g, state, lr, t):
+        g = self._moments(g, w, state)
+        mu, mu_next = self._mu(t), self._mu(t + 1)
+        state["mu_product"] *= mu
+        prod = state["mu_product"]
+        den = np.sqrt(state["exp_avg_sq"] / (1.0 - self.betas[1] ** t)) + self.eps
+        w -= lr * (1.0 - mu) / (1.0 - prod) * _ratio(g, den)
+        w -= lr * mu_next / (1.0 - prod * mu_next) * _ratio(state["exp_avg"], den)
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 0.05, "betas": (0.5, 0.999)}, 3000
+
+
+class AdaMax(Adam):
+    """AdaMax (Kingma & Ba, 2015, §7.1), PyTorch's arithmetic.
+
+    ``m <- b1 m + (1 - b1) g``; ``u <- max(b2 u, |g| + eps)``;
+    ``w <- w - lr/(1 - b1**t) * m / u``.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=2e-3
+    betas : (float, float), default=(0.9, 0.999)
+    eps : float, default=1e-8
+    weight_decay : float, default=0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0, 1.0])
+    >>> AdaMax(lr=0.1, eps=0.0).step(w, np.array([2.0, -3.0])); w
+    array([0.9, 1.1])
+    """
+
+    def __init__(self, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def get_params(self):
+        params = super().get_params()
+        params.pop("amsgrad")
+        return params
+
+    def _init_state(self, w):
+        return {"exp_avg": np.zeros(w.shape), "exp_inf": np.zeros(w.shape)}
+
+    def _update(self, w, g, state, lr, t):
+        g = _with_decay(g, w, self.weight_decay)
+        b1, b2 = self.betas
+        _ema(state["exp_avg"], g, b1)
+        u = state["exp_inf"]
+        np.maximum(b2 * u, np.abs(g) + self.eps, out=u)
+        w -= lr / (1.0 - b1**t) * _ratio(state["exp_avg"], u)
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 0.05, "betas": (0.5, 0.999)}, 3000
+
+
+class LazyAdam(Adam):
+    """LazyAdam (TensorFlow Addons) for dense arrays with a mask of touched coordinates.
+
+    Only coordinates in ``mask`` are read or written:
+    ``m_i <- b1 m_i + (1 - b1) g_i``, ``v_i <- b2 v_i + (1 - b2) g_i**2``,
+    ``w_i <- w_i - lr sqrt(1 - b2**t)/(1 - b1**t) * m_i / (sqrt(v_i) + eps)``;
+    other coordinates keep ``m``, ``v`` and ``w`` unchanged (no decay).  ``t``
+    is the global step count, so a coordinate first touched late takes a first
+    step larger than ``lr``.  ``eps`` is Kingma & Ba's "epsilon hat" (added to
+    ``sqrt(v)`` before bias correction), default ``1e-7`` as in TF.  This is a
+    different algorithm from Adam, not a lazy implementation of it.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=1e-3
+    betas : (float, float), default=(0.9, 0.999)
+    eps : float, default=1e-7
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0, 1.0])
+    >>> opt = LazyAdam(lr=0.1, eps=0.0)
+    >>> opt.step(w, np.array([2.0, 5.0]), mask=np.array([True, False])); w
+    array([0.9, 1. ])
+    >>> opt.state[None]["exp_avg"]
+    array([0.2, 0. ])
+    """
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-7):
+        super().__init__(lr=lr, betas=betas, eps=eps)
+
+    def get_params(self):
+        params = super().get_params()
+        for name in ("amsgrad", "weight_decay"):
+            params.pop(name)
+        return params
+
+    def step(self, params, grads, mask=None):
+        """Update the touched coordinates of ``params`` in place.
+
+        Parameters
+        ----------
+        params, grads
+            As in :meth:`Optimizer.step`.
+        mask : bool array or structure like ``params``, optional
+            Touched coordinates.  Each mask has the array's shape or its
+            leading dimensions (a row mask for an embedding table).  Default:
+            the coordinates with a non-zero gradient.
+        """
+        if mask is None:
+            if isinstance(params, np.ndarray):
+                mask = np.asarray(grads) != 0
+            elif isinstance(params, dict) and isinstance(grads, dict):
+                mask = {k: np.asarray(v) != 0 for k, v in grads.items()}
+            elif isinstance(grads, (list, tuple)):
+                mask = [np.asarray(v) != 0 for v in grads]
+        self._step(params, grads, aux=mask)
+
+    def _check_aux(self, params, pairs, mask):
+        if isinstance(params, np.ndarray):
+            masks = [mask]
+        elif isinstance(params, dict):
+            if not isinstance(mask, dict) or list(mask) != [k for k, _, _ in pairs]:
+                raise ValueError("mask must be a dict with the same keys as params.")
+            masks = list(mask.values())
+        else:
+            if not isinstance(mask, (list, tuple)) or len(mask) != len(pairs):
+                raise ValueError("mask must be a list with one entry per array of params.")
+            masks = list(mask)
+        out = []
+        for (key, w, _), m in zip(pairs, masks):
+            m = np.asarray(m)
+            if m.dtype != bool:
+                raise TypeError(f"mask for params[{key!r}] must be boolean, got dtype {m.dtype}.")
+            if m.shape != w.shape[: m.ndim]:
+                raise ValueError(
+                    f"mask for params[{key!r}] has shape {m.shape}; it must equal the array's shape "
+                    f"{w.shape} or its leading dimensions."
+                )
+            out.append(np.broadcast_to(m.reshape(m.shape + (1,) * (w.ndim - m.ndim)), w.shape))
+        return out
+
+    def _update(self, w, g, state, lr, t, aux=None):
+        b1, b2 = self.betas
+        mask = (g != 0) if aux is None else aux
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m[mask] = b1 * m[mask] + (1.0 - b1) * g[mask]
+        v[mask] = b2 * v[mask] + (1.0 - b2) * g[mask] ** 2
+        step = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        w[mask] -= step * _ratio(m[mask], np.sqrt(v[mask]) + self.eps)
+
+    @classmethod
+    def _unit_test_params(cls):
+        return {"lr": 0.05}
+
+
+class DeltaBarDelta(Optimizer):
+    """Delta-bar-delta (Jacobs, 1988): per-coordinate rates adapted by sign agreement.
+
+    Each coordinate has a gain ``a_i`` (initially 1) and a smoothed gradient
+    ``dbar_i`` (initially 0).  On every step, with ``s = dbar_i g_i``:
+    ``a_i <- a_i + kappa`` if ``s > 0``, ``a_i <- (1 - phi) a_i`` if ``s < 0``;
+    then ``w_i <- w_i - lr a_i g_i`` and ``dbar_i <- (1 - theta) g_i + theta dbar_i``.
+    The rate of coordinate ``i`` is ``lr * a_i``; Jacobs' additive increment is
+    ``lr * kappa``.  Meant for full-batch gradients: sign flips caused by
+    sampling noise would shrink the rates for no reason.
+
+    Parameters
+    ----------
+    lr : float or Schedule, default=0.01
+    kappa : float, default=0.05
+    phi : float in [0, 1], default=0.3
+    theta : float in [0, 1), default=0.7
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([0.0])
+    >>> opt = DeltaBarDelta(lr=0.1, kappa=0.5, phi=0.5, theta=0.0)
+    >>> for _ in range(2):
+    ...     opt.step(w, np.array([1.0]))
+    >>> w, opt.state[None]["gain"]      # second step used gain 1.5
+    (array([-0.25]), array([1.5]))
+    """
+
+    def __init__(self, lr=0.01, kappa=0.05, phi=0.3, theta=0.7):
+        self.kappa = kappa
+        self.phi = phi
+        self.theta = theta
+        super().__init__(lr)
+
+    def _check_params(self):
+        super()._check_params()
+        o = self._owner()
+        check_positive("kappa", self.kappa, allow_zero=True, owner=o)
+        check_unit_interval("phi", self.phi, owner=o, closed_right=True)
+        check_unit_interval("theta", self.theta, owner=o)
+
+    def _init_state(self, w):
+        return {"gain": np.ones(w.shape), "delta_bar": np.zeros(w.shape)}
+
+    def _update(self, w, g, state, lr, t):
+        a, dbar = state["gain"], state["delta_bar"]
+        agree = dbar * g
+        a[agree > 0] += self.kappa
+        a[agree < 0] *= 1.0 - self.phi
+        w -= lr * a * g
+        dbar *= self.theta
+        dbar += (1.0 - self.theta) * g
+
+    @classmethod
+    def _unit_test_params(cls):
+        return {"lr": 0.02}
+
+    @classmethod
+    def _convergence_params(cls):
+        return {"lr": 0.02}, 1000

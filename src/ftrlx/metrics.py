@@ -1,0 +1,275 @@
+"""Streaming metrics for progressive validation.
+
+Progressive validation scores every row *before* the model trains on it, so
+the running average over a stream is an honest estimate of generalisation
+error (Blum, Kalai & Langford, COLT 1999).  The accumulators below take one
+chunk of labels and probabilities at a time and can report, at any moment,
+the same numbers that :func:`sklearn.metrics.log_loss` and
+:func:`sklearn.metrics.roc_auc_score` would give on everything seen so far.
+
+Their state is a handful of scalars and arrays, exposed through
+``get_state``/``from_state`` so that a checkpoint can carry it.
+"""
+
+
+import numpy as np
+
+__all__ = ["binary_log_loss", "RunningLogLoss", "RunningAUC"]
+
+# Same clipping as sklearn.metrics.log_loss for float64 probabilities.
+_EPS = np.finfo(np.float64).eps
+
+
+def _as_binary(y, p):
+    y = np.asarray(y)
+    p = np.asarray(p, dtype=np.float64)
+    if y.ndim != 1 or p.ndim != 1 or y.shape != p.shape:
+        raise ValueError(
+            f"y and p must be 1-d arrays of the same length, got shapes {y.shape} and {p.shape}"
+        )
+    if y.dtype == bool:
+        y = y.astype(np.int8)
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        raise ValueError(
+            f"labels must be 0 or 1 for binary metrics, got {y[bad][0]!r}; "
+            "encode the positive class as 1"
+        )
+    if np.isnan(p).any():
+        raise ValueError("predicted probabilities contain NaN; check the model for divergence")
+    return y.astype(bool), p
+
+
+def binary_log_loss(y, p, *, normalize=True):
+    """Binary log loss with sklearn's clipping of ``p`` to ``[eps, 1 - eps]``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels in {0, 1}.
+    p : array-like of shape (n_samples,)
+        Predicted probabilities of the positive class.
+    normalize : bool, default=True
+        Return the mean instead of the sum.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from ftrlx.metrics import binary_log_loss
+    >>> round(binary_log_loss([1, 0], [0.9, 0.2]), 6)
+    0.164252
+    """
+    y, p = _as_binary(y, p)
+    total = _loss_sum(y, p)
+    if not normalize:
+        return total
+    return total / y.size if y.size else float("nan")
+
+
+def _loss_sum(y, p):
+    p = np.clip(p, _EPS, 1.0 - _EPS)
+    return float(-(np.log(p[y]).sum() + np.log1p(-p[~y]).sum()))
+
+
+class RunningLogLoss:
+    """Cumulative binary log loss over a stream of chunks.
+
+    Examples
+    --------
+    >>> from ftrlx.metrics import RunningLogLoss
+    >>> acc = RunningLogLoss()
+    >>> round(acc.update([1, 0], [0.9, 0.2]), 6)   # loss of this chunk
+    0.164252
+    >>> round(acc.update([1], [0.5]), 6)
+    0.693147
+    >>> acc.n, round(acc.value, 6)
+    (3, 0.340551)
+    """
+
+    def __init__(self):
+        self.total = 0.0
+        self.n = 0
+
+    def update(self, y, p):
+        """Add one chunk; return that chunk's mean log loss (NaN if empty)."""
+        y, p = _as_binary(y, p)
+        s = _loss_sum(y, p)
+        self.total += s
+        self.n += y.size
+        return s / y.size if y.size else float("nan")
+
+    @property
+    def value(self):
+        """Mean log loss over everything seen so far (NaN before any row)."""
+        return self.total / self.n if self.n else float("nan")
+
+    def get_state(self):
+        return {"total": self.total, "n": self.n}
+
+    @classmethod
+    def from_state(cls, state):
+        obj = cls()
+        obj.total = float(state["total"])
+        obj.n = int(state["n"])
+        return obj
+
+
+def _twice_u(pos, neg):
+    """Twice the Mann-Whitney U of sorted ``pos`` against sorted ``neg``.
+
+    Each (positive, negative) pair counts 2 when the positive scores higher
+    and 1 on a tie, so the sum is an exact integer.
+    """
+    if pos.size == 0 or neg.size == 0:
+        return 0
+    below = np.searchsorted(neg, pos, side="left")
+    below_or_tied = np.searchsorted(neg, pos, side="right")
+    return int(below.sum(dtype=np.int64)) + int(below_or_tied.sum(dtype=np.int64))
+
+
+class RunningAUC:
+    """Cumulative ROC AUC over a stream of chunks, exact up to a size limit.
+
+    Up to ``exact_limit`` rows the scores are kept sorted and the AUC is the
+    exact Mann-Whitney statistic (ties count one half), which is what
+    :func:`sklearn.metrics.roc_auc_score` computes.  Past the limit the scores
+    move into a fixed histogram of ``n_bins`` bins on the logit scale, so
+    memory stays bounded on streams of any length; from then on two scores in
+    the same bin count as a tie, an error of the order of the fraction of
+    (positive, negative) pairs sharing a bin (typically below 1e-4).
+    :attr:`exact` says which regime is active.
+
+    Parameters
+    ----------
+    exact_limit : int, default=2_000_000
+        Number of rows kept exactly (about 8 bytes each).
+    n_bins : int, default=2**18
+        Histogram size once the limit is passed (16 bytes per bin).
+
+    Examples
+    --------
+    >>> from ftrlx.metrics import RunningAUC
+    >>> auc = RunningAUC()
+    >>> auc.update([0, 1, 1], [0.1, 0.4, 0.8])     # AUC of this chunk
+    1.0
+    >>> auc.update([0, 1], [0.6, 0.3])
+    0.0
+    >>> round(auc.value, 6)                       # all five scores together
+    0.666667
+    """
+
+    #: logit range of the histogram; clipped probabilities stay inside it
+    _LO, _HI = -37.0, 37.0
+
+    def __init__(self, exact_limit=2_000_000, n_bins=2**18):
+        if int(exact_limit) < 0 or int(n_bins) < 2:
+            raise ValueError(
+                f"exact_limit must be >= 0 and n_bins >= 2, got {exact_limit!r} and {n_bins!r}"
+            )
+        self.exact_limit = int(exact_limit)
+        self.n_bins = int(n_bins)
+        self.u2 = 0
+        self.n_pos = 0
+        self.n_neg = 0
+        self._pos = np.empty(0)
+        self._neg = np.empty(0)
+        self._hist = None  # (2, n_bins) int64 counts once binned
+
+    @property
+    def exact(self):
+        """True while every score is kept (the AUC is exact)."""
+        return self._hist is None
+
+    @property
+    def value(self):
+        """AUC over everything seen so far (NaN while only one class was seen)."""
+        if self.n_pos == 0 or self.n_neg == 0:
+            return float("nan")
+        return self.u2 / (2.0 * self.n_pos * self.n_neg)
+
+    def _bin(self, p):
+        p = np.clip(p, _EPS, 1.0 - _EPS)
+        z = np.log(p) - np.log1p(-p)
+        scale = self.n_bins / (self._HI - self._LO)
+        return np.clip(((z - self._LO) * scale).astype(np.int64), 0, self.n_bins - 1)
+
+    def update(self, y, p):
+        """Add one chunk; return that chunk's own AUC (NaN if it has one class)."""
+        y, p = _as_binary(y, p)
+        pos = np.sort(p[y])
+        neg = np.sort(p[~y])
+        chunk_u2 = _twice_u(pos, neg)
+        chunk_auc = (
+            chunk_u2 / (2.0 * pos.size * neg.size) if pos.size and neg.size else float("nan")
+        )
+        if self.exact and self.n_pos + self.n_neg + y.size > self.exact_limit:
+            self._to_histogram()
+        if self.exact:
+            self.u2 += chunk_u2 + _twice_u(pos, self._neg) + _twice_u(self._pos, neg)
+            self._pos = _merge_sorted(self._pos, pos)
+            self._neg = _merge_sorted(self._neg, neg)
+        else:
+            self._add_binned(self._bin(pos), self._bin(neg))
+        self.n_pos += pos.size
+        self.n_neg += neg.size
+        return chunk_auc
+
+    def _to_histogram(self):
+        self._hist = np.zeros((2, self.n_bins), dtype=np.int64)
+        pos, neg = self._pos, self._neg
+        self._pos = self._neg = np.empty(0)
+        # Restart the pair count from the binned scores so that every pair is
+        # counted under the same (binned) rule.
+        self.u2 = 0
+        self._add_binned(self._bin(pos), self._bin(neg))
+
+    def _add_binned(self, pos_bins, neg_bins):
+        hist = self._hist
+        new_pos = np.bincount(pos_bins, minlength=self.n_bins)
+        new_neg = np.bincount(neg_bins, minlength=self.n_bins)
+        total_neg = hist[1] + new_neg
+        # Pairs involving at least one new score: (new pos x all neg) + (old pos x new neg).
+        below_all = np.cumsum(total_neg) - total_neg
+        below_new = np.cumsum(new_neg) - new_neg
+        self.u2 += int(np.dot(new_pos, 2 * below_all + total_neg))
+        self.u2 += int(np.dot(hist[0], 2 * below_new + new_neg))
+        hist[0] += new_pos
+        hist[1] += new_neg
+
+    def get_state(self):
+        """Scalars and arrays describing the accumulator (for checkpoints)."""
+        state = {
+            "exact_limit": self.exact_limit,
+            "n_bins": self.n_bins,
+            "u2": str(self.u2),  # may exceed 64 bits on long streams
+            "n_pos": self.n_pos,
+            "n_neg": self.n_neg,
+        }
+        if self.exact:
+            state["pos"], state["neg"] = self._pos, self._neg
+        else:
+            state["hist"] = self._hist
+        return state
+
+    @classmethod
+    def from_state(cls, state):
+        obj = cls(exact_limit=state["exact_limit"], n_bins=state["n_bins"])
+        obj.u2 = int(state["u2"])
+        obj.n_pos = int(state["n_pos"])
+        obj.n_neg = int(state["n_neg"])
+        if "hist" in state:
+            obj._hist = np.array(state["hist"], dtype=np.int64)
+        else:
+            obj._pos = np.array(state["pos"], dtype=np.float64)
+            obj._neg = np.array(state["neg"], dtype=np.float64)
+        return obj
+
+
+def _merge_sorted(a, b):
+    if a.size == 0:
+        return b
+    return np.insert(a, np.searchsorted(a, b, side="left"), b)
+

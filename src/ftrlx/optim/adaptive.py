@@ -107,7 +107,7 @@ class AdaGrad(Optimizer):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 0.5}, 500
+        return {"lr": 0.5}, 100
 
 
 class RMSProp(Optimizer):
@@ -230,7 +230,7 @@ class RMSProp(Optimizer):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 0.01, "eps": 0.0}, 2000
+        return {"lr": 0.01, "eps": 0.0}, 400
 
 
 class AdaDelta(Optimizer):
@@ -287,7 +287,7 @@ class AdaDelta(Optimizer):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 1.0, "rho": 0.9, "eps": 1e-4}, 3000
+        return {"lr": 0.2, "rho": 0.9, "eps": 1e-2}, 300
 
 
 class Adam(Optimizer):
@@ -365,7 +365,7 @@ class Adam(Optimizer):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 0.05, "betas": (0.5, 0.999)}, 3000
+        return {"lr": 0.05, "betas": (0.5, 0.999)}, 200
 
 
 class AMSGrad(Adam):
@@ -450,7 +450,7 @@ class NAdam(Adam):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 0.05, "betas": (0.5, 0.999)}, 3000
+        return {"lr": 0.02}, 500
 
 
 class AdaMax(Adam):
@@ -495,7 +495,7 @@ class AdaMax(Adam):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 0.05, "betas": (0.5, 0.999)}, 3000
+        return {"lr": 0.05, "betas": (0.5, 0.999)}, 400
 
 
 class LazyAdam(Adam):
@@ -655,4 +655,4 @@ class DeltaBarDelta(Optimizer):
 
     @classmethod
     def _convergence_params(cls):
-        return {"lr": 0.02}, 1000
+        return {"lr": 0.02}, 500

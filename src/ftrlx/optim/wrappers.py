@@ -135,6 +135,13 @@ class Averaged(_Wrapper):
     reset = zero_state
 
 
+    @classmethod
+    def _convergence_params(cls):
+        from .sgd import SGD
+
+        return {"optimizer": SGD(lr=0.05, momentum=0.5), "decay": 0.5}, 300
+
+
 class ClipGradient(_Wrapper):
     """Clip gradients by value and/or by global norm before the wrapped step.
 

@@ -1,0 +1,117 @@
+"""Validation at the boundary: hyper-parameter constraints and sparse input checks.
+
+Kernels trust their input completely; everything they rely on is checked here, once per call, before any state
+is touched, so that a rejected call leaves a fitted model exactly as it was.
+"""
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class Interval:
+    """A numeric range constraint, e.g. ``Interval(0, None, closed="neither")`` for a positive real."""
+
+    def __init__(self, low, high, closed="both", integer=False, allow_inf=False):
+        self.low, self.high, self.closed = low, high, closed
+        self.integer, self.allow_inf = integer, allow_inf
+
+    def describe(self):
+        kind = "an integer" if self.integer else "a real number"
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        low = "-inf" if self.low is None else self.low
+        high = "inf" if self.high is None else self.high
+        return f"{kind} in {left}{low}, {high}{right}"
+
+    def accepts(self, value):
+        if isinstance(value, (bool, np.bool_)):
+            return False
+        if self.integer and not isinstance(value, Integral):
+            return False
+        if not isinstance(value, Real) or np.isnan(value):
+            return False
+        if np.isinf(value) and not (self.allow_inf and value > 0 and self.high is None):
+            return False
+        if self.low is not None:
+            if value < self.low or (value == self.low and self.closed in ("neither", "right")):
+                return False
+        if self.high is not None:
+            if value > self.high or (value == self.high and self.closed in ("neither", "left")):
+                return False
+        return True
+
+
+class Options:
+    """One of a fixed set of values (strings, None, booleans)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def describe(self):
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def accepts(self, value):
+        return any(value is v or (isinstance(v, str) and value == v) for v in self.values)
+
+
+class ClassWeight:
+    def describe(self):
+        return "None, 'balanced' or a dict {label: weight}"
+
+    def accepts(self, value):
+        return value is None or value == "balanced" or isinstance(value, dict)
+
+
+class RandomState:
+    def describe(self):
+        return "None, an int or a numpy.random.RandomState"
+
+    def accepts(self, value):
+        return value is None or isinstance(value, (Integral, np.random.RandomState)) and not isinstance(value, bool)
+
+
+def validate_params(estimator):
+    """Check every hyper-parameter of ``estimator`` against its class's ``_parameter_constraints``."""
+    name = type(estimator).__name__
+    for param, rules in estimator._parameter_constraints.items():
+        value = getattr(estimator, param)
+        if not any(rule.accepts(value) for rule in rules):
+            allowed = " or ".join(rule.describe() for rule in rules)
+            raise ValueError(
+                f"{name}: {param}={value!r} is not valid; it must be {allowed}. "
+                f"Fix it with set_params({param}=...) or in the constructor."
+            )
+
+
+def check_csr_indices(X, n_features, estimator_name):
+    """Reject column indices outside [0, n_features) (scipy does not check them on construction)."""
+    if X.nnz == 0:
+        return
+    low, high = X.indices.min(), X.indices.max()
+    if low < 0:
+        raise ValueError(
+            f"{estimator_name}: X has a negative column index ({low}); a CSR matrix needs indices in "
+            f"[0, {n_features}). Rebuild it with valid indices."
+        )
+    if high >= n_features:
+        raise ValueError(
+            f"{estimator_name}: X has column index {high}, but the matrix has only {n_features} columns. "
+            "Rebuild it with the right shape, or valid indices."
+        )
+
+
+def as_canonical_csr(X):
+    """CSR with int32/int64 indices and no duplicate columns in a row; no copy when X already is one."""
+    if not sp.issparse(X):
+        X = sp.csr_matrix(X)
+    elif X.format != "csr":
+        X = X.tocsr()
+    if X.indptr.dtype != X.indices.dtype:
+        # scipy keeps both the same in practice; the kernel requires it
+        dtype = np.int64 if np.int64 in (X.indptr.dtype, X.indices.dtype) else np.int32
+        X = sp.csr_matrix((X.data, X.indices.astype(dtype), X.indptr.astype(dtype)), shape=X.shape)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()  # sums duplicate columns and sorts indices
+    return X

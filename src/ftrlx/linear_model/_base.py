@@ -1,0 +1,499 @@
+"""The scikit-learn layer shared by every sparse online learner.
+
+The estimator validates its hyper-parameters and data once per call, encodes labels, folds class weights into
+sample weights, allocates state and builds the row order; the compiled kernel (``ftrlx._kernels._online``) does the
+rest without the GIL.  State lives in three float64 arrays per output (one output for regression and binary
+classification, one per class for one-vs-rest):
+
+* ``state_``   shape (n_outputs, n_features, n_slots): the per-coordinate state (e.g. FTRL's z and n);
+* ``istate_``  shape (n_outputs, n_intercept_slots): the intercept's own, unregularised state;
+* ``gstate_``  shape (n_outputs, 3): global quantities, ``gstate_[:, 0]`` being the number of steps taken.
+
+``coef_`` and ``intercept_`` are computed from the state when read (an O(n_features) pass), never stored, so they
+are always those of the current step and training never pays for them.
+"""
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .._kernels import _online
+from .._validation import (
+    ClassWeight,
+    Interval,
+    Options,
+    RandomState,
+    as_canonical_csr,
+    check_csr_indices,
+    validate_params,
+)
+
+LOSSES = {"log_loss": 0, "hinge": 1, "modified_huber": 2, "squared_error": 3}
+SCHEDULES = {"constant": 0, "invsqrt": 1, "linear": 2}
+
+POSITIVE = Interval(0, None, closed="neither")
+NON_NEGATIVE = Interval(0, None, closed="left")
+
+
+class DivergenceError(ValueError):
+    """Raised when a margin overflows during training (learning rate too large or features badly scaled)."""
+
+
+class _OnlineLinearModel(BaseEstimator):
+    """Base class: subclasses set ``_algorithm`` and extend ``_parameter_constraints`` and ``_kernel_params``."""
+
+    _algorithm = None
+    _parameter_constraints = {
+        "fit_intercept": [Options(True, False)],
+        "batch_size": [Interval(1, None, closed="left", integer=True)],
+        "max_iter": [Interval(1, None, closed="left", integer=True)],
+        "shuffle": [Options(True, False)],
+        "random_state": [RandomState()],
+        "warm_start": [Options(True, False)],
+    }
+
+    # ---- hooks for subclasses ----
+
+    def _kernel_params(self):
+        """Hyper-parameters as the kernel's Params fields."""
+        raise NotImplementedError
+
+    def _more_validate_params(self):
+        """Cross-parameter rules (one place, called after the per-parameter checks)."""
+
+    # ---- shared machinery ----
+
+    def _validate_params(self):
+        validate_params(self)
+        self._more_validate_params()
+
+    @property
+    def _slots(self):
+        return _online.ALGORITHMS[self._algorithm]
+
+    def _validate_X(self, X, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=["csr", "csc", "coo"],
+            dtype=[np.float64, np.float32],
+            accept_large_sparse=True,
+        )
+        return self._to_kernel_csr(X)
+
+    def _to_kernel_csr(self, X):
+        name = type(self).__name__
+        if sp.issparse(X) and X.format == "csr":
+            check_csr_indices(X, X.shape[1], name)
+        X = as_canonical_csr(X)
+        if not sp.issparse(X) or X.format != "csr":  # pragma: no cover - as_canonical_csr guarantees it
+            raise TypeError(f"{name}: could not convert X to CSR")
+        return X
+
+    def _sample_weight(self, sample_weight, X):
+        if sample_weight is None:
+            return np.ones(X.shape[0], dtype=np.float64)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if not np.all(np.isfinite(sw)):
+            raise ValueError(
+                f"{type(self).__name__}: sample_weight contains NaN or infinity; pass finite, non-negative weights."
+            )
+        return np.ascontiguousarray(sw, dtype=np.float64)
+
+    def _new_state(self, n_outputs, n_features):
+        _, n_slots, n_islots = self._slots
+        # np.zeros maps untouched pages lazily, so a large hashed space costs memory only where rows land
+        return (
+            np.zeros((n_outputs, n_features, n_slots), dtype=np.float64),
+            np.zeros((n_outputs, n_islots), dtype=np.float64),
+            np.zeros((n_outputs, _online.GLOBAL_SLOTS), dtype=np.float64),
+        )
+
+    def _run_kernel(self, X, targets, weights, order, state, istate, gstate):
+        """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays."""
+        code = self._slots[0]
+        params = self._kernel_params()
+        loss = LOSSES[self.loss]
+        for k in range(state.shape[0]):
+            bad = _online.fit(
+                code, params, X.data, X.indices, X.indptr, targets[k], weights[k], order,
+                state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept,
+            )
+            if bad >= 0:
+                row = bad if order is None else int(order[bad])
+                raise DivergenceError(
+                    f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged). Lower the "
+                    "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
+                )
+
+    def _train(self, X, targets, weights, epochs, first_call, shuffle):
+        """Run ``epochs`` passes (in a fresh random order each when ``shuffle``).
+
+        A first call trains new state and installs it only if training succeeds; later calls update the model's
+        state in place (everything that can be rejected has been checked before this point)."""
+        if first_call:
+            state, istate, gstate = self._new_state(len(targets), X.shape[1])
+        else:
+            state, istate, gstate = self.state_, self.istate_, self.gstate_
+        rng = check_random_state(self.random_state) if shuffle else None
+        for _ in range(epochs):
+            order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
+            self._run_kernel(X, targets, weights, order, state, istate, gstate)
+        self.state_, self.istate_, self.gstate_ = state, istate, gstate
+
+    def _decision(self, X):
+        check_is_fitted(self, "state_")
+        X = self._validate_X(X, reset=False)
+        code = self._slots[0]
+        params = self._kernel_params()
+        n_outputs = self.state_.shape[0]
+        out = np.empty((X.shape[0], n_outputs), dtype=np.float64)
+        for k in range(n_outputs):
+            _online.decision(
+                code, params, X.data, X.indices, X.indptr,
+                self.state_[k], self.istate_[k], self.gstate_[k], self.fit_intercept, out, k,
+            )
+        return out
+
+    def _coef_intercept(self):
+        check_is_fitted(self, "state_")
+        code = self._slots[0]
+        params = self._kernel_params()
+        rows = [
+            _online.coefficients(code, params, self.state_[k], self.istate_[k], self.gstate_[k], self.fit_intercept)
+            for k in range(self.state_.shape[0])
+        ]
+        full = np.vstack(rows)
+        return full[:, :-1], full[:, -1].copy()
+
+    @property
+    def t_(self):
+        """Number of optimizer steps taken so far (one per batch of ``batch_size`` rows)."""
+        check_is_fitted(self, "state_")
+        return int(self.gstate_[0, 0])
+
+    @property
+    def n_nonzero_(self):
+        """Number of non-zero coefficients (over all outputs)."""
+        coef, _ = self._coef_intercept()
+        return int(np.count_nonzero(coef))
+
+    def sparsify(self):
+        """Expose ``coef_`` as a scipy CSR matrix from now on (training keeps working; see ``densify``).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "state_")
+        self.sparse_coef_ = True
+        return self
+
+    def densify(self):
+        """Expose ``coef_`` as a dense array again (the default).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "state_")
+        self.sparse_coef_ = False
+        return self
+
+    def _wrap_coef(self, coef):
+        if getattr(self, "sparse_coef_", False):
+            return sp.csr_matrix(coef)
+        return coef
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _schedule_constraints():
+    return {
+        "eta0": [POSITIVE],
+        "learning_rate": [Options(*SCHEDULES)],
+        "decay_steps": [Interval(1, None, closed="left", integer=True)],
+        "eta_final": [Options(None), NON_NEGATIVE],
+    }
+
+
+def _schedule_params(est):
+    eta_final = 0.01 * est.eta0 if est.eta_final is None else est.eta_final
+    return {
+        "eta0": float(est.eta0),
+        "schedule": SCHEDULES[est.learning_rate],
+        "decay_steps": float(est.decay_steps),
+        "eta_final": float(eta_final),
+    }
+
+
+class OnlineClassifierMixin(ClassifierMixin):
+    """Classification: labels, one-vs-rest, class weights, probabilities."""
+
+    _parameter_constraints = {
+        "loss": [Options("log_loss", "hinge", "modified_huber")],
+        "class_weight": [ClassWeight()],
+    }
+
+    def _check_y(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return y
+
+    def _targets(self, y, sample_weight, class_weight):
+        """Per-output targets in {-1, +1} and weights (sample weight times class weight)."""
+        classes = self.classes_
+        cw = dict(zip(classes, class_weight))
+        if len(classes) == 2:
+            pos = y == classes[1]
+            targets = [np.where(pos, 1.0, -1.0)]
+            weights = [sample_weight * np.where(pos, cw[classes[1]], cw[classes[0]])]
+        else:
+            targets, weights = [], []
+            for c in classes:
+                pos = y == c
+                targets.append(np.where(pos, 1.0, -1.0))
+                weights.append(sample_weight * np.where(pos, cw[c], 1.0))
+        return [np.ascontiguousarray(t) for t in targets], [np.ascontiguousarray(w) for w in weights]
+
+    def _class_weight_array(self, y, for_partial_fit):
+        if self.class_weight == "balanced" and for_partial_fit:
+            raise ValueError(
+                f"{type(self).__name__}: class_weight='balanced' needs the class frequencies of the whole data set "
+                "and cannot be used with partial_fit; pass a dict {label: weight} computed beforehand, "
+                "e.g. with sklearn.utils.class_weight.compute_class_weight."
+            )
+        if isinstance(self.class_weight, dict):
+            unknown = set(self.class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(
+                    f"{type(self).__name__}: class_weight names labels {sorted(unknown, key=str)} that are not "
+                    f"among the classes {self.classes_.tolist()}."
+                )
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit with ``max_iter`` passes over (X, y), shuffled each pass when ``shuffle`` (by ``random_state``).
+
+        Resets the model unless ``warm_start=True``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        warm = self.warm_start and hasattr(self, "state_")
+        X, y = validate_data(
+            self, X, y, reset=not warm, accept_sparse=["csr", "csc", "coo"],
+            dtype=[np.float64, np.float32], accept_large_sparse=True,
+        )
+        X = self._to_kernel_csr(X)
+        y = self._check_y(y)
+        classes = np.unique(y)
+        if warm and not np.array_equal(classes, self.classes_) and not set(classes) <= set(self.classes_):
+            raise ValueError(
+                f"{type(self).__name__}: warm_start fit got labels {classes.tolist()} but the model was trained "
+                f"on {self.classes_.tolist()}; refit with warm_start=False."
+            )
+        if not warm:
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__}: the number of classes has to be greater than one; got "
+                    f"{len(classes)} class ({classes.tolist()}). A classifier needs examples of at least two labels."
+                )
+        sw = self._sample_weight(sample_weight, X)
+        previous_classes = getattr(self, "classes_", None)
+        self.classes_ = self.classes_ if warm else classes
+        try:
+            cw = self._class_weight_array(y, for_partial_fit=False)
+        except ValueError:
+            if previous_classes is not None:
+                self.classes_ = previous_classes
+            raise
+        targets, weights = self._targets(y, sw, cw)
+        self._train(X, targets, weights, self.max_iter, first_call=not warm, shuffle=self.shuffle)
+        self.n_iter_ = self.max_iter
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over (X, y) in the given row order, continuing from the current state.
+
+        Batches of ``batch_size`` rows never span two calls.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like, default=None
+            All labels that will ever appear; required on the first call, optional (and checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        first = not hasattr(self, "state_")
+        name = type(self).__name__
+        if first and classes is None:
+            raise ValueError(
+                f"{name}: classes must be passed on the first call to partial_fit (all labels that will ever "
+                "appear, e.g. classes=[0, 1])."
+            )
+        if classes is not None:
+            classes = np.unique(column_or_1d(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"{name}: classes={classes.tolist()} is not the same as on the first call to partial_fit "
+                    f"({self.classes_.tolist()})."
+                )
+            if len(classes) < 2:
+                raise ValueError(f"{name}: classes must name at least two labels; got {classes.tolist()}.")
+        X, y = validate_data(
+            self, X, y, reset=first, accept_sparse=["csr", "csc", "coo"],
+            dtype=[np.float64, np.float32], accept_large_sparse=True,
+        )
+        X = self._to_kernel_csr(X)
+        y = self._check_y(y)
+        known = classes if first else self.classes_
+        unknown = np.setdiff1d(np.unique(y), known)
+        if unknown.size:
+            raise ValueError(
+                f"{name}: y contains labels {unknown.tolist()} that are not in classes {known.tolist()}. "
+                "Pass every label that will ever appear through classes= on the first call."
+            )
+        sw = self._sample_weight(sample_weight, X)
+        saved = getattr(self, "classes_", None)
+        self.classes_ = known
+        try:
+            cw = self._class_weight_array(y, for_partial_fit=True)
+        except ValueError:
+            if saved is None:
+                del self.classes_
+            else:
+                self.classes_ = saved
+            raise
+        targets, weights = self._targets(y, sw, cw)
+        self._train(X, targets, weights, 1, first_call=first, shuffle=False)
+        self.n_iter_ = 1
+        return self
+
+    def decision_function(self, X):
+        """Margins: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
+        scores = self._decision(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted labels."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[scores.argmax(axis=1)]
+
+    def _has_proba(self):
+        return self.loss == "log_loss"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Probabilities (log loss only): [1 - p, p] for two classes, normalised one-vs-rest sigmoids otherwise."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = expit(scores)
+            return np.column_stack([1.0 - p, p])
+        p = expit(scores)
+        total = p.sum(axis=1, keepdims=True)
+        uniform = np.full_like(p, 1.0 / p.shape[1])
+        return np.divide(p, total, out=uniform, where=total > 0)
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of ``predict_proba``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @property
+    def coef_(self):
+        """Weights, shape (1, n_features) for two classes or (n_classes, n_features); CSR after ``sparsify()``."""
+        return self._wrap_coef(self._coef_intercept()[0])
+
+    @property
+    def intercept_(self):
+        """Intercepts, shape (1,) for two classes or (n_classes,)."""
+        return self._coef_intercept()[1]
+
+
+class OnlineRegressorMixin(RegressorMixin):
+    """Regression with the squared error."""
+
+    _parameter_constraints = {"loss": [Options("squared_error")]}
+
+    def _xy(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"],
+            dtype=[np.float64, np.float32], accept_large_sparse=True, y_numeric=True,
+        )
+        y = np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
+        return self._to_kernel_csr(X), y
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit with ``max_iter`` passes over (X, y); resets the model unless ``warm_start=True``.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        warm = self.warm_start and hasattr(self, "state_")
+        X, y = self._xy(X, y, reset=not warm)
+        sw = self._sample_weight(sample_weight, X)
+        self._train(X, [y], [sw], self.max_iter, first_call=not warm, shuffle=self.shuffle)
+        self.n_iter_ = self.max_iter
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over (X, y), continuing from the current state.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        first = not hasattr(self, "state_")
+        X, y = self._xy(X, y, reset=first)
+        sw = self._sample_weight(sample_weight, X)
+        self._train(X, [y], [sw], 1, first_call=first, shuffle=False)
+        self.n_iter_ = 1
+        return self
+
+    def predict(self, X):
+        """Predicted values, shape (n_samples,)."""
+        return self._decision(X)[:, 0]
+
+    @property
+    def coef_(self):
+        """Weights, shape (n_features,); CSR of shape (1, n_features) after ``sparsify()``."""
+        coef = self._coef_intercept()[0]
+        return self._wrap_coef(coef) if getattr(self, "sparse_coef_", False) else coef[0]
+
+    @property
+    def intercept_(self):
+        """Intercept, shape (1,)."""
+        return self._coef_intercept()[1]

@@ -89,16 +89,20 @@ class _Problem:
         self._fun, self._jac, self._hess = fun, jac, hess
         self.n_fev = self.n_jev = self.n_hev = 0
 
+    # Overflow while evaluating a diverging run is reported through the
+    # non-finite result (the run then stops with a "diverged" message).
     def f(self, x):
         self.n_fev += 1
-        out = self._fun(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self._fun(x)
         return float(out[0] if self._jac is True else out)
 
     def fg(self, x):
         if self._jac is True:
             self.n_fev += 1
             self.n_jev += 1
-            f, g = self._fun(x)
+            with np.errstate(over="ignore", invalid="ignore"):
+                f, g = self._fun(x)
             return float(f), np.asarray(g, dtype=float).reshape(x.shape)
         return self.f(x), self.g(x)
 
@@ -108,7 +112,8 @@ class _Problem:
         if self._jac is None:
             return self._fd_grad(x)
         self.n_jev += 1
-        return np.asarray(self._jac(x), dtype=float).reshape(x.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(self._jac(x), dtype=float).reshape(x.shape)
 
     def h(self, x):
         if self._hess is not None:
@@ -171,6 +176,17 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
     if not 0 < c1 < c2 < 1:
         raise ValueError(f"need 0 < c1 < c2 < 1, got c1={c1!r}, c2={c2!r}.")
 
+    lo_extra = []
+    # Near a minimiser the decrease f(x + a d) - f(x) drops below the rounding
+    # of f, so the sufficient-decrease test cannot be decided from f values.
+    # Then a point satisfying the strong curvature condition whose value is
+    # within rounding of f0 is accepted (the "approximate Wolfe" idea of
+    # Hager & Zhang, 2005).
+    f_slack = 1e-13 * abs(f0)
+
+    def approx_ok(f_a, d_a):
+        return f_a <= f0 + f_slack and abs(d_a) <= -c2 * d0
+
     def zoom(lo, hi, f_lo, f_hi, d_lo):
         for _ in range(max_iter):
             width = hi - lo
@@ -180,6 +196,8 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
             if not (min(lo, hi) + 0.1 * abs(width) <= a <= max(lo, hi) - 0.1 * abs(width)):
                 a = lo + width / 2
             f_a, d_a, extra = phi(a)
+            if approx_ok(f_a, d_a):
+                return a, f_a, extra
             if f_a > f0 + c1 * a * d0 or f_a >= f_lo:
                 hi, f_hi = a, f_a
             else:
@@ -188,14 +206,19 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
                 if d_a * (hi - lo) >= 0:
                     hi, f_hi = lo, f_lo
                 lo, f_lo, d_lo = a, f_a, d_a
+                lo_extra[:] = [extra]
             if abs(hi - lo) < 1e-16 * max(1.0, abs(lo)):
                 break
-        return None
+        # The bracket collapsed (rounding near a minimiser): ``lo`` still gives
+        # sufficient decrease, which is the best that can be certified.
+        return (lo, f_lo, lo_extra[0]) if lo > 0 and lo_extra else None
 
     a_prev, f_prev, d_prev = 0.0, f0, d0
     a = alpha0
     for i in range(max_iter):
         f_a, d_a, extra = phi(a)
+        if math.isfinite(f_a) and approx_ok(f_a, d_a):
+            return a, f_a, extra
         if not math.isfinite(f_a) or f_a > f0 + c1 * a * d0 or (i > 0 and f_a >= f_prev):
             if not math.isfinite(f_a):
                 f_a = math.inf
@@ -207,6 +230,7 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
         if d_a >= 0:
             return zoom(a, a_prev, f_a, f_prev, d_a)
         a_prev, f_prev, d_prev = a, f_a, d_a
+        lo_extra[:] = [extra]
         a *= 2.0
     return None
 
@@ -374,6 +398,10 @@ def _run_quasi_newton(run, limited, memory):
         first = state["H"] is None and not state["pairs"]
         alpha0 = min(1.0, 1.0 / float(np.linalg.norm(run.g))) if first else 1.0
         step = _wolfe_step(run, d, alpha0, 0.9)
+        if step is None and not first:  # a stale curvature model: restart along -g
+            state["H"], state["pairs"] = None, []
+            d = -run.g
+            step = _wolfe_step(run, d, min(1.0, 1.0 / float(np.linalg.norm(run.g))), 0.9)
         if step is None:
             return "the line search found no step satisfying the Wolfe conditions"
         _, x_new, f_new, g_new = step

@@ -235,6 +235,16 @@ def test_backward_errors():
         ln.forward(np.ones((2, 3)))
 
 
+def test_bad_running_statistics_raise_in_eval_mode():
+    bn = BatchNorm(2).eval()
+    bn.running_var = np.array([1.0, -0.5])
+    with pytest.raises(ValueError, match="running_var has negative"):
+        bn.forward(np.ones((3, 2)))
+    bn.running_var = np.ones(3)
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        bn.forward(np.ones((3, 2)))
+
+
 def test_failed_training_forward_keeps_running_statistics():
     bn = BatchNorm(2)
     bn.forward(np.array([[1.0, 2.0], [3.0, 7.0]]))

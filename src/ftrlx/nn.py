@@ -312,7 +312,16 @@ class BatchNorm(_Normalization):
 
     def _running_statistics(self, view):
         shape = self._channel_shape(view)
-        return self.running_mean.reshape(shape), self.running_var.reshape(shape)
+        mean = _as_finite(self.running_mean, "running_mean", self.dtype)
+        var = _as_finite(self.running_var, "running_var", self.dtype)
+        if mean.shape != (self.num_features,) or var.shape != (self.num_features,):
+            raise ValueError(
+                f"running_mean and running_var must have shape ({self.num_features},), got "
+                f"{mean.shape} and {var.shape}."
+            )
+        if (var < 0).any():
+            raise ValueError("running_var has negative entries; a variance must be >= 0.")
+        return mean.reshape(shape), var.reshape(shape)
 
     def _update_running(self, mean, var, view, axes):
         count = view.size // view.shape[1]

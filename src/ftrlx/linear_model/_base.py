@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _online
 from .._validation import (
@@ -99,15 +99,28 @@ class _OnlineLinearModel(BaseEstimator):
             raise TypeError(f"{name}: could not convert X to CSR")
         return X
 
-    def _sample_weight(self, sample_weight, X):
+    def _sample_weight(self, sample_weight, X, allow_all_zero):
+        name = type(self).__name__
         if sample_weight is None:
             return np.ones(X.shape[0], dtype=np.float64)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if not np.all(np.isfinite(sw)):
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        if sw.ndim == 0:
+            sw = np.full(X.shape[0], float(sw))
+        if sw.shape != (X.shape[0],):
             raise ValueError(
-                f"{type(self).__name__}: sample_weight contains NaN or infinity; pass finite, non-negative weights."
+                f"{name}: sample_weight has shape {sw.shape} but X has {X.shape[0]} rows; pass one weight per row."
             )
-        return np.ascontiguousarray(sw, dtype=np.float64)
+        if not np.all(np.isfinite(sw)):
+            raise ValueError(f"{name}: sample_weight contains NaN or infinity; pass finite, non-negative weights.")
+        if np.any(sw < 0):
+            raise ValueError(
+                f"{name}: sample_weight has a negative value ({sw.min():g}); weights must be non-negative."
+            )
+        # in partial_fit a chunk whose weights are all zero is legitimate (it still advances the step counter);
+        # fit on such data could learn nothing
+        if not allow_all_zero and not np.any(sw > 0):
+            raise ValueError(f"{name}: sample_weight is zero for every row; fit needs at least one positive weight.")
+        return np.ascontiguousarray(sw)
 
     def _new_state(self, n_outputs, n_features):
         _, n_slots, n_islots = self._slots
@@ -319,7 +332,7 @@ class OnlineClassifierMixin(ClassifierMixin):
                     f"{type(self).__name__}: the number of classes has to be greater than one; got "
                     f"{len(classes)} class ({classes.tolist()}). A classifier needs examples of at least two labels."
                 )
-        sw = self._sample_weight(sample_weight, X)
+        sw = self._sample_weight(sample_weight, X, allow_all_zero=False)
         previous_classes = getattr(self, "classes_", None)
         self.classes_ = self.classes_ if warm else classes
         try:
@@ -380,7 +393,7 @@ class OnlineClassifierMixin(ClassifierMixin):
                 f"{name}: y contains labels {unknown.tolist()} that are not in classes {known.tolist()}. "
                 "Pass every label that will ever appear through classes= on the first call."
             )
-        sw = self._sample_weight(sample_weight, X)
+        sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
         saved = getattr(self, "classes_", None)
         self.classes_ = known
         try:
@@ -463,7 +476,7 @@ class OnlineRegressorMixin(RegressorMixin):
         self._validate_params()
         warm = self.warm_start and hasattr(self, "state_")
         X, y = self._xy(X, y, reset=not warm)
-        sw = self._sample_weight(sample_weight, X)
+        sw = self._sample_weight(sample_weight, X, allow_all_zero=False)
         self._train(X, [y], [sw], self.max_iter, first_call=not warm, shuffle=self.shuffle)
         self.n_iter_ = self.max_iter
         return self
@@ -478,7 +491,7 @@ class OnlineRegressorMixin(RegressorMixin):
         self._validate_params()
         first = not hasattr(self, "state_")
         X, y = self._xy(X, y, reset=first)
-        sw = self._sample_weight(sample_weight, X)
+        sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
         self._train(X, [y], [sw], 1, first_call=first, shuffle=False)
         self.n_iter_ = 1
         return self

@@ -118,6 +118,8 @@ def check_csr(X, n_rows, n_features, dtype=np.float64):
     assert X.shape == (n_rows, n_features)
     assert X.dtype == dtype
     assert X.has_sorted_indices and X.has_canonical_format
+    for i in range(n_rows):  # strictly increasing within rows, checked directly
+        assert np.all(np.diff(X.indices[X.indptr[i]:X.indptr[i + 1]]) > 0)
     assert not np.any(X.data == 0)
     assert X.indices.dtype == (np.int32 if n_features < 2**31 else np.int64)
 

@@ -600,12 +600,18 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
         seed = int(self.seed)
         cols, vals = [], []
 
+        index_dtype = np.int32 if n_features < 2**31 else np.int64
+
         def emit(tokens, codes):
             index, sign = self._hash(tokens, seed, n_features)
-            valid = codes >= 0
-            safe = np.where(valid, codes, 0)
-            cols.append(np.where(valid, index[safe] if len(tokens) else -1, -1))
-            vals.append(np.where(valid, sign[safe] if len(tokens) else 0.0, 0.0))
+            # One slot past the tokens stands for "missing": column n_features,
+            # which sorts after every real column and is dropped at the end.
+            index = np.append(index, n_features).astype(index_dtype)
+            cols.append(index[codes])
+            if self.signed:
+                vals.append(np.append(sign, 0.0)[codes])
+            else:
+                vals.append(None)
 
         token_cache = {}
 
@@ -633,7 +639,8 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
                     )
                 index, sign = self._hash([name.encode("utf-8")], seed, n_features)
                 present = ~np.isnan(x)
-                cols.append(np.where(present, index[0], -1))
+                present &= x != 0
+                cols.append(np.where(present, index[0], n_features).astype(index_dtype))
                 vals.append(np.where(present, x * sign[0], 0.0))
             if self.numeric_mode in ("log_bin", "both"):
                 codes, values = tokens_of(name)
@@ -675,21 +682,51 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _assemble(cols, vals, n_rows, n_features, dtype):
+        """CSR from one column array per emitted field (n_features = none)."""
         index_dtype = np.int32 if n_features < 2**31 else np.int64
-        if not cols:
+        if not cols or n_rows == 0:
             return sp.csr_matrix((n_rows, n_features), dtype=dtype)
-        cols = np.stack(cols, axis=1)
-        vals = np.stack(vals, axis=1)
-        keep = (cols >= 0) & (vals != 0)
+        # Row-major (n_rows, n_fields) blocks: sorting each short row is far
+        # cheaper than scipy's general COO -> CSR conversion.
+        C = np.ascontiguousarray(np.stack(cols).T)
+        if all(v is None for v in vals):
+            C.sort(axis=1)
+            V = None
+        else:
+            V = np.stack([np.ones(n_rows) if v is None else v for v in vals]).T
+            order = np.argsort(C, axis=1, kind="stable")
+            C = np.take_along_axis(C, order, axis=1)
+            V = np.take_along_axis(V, order, axis=1)
+        real = C != n_features
+        starts = real.copy()
+        starts[:, 1:] &= C[:, 1:] != C[:, :-1]
+        flat_starts = np.flatnonzero(starts.ravel())
+        indices = C.ravel()[flat_starts]
+        if V is None:
+            # Each repeat of a column (a collision) adds one to its run.
+            data = np.ones(flat_starts.size, dtype=np.float64)
+            repeats = np.flatnonzero((real & ~starts).ravel())
+            if repeats.size:
+                runs = np.searchsorted(flat_starts, repeats, side="right") - 1
+                np.add.at(data, runs, 1.0)
+        else:
+            # Entries of a run are contiguous; the padding slots after a row's
+            # last run add zeros, so each segment sums exactly one run.
+            flat_values = np.where(real, V, 0.0).ravel()
+            data = np.add.reduceat(flat_values, flat_starts) if flat_starts.size else \
+                np.zeros(0)
+        counts = starts.sum(axis=1)
+        nonzero = data != 0
+        if not nonzero.all():
+            row_of = np.repeat(np.arange(n_rows), counts)
+            counts = np.bincount(row_of[nonzero], minlength=n_rows)
+            data, indices = data[nonzero], indices[nonzero]
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(keep.sum(axis=1), out=indptr[1:])
+        np.cumsum(counts, out=indptr[1:])
         if indptr[-1] >= 2**31:
             index_dtype = np.int64
-        X = sp.csr_matrix(
-            (vals[keep].astype(dtype), cols[keep].astype(index_dtype),
-             indptr.astype(index_dtype)),
-            shape=(n_rows, n_features),
-        )
-        X.sum_duplicates()
-        X.eliminate_zeros()
+        X = sp.csr_matrix((data.astype(dtype, copy=False), indices.astype(index_dtype),
+                           indptr.astype(index_dtype)), shape=(n_rows, n_features))
+        X.has_sorted_indices = True
+        X.has_canonical_format = True
         return X

@@ -1,0 +1,185 @@
+"""Plumbing shared by the file readers: opening, line blocks, re-chunking."""
+
+import bz2
+import gzip
+import os
+
+import numpy as np
+import scipy.sparse as sp
+
+# Bytes of text handed to a parser at once. Small enough to keep memory flat,
+# large enough that the per-block overhead vanishes.
+BLOCK_BYTES = 1 << 23
+
+_ON_BAD_LINES = ("error", "skip")
+
+
+def open_binary(path):
+    """Open ``path`` for reading bytes, decompressing .gz and .bz2 files."""
+    path = os.fspath(path)
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if path.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+def open_binary_write(path, compresslevel=1):
+    """Open ``path`` for writing bytes, compressing when it ends in .gz/.bz2."""
+    path = os.fspath(path)
+    if path.endswith(".gz"):
+        # mtime=0 keeps the output byte-identical from run to run.
+        return gzip.GzipFile(path, "wb", compresslevel=compresslevel, mtime=0)
+    if path.endswith(".bz2"):
+        return bz2.open(path, "wb", compresslevel=max(compresslevel, 1))
+    return open(path, "wb")
+
+
+def check_chunk_size(chunk_size):
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def check_on_bad_lines(on_bad_lines):
+    if on_bad_lines not in _ON_BAD_LINES:
+        raise ValueError(f"on_bad_lines must be 'error' or 'skip', got {on_bad_lines!r}")
+    return on_bad_lines
+
+
+def bad_line(name, line, what, remedy=None):
+    """The error for a malformed input line: ``file:line: what (remedy)``."""
+    message = f"{name}:{line}: {what}"
+    if remedy:
+        message += f"; {remedy}"
+    return ValueError(message)
+
+
+def iter_line_blocks(fh, first_line=1, block_bytes=BLOCK_BYTES):
+    """Yield ``(block, first_line_number)`` where block holds whole lines.
+
+    Every block ends with a newline (one is added after a last line that
+    lacks it), so the number of lines in it is its count of newlines.
+    """
+    line = first_line
+    rest = b""
+    while True:
+        data = fh.read(block_bytes)
+        if not data:
+            break
+        data = rest + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        block, rest = data[: cut + 1], data[cut + 1:]
+        yield block, line
+        line += block.count(b"\n")
+    if rest:
+        yield rest + b"\n", line
+
+
+def split_lines(buf):
+    """Start and end offsets of the lines of a block (ends exclude \\n and \\r)."""
+    ends = np.flatnonzero(buf == 10)
+    starts = np.empty_like(ends)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
+    has_cr = np.zeros(ends.size, dtype=bool)
+    nonempty = ends > starts
+    has_cr[nonempty] = buf[ends[nonempty] - 1] == 13
+    return starts, ends - has_cr
+
+
+def count_in_lines(buf, starts, ends, byte):
+    """How many times ``byte`` occurs in each line, without a Python loop."""
+    hits = np.flatnonzero(buf == byte)
+    return np.searchsorted(hits, ends) - np.searchsorted(hits, starts)
+
+
+def rechunk_csr(pieces, chunk_size, extra=False):
+    """Regroup a stream of ``(X, y[, extra])`` pieces into chunks of exactly
+    ``chunk_size`` rows (the last one shorter). Widths may grow along the
+    stream; earlier pieces are widened with empty columns.
+    """
+    buf = []
+    n_buffered = 0
+    for piece in pieces:
+        if piece[0].shape[0] == 0:
+            continue
+        buf.append(piece)
+        n_buffered += piece[0].shape[0]
+        while n_buffered >= chunk_size:
+            chunk, buf = _take(buf, chunk_size)
+            n_buffered -= chunk_size
+            yield chunk
+    if n_buffered:
+        chunk, _ = _take(buf, n_buffered)
+        yield chunk
+
+
+def _take(buf, n):
+    """The first n rows of the buffered pieces, and what is left over."""
+    taken, left, need = [], [], n
+    for piece in buf:
+        rows = piece[0].shape[0]
+        if need >= rows:
+            taken.append(piece)
+            need -= rows
+        elif need > 0:
+            taken.append(tuple(p[:need] for p in piece))
+            left.append(tuple(p[need:] for p in piece))
+            need = 0
+        else:
+            left.append(piece)
+    if len(taken) == 1:
+        return taken[0], left
+    width = max(p[0].shape[1] for p in taken)
+    Xs = [p[0] if p[0].shape[1] == width else _widen(p[0], width) for p in taken]
+    X = sp.vstack(Xs, format="csr")
+    rest = tuple(np.concatenate([p[k] for p in taken]) for k in range(1, len(taken[0])))
+    return (X,) + rest, left
+
+
+def _widen(X, width):
+    X = X.copy()
+    X.resize((X.shape[0], width))
+    return X
+
+
+class ChunkReader:
+    """Base of the readers: a re-iterable object yielding ``(X, y)`` chunks.
+
+    Each iteration opens the input anew and resets ``rows_read`` and
+    ``skipped``, so the same reader can serve several passes (epochs).
+    """
+
+    def __init__(self, path, chunk_size, on_bad_lines="error"):
+        self.path = os.fspath(path)
+        self.chunk_size = check_chunk_size(chunk_size)
+        self.on_bad_lines = check_on_bad_lines(on_bad_lines)
+        self.rows_read = 0
+        self.skipped = 0
+
+    def __iter__(self):
+        self.rows_read = 0
+        self.skipped = 0
+        for chunk in self._chunks():
+            self.rows_read += chunk[0].shape[0]
+            yield chunk
+
+    def _chunks(self):  # pragma: no cover - every reader defines it
+        raise NotImplementedError
+
+    def _bad(self, line, what, remedy=None):
+        """Raise for a bad line, or count it when skipping; True means skip."""
+        if self.on_bad_lines == "error":
+            if remedy is None:
+                remedy = "fix the line or pass on_bad_lines='skip'"
+            raise bad_line(self.path, line, what, remedy)
+        self.skipped += 1
+        return True
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.path!r}, chunk_size={self.chunk_size})"

@@ -1,0 +1,247 @@
+"""Streaming reader for svmlight / libsvm files."""
+
+import io
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import load_svmlight_file
+
+from ._base import ChunkReader, iter_line_blocks, open_binary, rechunk_csr, split_lines
+
+__all__ = ["iter_svmlight"]
+
+_BINARY_LABELS = (-1.0, 0.0, 1.0)
+
+
+def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", binary=True,
+                  dtype=np.float64, on_bad_lines="error"):
+    """Stream an svmlight/libsvm file as CSR chunks.
+
+    Lines look like ``label index:value index:value ... # comment``; indices
+    must increase along a line, ``qid:`` tokens are ignored, and blank or
+    comment-only lines are skipped. Only one block of text (a few MB) is held
+    at a time; each block goes through scikit-learn's compiled parser, and
+    only a block with a malformed line is parsed again in Python to find it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; ``.gz`` and ``.bz2`` files are decompressed on the fly.
+    chunk_size : int, default=100_000
+        Rows per chunk (the last chunk is shorter).
+    n_features : int or None, default=None
+        Width of every chunk. An index beyond it is an error. With None the
+        width grows: each chunk is as wide as the largest index seen so far
+        (plus one), so chunks of one file can differ in width. Pass it
+        whenever it is known (a9a: 123) so every chunk has the same width.
+    zero_based : bool or 'auto', default='auto'
+        Whether indices start at 0. 'auto' decides from the first block of the
+        file: zero-based when it holds an index 0, else one-based (a later
+        index 0 in a file read as one-based is then an error).
+    binary : bool, default=True
+        Map classification labels -1/0/+1 to 0/1 (any other label is an
+        error). With False labels are returned as written.
+    dtype : numpy dtype, default=np.float64
+        dtype of the feature values (labels are always float64).
+    on_bad_lines : {'error', 'skip'}, default='error'
+        What to do with a malformed line: raise ``ValueError("file:line:
+        ...")`` or drop it and count it in the reader's ``skipped``.
+
+    Returns
+    -------
+    reader : iterable of (X, y)
+        ``X`` a CSR matrix with sorted indices, ``y`` float64. The reader
+        has ``rows_read`` and ``skipped`` attributes and can be iterated again.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ftrlx.datasets import iter_svmlight
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.svm")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("+1 1:0.5 3:1\\n# a comment\\n-1 2:2\\n+1 qid:7 3:1\\n")
+    >>> reader = iter_svmlight(path, chunk_size=2, n_features=3)
+    >>> [(X.shape, y.tolist()) for X, y in reader]
+    [((2, 3), [1.0, 0.0]), ((1, 3), [1.0])]
+    >>> reader.rows_read
+    3
+    >>> X, y = next(iter(reader))
+    >>> X.toarray()
+    array([[0.5, 0. , 1. ],
+           [0. , 2. , 0. ]])
+    """
+    return SvmlightReader(path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines)
+
+
+class SvmlightReader(ChunkReader):
+    """Iterable of ``(X, y)`` chunks of an svmlight file; see :func:`iter_svmlight`."""
+
+    def __init__(self, path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines):
+        super().__init__(path, chunk_size, on_bad_lines)
+        if n_features is not None and (isinstance(n_features, bool) or int(n_features) != n_features
+                                       or n_features < 1):
+            raise ValueError(f"n_features must be a positive integer or None, got {n_features!r}")
+        if zero_based not in (True, False, "auto"):
+            raise ValueError(f"zero_based must be True, False or 'auto', got {zero_based!r}")
+        self.n_features = None if n_features is None else int(n_features)
+        self.zero_based = zero_based
+        self.binary = bool(binary)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+
+    def _chunks(self):
+        self._offset = {True: 0, False: 1}.get(self.zero_based)
+        self._width = 0
+        return rechunk_csr(self._pieces(), self.chunk_size)
+
+    def _pieces(self):
+        with open_binary(self.path) as fh:
+            for block, first_line in iter_line_blocks(fh):
+                yield self._parse_block(block, first_line)
+
+    # -- parsing -------------------------------------------------------------
+    def _parse_block(self, block, first_line):
+        buf = np.frombuffer(block, dtype=np.uint8)
+        starts, ends = split_lines(buf)
+        data_lines = first_line + np.flatnonzero(_is_data_line(buf, starts, ends))
+        parsed = None
+        if data_lines.size:
+            try:
+                X, y = load_svmlight_file(io.BytesIO(block), zero_based=True, dtype=np.float64)
+            except ValueError:
+                pass
+            else:
+                if X.shape[0] == data_lines.size:
+                    parsed = X, y, data_lines
+        else:
+            parsed = sp.csr_matrix((0, 0)), np.zeros(0), data_lines
+        if parsed is None:
+            parsed = self._parse_block_slowly(block, first_line)
+        return self._finish(*parsed)
+
+    def _parse_block_slowly(self, block, first_line):
+        """Python parser, run only on blocks the fast parser rejected."""
+        data, indices, indptr, labels, lines = [], [], [0], [], []
+        for number, raw in enumerate(block.split(b"\n")[:-1], start=first_line):
+            tokens = raw.split(b"#", 1)[0].split()
+            if not tokens:
+                continue
+            row = _parse_tokens(tokens)
+            if isinstance(row, str):
+                self._bad(number, row)
+                continue
+            label, idx, val = row
+            labels.append(label)
+            indices.extend(idx)
+            data.extend(val)
+            indptr.append(len(indices))
+            lines.append(number)
+        width = max(indices) + 1 if indices else 0
+        X = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
+                           np.asarray(indptr, dtype=np.int64)), shape=(len(labels), width))
+        return X, np.asarray(labels, dtype=np.float64), np.asarray(lines, dtype=np.int64)
+
+    def _finish(self, X, y, lines):
+        """Check indices and labels row by row, drop or report bad rows."""
+        n = y.size
+        if n and self._offset is None:
+            self._offset = 0 if (X.nnz and X.indices.min() == 0) else 1
+        offset = self._offset or 0
+        row_of = np.repeat(np.arange(n), np.diff(X.indptr))
+        problems = []  # (row mask, message builder)
+        if offset == 1:
+            zero_rows = np.zeros(n, dtype=bool)
+            zero_rows[row_of[X.indices == 0]] = True
+            how = "zero_based=False" if self.zero_based is False else (
+                "zero_based='auto' found no index 0 in the first block")
+            problems.append((zero_rows, lambda r: (
+                f"feature index 0 in a file read as one-based ({how})",
+                "pass zero_based=True")))
+        if self.n_features is not None:
+            too_big = np.zeros(n, dtype=bool)
+            over = X.indices - offset >= self.n_features
+            too_big[row_of[over]] = True
+            limit = self.n_features - 1 + offset
+
+            def msg_big(r, X=X):
+                idx = X.indices[X.indptr[r]:X.indptr[r + 1]].max()
+                return (f"feature index {idx} is beyond n_features={self.n_features} "
+                        f"(largest allowed index: {limit})", "pass a larger n_features")
+            problems.append((too_big, msg_big))
+        if self.binary:
+            not_binary = ~np.isin(y, _BINARY_LABELS)
+            problems.append((not_binary, lambda r: (
+                f"label {y[r]:g} is not a binary label (-1, 0 or +1)",
+                "pass binary=False to keep labels as written")))
+        bad = np.zeros(n, dtype=bool)
+        for mask, _ in problems:
+            bad |= mask
+        if self.on_bad_lines == "error" and bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            message = next(message for mask, message in problems if mask[r])
+            self._bad(int(lines[r]), *message(r))
+        if bad.any():
+            self.skipped += int(bad.sum())
+            keep = np.flatnonzero(~bad)
+            X, y = X[keep], y[keep]
+        if self.binary:
+            y = (y > 0).astype(np.float64)
+        indices = X.indices - offset
+        if self.n_features is not None:
+            width = self.n_features
+        else:
+            if indices.size:
+                self._width = max(self._width, int(indices.max()) + 1)
+            width = self._width
+        index_dtype = np.int32 if width < 2**31 and X.nnz < 2**31 else np.int64
+        out = sp.csr_matrix((X.data.astype(self.dtype, copy=False), indices.astype(index_dtype),
+                             X.indptr.astype(index_dtype)), shape=(y.size, width))
+        return out, y.astype(np.float64, copy=False)
+
+
+def _is_data_line(buf, starts, ends):
+    """Lines whose first non-blank byte exists and is not '#'."""
+    blank = (buf == 32) | (buf == 9) | (buf == 10) | (buf == 13)
+    nonblank = np.flatnonzero(~blank)
+    if nonblank.size == 0:
+        return np.zeros(starts.size, dtype=bool)
+    k = np.searchsorted(nonblank, starts)
+    first = nonblank[np.minimum(k, nonblank.size - 1)]
+    return (k < nonblank.size) & (first < ends) & (buf[first] != 35)
+
+
+def _parse_tokens(tokens):
+    """Parse one line's tokens; a str return value describes what is wrong."""
+    label = tokens[0].decode("utf-8", "replace")
+    try:
+        label_value = float(label)
+    except ValueError:
+        return f"label {label!r} is not a number"
+    idx, val = [], []
+    previous = -1
+    for token in tokens[1:]:
+        name, colon, value = token.partition(b":")
+        text = token.decode("utf-8", "replace")
+        if not colon:
+            return f"token {text!r} is not of the form index:value"
+        if name == b"qid":
+            continue
+        name_text = name.decode("utf-8", "replace")
+        try:
+            index = int(name)
+        except ValueError:
+            return f"feature index {name_text!r} is not an integer"
+        if index < 0:
+            return f"feature index {index} is negative"
+        try:
+            number = float(value)
+        except ValueError:
+            return f"value {value.decode('utf-8', 'replace')!r} of feature {index} is not a number"
+        if index <= previous:
+            return (f"feature indices must increase along a line, but {index} "
+                    f"comes after {previous}")
+        previous = index
+        idx.append(index)
+        val.append(number)
+    return label_value, idx, val

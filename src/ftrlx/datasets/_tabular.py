@@ -1,0 +1,397 @@
+"""Streaming readers for delimited text (CSV/TSV) and Parquet click logs."""
+
+import csv
+import io
+import os
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from ..hashing import CategoricalHasher, _names
+from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, split_lines
+
+__all__ = ["iter_csv", "iter_parquet"]
+
+
+def _parse_strings(arr, parse):
+    """Parse a string column once per distinct value.
+
+    Returns ``(values, missing, bad)``: float64 values (NaN where missing or
+    bad), the empty cells, and the cells ``parse`` rejected.
+    """
+    encoded = pc.dictionary_encode(_combined(arr))
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    uniques = encoded.dictionary.to_pylist()
+    parsed = np.full(len(uniques) + 1, np.nan)
+    state = np.zeros(len(uniques) + 1, dtype=np.int8)  # 0 ok, 1 missing, 2 bad
+    for k, text in enumerate(uniques):
+        if text is None or text == "":
+            state[k] = 1
+            continue
+        try:
+            parsed[k] = parse(text)
+        except ValueError:
+            state[k] = 2
+    state[-1] = 1
+    if encoded.indices.null_count:
+        codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), len(uniques),
+                         codes)
+    return parsed[codes], state[codes] == 1, state[codes] == 2
+
+
+def _combined(arr):
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _text_sep(path):
+    stem = os.fspath(path)
+    for suffix in (".gz", ".bz2"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return "\t" if stem.endswith((".tsv", ".tab")) else ","
+
+
+class TabularReader(ChunkReader):
+    """Shared logic of the tabular readers: validate, then hash per chunk.
+
+    A subclass yields pyarrow tables of string columns (``_tables``); this
+    class checks labels and numeric cells, reports or skips bad rows, and
+    hashes ``chunk_size`` rows at a time.
+    """
+
+    binary_label = False
+    integer_columns = ()
+
+    def __init__(self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines):
+        super().__init__(path, chunk_size, on_bad_lines)
+        self.label = None if label is None else str(label)
+        categorical = _names(categorical) or []
+        numeric = _names(numeric) or []
+        if hasher is None:
+            hasher = CategoricalHasher(n_features=2**20, categorical=categorical or None,
+                                       numeric=numeric or None)
+        elif not hasattr(hasher, "transform"):
+            raise TypeError(f"hasher must be a CategoricalHasher or transformer, got {hasher!r}")
+        self.hasher = hasher
+        self.numeric = list(dict.fromkeys(numeric + (_names(getattr(hasher, "numeric", None))
+                                                     or [])))
+        named = categorical + self.numeric + (_names(getattr(hasher, "categorical", None)) or [])
+        for pair in getattr(hasher, "interactions", ()) or ():
+            named += _names(pair)
+        # None means: every column but the label.
+        self.features = list(dict.fromkeys(named)) or None
+
+    def _columns_needed(self, names):
+        if self.label is not None and self.label not in names:
+            raise bad_line(self.path, 1, f"no label column {self.label!r} among {names}",
+                           "pass the right label=")
+        features = self.features
+        if features is None:
+            features = [n for n in names if n != self.label]
+        missing = [c for c in features if c not in names]
+        if missing:
+            raise bad_line(self.path, 1, f"no column(s) {missing} among {names}",
+                           "check the categorical, numeric and hasher column names")
+        return features
+
+    def _chunks(self):
+        pending, n_pending = [], 0
+        for table in self._tables():
+            if table is None or table.num_rows == 0:
+                continue
+            pending.append(table)
+            n_pending += table.num_rows
+            while n_pending >= self.chunk_size:
+                whole = pa.concat_tables(pending)
+                yield self._hash(whole.slice(0, self.chunk_size))
+                pending = [whole.slice(self.chunk_size)]
+                n_pending -= self.chunk_size
+        if n_pending:
+            yield self._hash(pa.concat_tables(pending))
+
+    def _hash(self, table):
+        y = None
+        if self.label is not None:
+            y = table.column(self.label).to_numpy().astype(np.float64)
+            table = table.drop_columns([self.label])
+        return self.hasher.transform(table), y
+
+    def _validate(self, table, lines):
+        """Convert label/numeric columns and drop (or report) bad rows."""
+        n = table.num_rows
+        bad = np.zeros(n, dtype=bool)
+        checks = []
+        columns = {}
+        if self.label is not None:
+            label = table.column(self.label)
+            if self.binary_label:
+                values, missing, wrong = _parse_strings(label, _parse_binary)
+            else:
+                values, missing, wrong = _parse_strings(label, float)
+            checks.append((missing, lambda r: "the label is missing"))
+            kind = "0 or 1" if self.binary_label else "a number"
+            checks.append((wrong, lambda r, label=label:
+                           f"label {label[r].as_py()!r} is not {kind}"))
+            columns[self.label] = values
+        for name in self.numeric:
+            if name not in table.column_names:
+                continue
+            col = table.column(name)
+            integer = name in self.integer_columns
+            values, _, wrong = _parse_strings(col, int if integer else float)
+            what = "an integer" if integer else "a number"
+            checks.append((wrong, lambda r, col=col, name=name, what=what:
+                           f"{name} value {col[r].as_py()!r} is not {what}"))
+            columns[name] = values
+        for mask, _ in checks:
+            bad |= mask
+        if bad.any():
+            if self.on_bad_lines == "error":
+                r = int(np.flatnonzero(bad)[0])
+                message = next(msg for mask, msg in checks if mask[r])
+                self._bad(self._where(lines, r), message(r))
+            self.skipped += int(bad.sum())
+            keep = pa.array(~bad)
+            table = table.filter(keep)
+            columns = {k: v[~bad] for k, v in columns.items()}
+            lines = lines[~bad]
+        for name, values in columns.items():
+            table = table.set_column(table.column_names.index(name), name, pa.array(values))
+        return table, lines
+
+    @staticmethod
+    def _where(lines, r):
+        return int(lines[r])
+
+
+def _parse_binary(text):
+    if text in ("0", "1"):
+        return float(text)
+    raise ValueError(text)
+
+
+class TextReader(TabularReader):
+    """Delimited text, read in blocks of lines with exact line numbers."""
+
+    def __init__(self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
+                 sep, header, column_names=None):
+        super().__init__(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines)
+        if sep is None:
+            sep = _text_sep(path)
+        if not isinstance(sep, str) or len(sep) != 1:
+            raise ValueError(f"sep must be a single character, got {sep!r}")
+        self.sep = sep
+        self.header = bool(header)
+        self.column_names = column_names
+        self.quote = '"'
+
+    def _derive(self, table, lines):
+        """Hook for readers that compute extra columns; returns the table."""
+        return table
+
+    def _tables(self):
+        with open_binary(self.path) as fh:
+            first_line = 1
+            names = self.column_names
+            if self.header:
+                raw = fh.readline()
+                if not raw.strip():
+                    return
+                names = next(csv.reader([raw.decode("utf-8").rstrip("\r\n")],
+                                        delimiter=self.sep))
+                first_line = 2
+            needed = None
+            for block, line0 in iter_line_blocks(fh, first_line):
+                if names is None:
+                    names = self._guess_names(block)
+                if needed is None:
+                    needed = self._columns_needed(names)
+                yield self._parse_block(block, line0, names, needed)
+
+    def _guess_names(self, block):
+        for raw in block.split(b"\n"):
+            if raw.strip(b"\r"):
+                row = next(csv.reader([raw.decode("utf-8").rstrip("\r")], delimiter=self.sep))
+                return [str(i) for i in range(len(row))]
+        return []
+
+    def _parse_block(self, block, line0, names, needed):
+        buf = np.frombuffer(block, dtype=np.uint8)
+        starts, ends = split_lines(buf)
+        line_numbers = line0 + np.arange(starts.size)
+        empty = ends == starts
+        sep_byte = ord(self.sep)
+        hits = np.flatnonzero(buf == sep_byte)
+        n_fields = np.searchsorted(hits, ends) - np.searchsorted(hits, starts) + 1
+        if self.quote:
+            quotes = np.flatnonzero(buf == ord(self.quote))
+            quoted = np.searchsorted(quotes, ends) > np.searchsorted(quotes, starts)
+            for i in np.flatnonzero(quoted):
+                text = block[starts[i]:ends[i]].decode("utf-8", "replace")
+                n_fields[i] = len(next(csv.reader([text], delimiter=self.sep)))
+        wrong = ~empty & (n_fields != len(names))
+        for i in np.flatnonzero(wrong):
+            self._bad(int(line_numbers[i]),
+                      f"expected {len(names)} {_sep_name(self.sep)}-separated fields, "
+                      f"found {n_fields[i]}")
+        keep = ~empty & ~wrong
+        if not keep.any():
+            return None
+        data = block
+        if not keep.all():
+            newline_ends = np.flatnonzero(buf == 10)
+            data = buf[np.repeat(keep, newline_ends - starts + 1)].tobytes()
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=self.sep,
+                                              quote_char=self.quote or False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, include_columns=list(
+                    dict.fromkeys(([self.label] if self.label else []) + self._raw_columns(needed))),
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        lines = line_numbers[keep]
+        if table.num_rows != lines.size:
+            raise bad_line(self.path, int(lines[0]), "a quoted value spans several lines, "
+                           "which this reader does not support", "put each record on one line")
+        table, lines = self._validate(table, lines)
+        return self._derive(table, lines)
+
+    def _raw_columns(self, needed):
+        return needed
+
+
+def _sep_name(sep):
+    return {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space", "|": "pipe"}.get(
+        sep, repr(sep))
+
+
+def iter_csv(path, label, categorical=(), numeric=(), sep=None, header=True,
+             chunk_size=100_000, hasher=None, on_bad_lines="error"):
+    """Stream a CSV/TSV file of named columns as hashed CSR chunks.
+
+    The file is read a few MB at a time; every line must hold one record
+    (quoted values may contain the separator but not a newline). Empty lines
+    are ignored.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; ``.gz`` and ``.bz2`` are decompressed on the fly.
+    label : str or int or None
+        The label column (its position when ``header=False``); cells must be
+        numbers. None reads features only and yields ``y=None``.
+    categorical : sequence of str, default=()
+        Columns hashed as categorical values.
+    numeric : sequence of str, default=()
+        Columns parsed as numbers (empty cells are missing).
+    sep : str or None, default=None
+        Field separator; None means tab for ``.tsv``/``.tab`` files (also
+        compressed) and comma otherwise.
+    header : bool, default=True
+        Whether the first line names the columns. Without it the columns are
+        named "0", "1", ...
+    chunk_size : int, default=100_000
+        Rows per chunk (the last one shorter).
+    hasher : CategoricalHasher or None, default=None
+        How the features are built. None: ``CategoricalHasher(n_features=2**20,
+        categorical=categorical, numeric=numeric)`` (all columns but the
+        label if both lists are empty). A given hasher's own columns are read
+        too, so ``categorical``/``numeric`` may then be left empty.
+    on_bad_lines : {'error', 'skip'}, default='error'
+        A line with the wrong number of fields, a bad label or a non-numeric
+        numeric cell raises ``ValueError("file:line: ...")`` or is skipped and
+        counted in ``skipped``.
+
+    Returns
+    -------
+    reader : iterable of (X, y)
+        With attributes ``rows_read``, ``skipped`` and ``hasher``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ftrlx.datasets import iter_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "clicks.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("clicked,site,price\\n1,news,2.5\\n0,shop,\\n\\n0,news,1\\n")
+    >>> reader = iter_csv(path, label="clicked", categorical=["site"], numeric=["price"])
+    >>> [(X.shape, y.tolist()) for X, y in reader]
+    [((3, 1048576), [1.0, 0.0, 0.0])]
+    >>> X, y = next(iter(reader))
+    >>> X.getnnz(axis=1)  # the missing price gives no feature
+    array([2, 1, 2], dtype=int32)
+    """
+    return TextReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
+                      sep, header)
+
+
+class ParquetReader(TabularReader):
+    """Parquet row groups read batch by batch."""
+
+    def _tables(self):
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(self.path) as pf:
+            names = pf.schema_arrow.names
+            features = self._columns_needed(names)
+            columns = list(dict.fromkeys(([self.label] if self.label else []) + features))
+            row = 0
+            for batch in pf.iter_batches(batch_size=self.chunk_size, columns=columns):
+                table = pa.Table.from_batches([batch])
+                if self.label is not None:
+                    table = self._check_label(table, row)
+                row += batch.num_rows
+                yield table
+
+    def _check_label(self, table, row):
+        col = table.column(self.label)
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
+                or pa.types.is_boolean(col.type)):
+            raise ValueError(f"{self.path}: label column {self.label!r} has type {col.type}, "
+                             "not a number; convert it before writing the file")
+        if col.null_count:
+            r = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
+            raise ValueError(f"{self.path}: row {row + r + 1}: the label is missing; "
+                             "drop unlabelled rows or pass label=None")
+        index = table.column_names.index(self.label)
+        return table.set_column(index, self.label, pc.cast(col, pa.float64()))
+
+
+def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None):
+    """Stream a Parquet file as hashed CSR chunks.
+
+    Only the named columns are read, one batch at a time.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The Parquet file.
+    label : str or None
+        Numeric label column; None yields ``y=None`` (features only).
+    categorical, numeric : sequence of str, default=()
+        Feature columns, as in :func:`iter_csv`.
+    chunk_size : int, default=100_000
+        Rows per chunk (the last one shorter).
+    hasher : CategoricalHasher or None, default=None
+        As in :func:`iter_csv`.
+
+    Returns
+    -------
+    reader : iterable of (X, y)
+        With attributes ``rows_read``, ``skipped`` (always 0) and ``hasher``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> from ftrlx.datasets import iter_parquet
+    >>> path = os.path.join(tempfile.mkdtemp(), "clicks.parquet")
+    >>> pq.write_table(pa.table({"y": [1, 0, 1], "app": ["a", None, "b"]}), path)
+    >>> [(X.nnz, y.tolist()) for X, y in iter_parquet(path, "y", categorical=["app"])]
+    [(2, [1.0, 0.0, 1.0])]
+    """
+    return ParquetReader(path, chunk_size, label, categorical, numeric, hasher, "error")

@@ -42,7 +42,8 @@ def test_ftrl_without_penalty_is_adagrad(loss, batch_size):
 
 
 @pytest.mark.parametrize("schedule", [{"learning_rate": "constant"},
-                                      {"learning_rate": "invscaling", "power_t": 0.5}])
+                                      {"learning_rate": "invsqrt"},
+                                      {"learning_rate": "linear", "decay_steps": 30}])
 def test_truncated_gradient_limit_is_fobos(schedule):
     # theta = inf, period = 1, gravity = l1: truncated gradient is FOBOS-L1.
     tg = _run("truncated_gradient", {"eta0": 0.2, "gravity": 0.15, "theta": np.inf,
@@ -53,12 +54,13 @@ def test_truncated_gradient_limit_is_fobos(schedule):
     assert 0 < np.count_nonzero(tg[0]) < tg[0].size  # the threshold acted on some
 
 
-@pytest.mark.parametrize("algo", ["fobos", "ogd", "truncated_gradient"])
-def test_unregularised_sgd_family_agrees(algo):
+@pytest.mark.parametrize("algo", ["ogd", "truncated_gradient"])
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_unregularised_sgd_family_agrees(algo, batch_size):
     # FOBOS and OGD without penalties, and TG without gravity, are plain SGD.
-    params = {"eta0": 0.2, "learning_rate": "invscaling", "power_t": 0.5}
-    ref = _run("fobos", params)
-    got = _run(algo, params)
+    params = {"eta0": 0.2, "learning_rate": "linear", "decay_steps": 10, "eta_final": 0.05}
+    ref = _run("fobos", params, batch_size=batch_size)
+    got = _run(algo, params, batch_size=batch_size)
     assert_allclose(got[0], ref[0], rtol=1e-12)
     assert_allclose(got[1], ref[1], rtol=1e-12)
 
@@ -81,19 +83,18 @@ def test_ftrl_by_hand():
 
 
 def test_rda_by_hand():
-    # Enhanced RDA: w = -soft(u, l1 t + gamma rho sqrt(t)) / (gamma sqrt(t) + l2 t).
+    # Enhanced RDA: w = -soft(u, l1 t + gamma rho sqrt(t)) / (gamma sqrt(t)).
     X = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 0.0], [3.0, -1.0]]))
-    p = {"l1": 0.1, "gamma": 2.0, "rho": 0.05, "l2": 0.5}
+    p = {"l1": 0.1, "gamma": 2.0, "rho": 0.05}
     s = fit_eager("rda", p, X, [1.0, -1.0, -1.0], loss="squared_error", fit_intercept=False)
     # y are real targets here: row 1 p=0 -> dloss=-1, u=(-1, 0);
-    # t=1: w0 = -soft(-1, 0.1 + 0.1) / (2 + 0.5) = 0.32
-    # row 2 empty: u unchanged; row 3: t=2 weights: thr = 0.2 + 0.1 sqrt(2)
+    # row 2 empty: u unchanged; row 3 sees the t=2 weights, thr = 0.2 + 0.1 sqrt(2)
     thr2 = 0.2 + 0.1 * np.sqrt(2.0)
-    w0 = (1.0 - thr2) / (2.0 * np.sqrt(2.0) + 1.0)
+    w0 = (1.0 - thr2) / (2.0 * np.sqrt(2.0))
     dl = 3.0 * w0 + 1.0
     u = np.array([-1.0 + 3.0 * dl, -dl])
     thr3 = 0.3 + 0.1 * np.sqrt(3.0)
-    expected = -np.sign(u) * np.maximum(np.abs(u) - thr3, 0) / (2.0 * np.sqrt(3.0) + 1.5)
+    expected = -np.sign(u) * np.maximum(np.abs(u) - thr3, 0) / (2.0 * np.sqrt(3.0))
     assert_allclose(s.coef(), expected, rtol=1e-14)
     assert np.all(expected != 0)
 
@@ -106,8 +107,15 @@ def test_fobos_and_ogd_by_hand():
     # step 1: v = 0.5, soft(0.5, 0.05) / 1.5 = 0.3; step 2 (absent): soft(0.3, 0.05)/1.5
     assert_allclose(fob.coef(), [(0.3 - 0.05) / 1.5], rtol=1e-15)
     ogd = fit_eager("ogd", p, X, [1.0, 0.0], loss="squared_error", fit_intercept=False)
-    # step 1: soft(0.5, 0.05) = 0.45; step 2: soft(0.5 * 0.45, 0.05) = 0.175
-    assert_allclose(ogd.coef(), [0.175], rtol=1e-15)
+    # step 1: w = 0.5, cumulative penalty u = 0.05 clips it to 0.45 (q = -0.05);
+    # step 2: the row is empty, so only the decay acts: 0.5 * 0.45.
+    assert_allclose(ogd.coef(), [0.225], rtol=1e-15)
+    X3 = sp.csr_matrix(np.array([[1.0], [0.0], [1.0]]))
+    ogd = fit_eager("ogd", p, X3, [1.0, 0.0, 0.0], loss="squared_error", fit_intercept=False)
+    # step 3: w = 0.5 * 0.225 - 0.5 * 0.225 = 0 before the penalty; u = 0.15 stays owed.
+    assert_allclose(ogd.coef(), [0.0], atol=1e-17)
+    assert_allclose(ogd.model.q[0], -0.05)
+    assert_allclose(ogd.model.u, 0.15)
 
 
 def test_truncated_gradient_by_hand():

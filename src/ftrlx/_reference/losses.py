@@ -63,18 +63,28 @@ def dloss(loss, p, y):
 def learning_rate(params, t):
     """Step size of round ``t`` (1-based) for the schedule in ``params``.
 
-    ``learning_rate='constant'`` gives ``eta0``; ``'invscaling'`` gives
-    ``eta0 / t ** power_t``.
+    ``learning_rate='constant'`` gives ``eta0``; ``'invsqrt'`` gives
+    ``eta0 / sqrt(t)``; ``'linear'`` decays linearly from ``eta0`` at t = 1
+    to ``eta_final`` (default ``eta0 / 100``) at t = 1 + ``decay_steps`` and
+    stays there.
 
-    >>> learning_rate({"learning_rate": "invscaling", "eta0": 1.0, "power_t": 0.5}, 4)
+    >>> learning_rate({"learning_rate": "invsqrt", "eta0": 1.0}, 4)
     0.5
+    >>> p = {"learning_rate": "linear", "eta0": 1.0, "decay_steps": 4, "eta_final": 0.2}
+    >>> [learning_rate(p, t) for t in (1, 3, 5, 9)]
+    [1.0, 0.6, 0.2, 0.2]
     """
     schedule = params["learning_rate"]
     eta0 = params["eta0"]
     if schedule == "constant":
         return eta0
-    if schedule == "invscaling":
-        return eta0 / float(t) ** params["power_t"]
+    if schedule == "invsqrt":
+        return eta0 / float(np.sqrt(t))
+    if schedule == "linear":
+        eta_final = params.get("eta_final")
+        eta_final = 0.01 * eta0 if eta_final is None else eta_final
+        frac = min(t - 1, params["decay_steps"]) / params["decay_steps"]
+        return (1.0 - frac) * eta0 + frac * eta_final
     raise ValueError(f"unknown learning_rate {schedule!r}")
 
 

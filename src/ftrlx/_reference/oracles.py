@@ -44,6 +44,17 @@ class _Algorithm:
         self.reg[d] = 0.0
 
 
+class _Primal(_Algorithm):
+    """An algorithm whose state includes the weights themselves."""
+
+    def __init__(self, params, d):
+        super().__init__(params, d)
+        self.w = np.zeros(d + 1)
+
+    def weights(self):
+        return self.w.copy()
+
+
 class FTRL(_Algorithm):
     """FTRL-Proximal (McMahan et al. 2013, Algorithm 1), per-coordinate z and n."""
 
@@ -72,11 +83,11 @@ class FTRL(_Algorithm):
 class RDA(_Algorithm):
     """(Enhanced) L1-RDA (Xiao 2010) with h(w) = |w|^2 / 2 and beta_t = gamma sqrt(t).
 
-    w_i = -soft(u_i, l1 t + gamma rho sqrt(t)) / (gamma sqrt(t) + l2 t),
+    w_i = -soft(u_i, l1 t + gamma rho sqrt(t)) / (gamma sqrt(t)),
     where u is the sum of all gradients so far and t the number of rounds.
     """
 
-    defaults = {"l1": 0.0, "l2": 0.0, "gamma": 1.0, "rho": 0.0}
+    defaults = {"l1": 0.0, "gamma": 1.0, "rho": 0.0}
 
     def __init__(self, params, d):
         super().__init__(params, d)
@@ -88,28 +99,20 @@ class RDA(_Algorithm):
         if t == 0:
             return np.zeros(self.d + 1)
         thr = (p["l1"] * t + p["gamma"] * p["rho"] * np.sqrt(t)) * self.reg
-        den = p["gamma"] * np.sqrt(t) + p["l2"] * t * self.reg
-        return -soft_threshold(self.u, thr) / den
+        return -soft_threshold(self.u, thr) / (p["gamma"] * np.sqrt(t))
 
     def step(self, g, present, t):
         self.u += g
         self.t = t
 
 
-class FOBOS(_Algorithm):
+class FOBOS(_Primal):
     """FOBOS (Duchi & Singer 2009): gradient step, then the elastic-net prox.
 
     w <- soft(w - eta_t g, eta_t l1) / (1 + eta_t l2).
     """
 
-    defaults = {"eta0": 0.1, "learning_rate": "invscaling", "power_t": 0.5, "l1": 0.0, "l2": 0.0}
-
-    def __init__(self, params, d):
-        super().__init__(params, d)
-        self.w = np.zeros(d + 1)
-
-    def weights(self):
-        return self.w.copy()
+    defaults = {"eta0": 0.1, "learning_rate": "invsqrt", "decay_steps": 100_000, "eta_final": None, "l1": 0.0, "l2": 0.0}
 
     def step(self, g, present, t):
         eta = learning_rate(self.p, t)
@@ -117,7 +120,7 @@ class FOBOS(_Algorithm):
         self.w = soft_threshold(v, eta * self.p["l1"] * self.reg) / (1.0 + eta * self.p["l2"] * self.reg)
 
 
-class TruncatedGradient(_Algorithm):
+class TruncatedGradient(_Primal):
     """Truncated gradient (Langford, Li & Zhang 2009).
 
     A plain SGD step every round; every ``period``-th round the weights with
@@ -127,16 +130,9 @@ class TruncatedGradient(_Algorithm):
     """
 
     defaults = {
-        "eta0": 0.1, "learning_rate": "invscaling", "power_t": 0.5,
+        "eta0": 0.1, "learning_rate": "invsqrt", "decay_steps": 100_000, "eta_final": None,
         "gravity": 0.0, "theta": np.inf, "period": 1, "truncation": "gradient",
     }
-
-    def __init__(self, params, d):
-        super().__init__(params, d)
-        self.w = np.zeros(d + 1)
-
-    def weights(self):
-        return self.w.copy()
 
     def step(self, g, present, t):
         p = self.p
@@ -200,14 +196,15 @@ class AdaGrad(_Algorithm):
             return
         h = self._h()
         v = self.w - _safe_divide(p["eta0"] * g, h)
-        with np.errstate(divide="ignore"):
-            # h == 0 only where n == 0 == eps, i.e. at a coordinate never seen
-            # with eps = 0: there w == 0 and the prox leaves it at 0.
-            shrink = np.where(h > 0, p["eta0"] / h, np.inf) * self.reg
-        self.w = np.where(v == 0, 0.0, soft_threshold(v, shrink * p["l1"]) / (1.0 + shrink * p["l2"]))
+        # h == 0 only where eps == 0 and n == 0, i.e. at a coordinate that has
+        # never had a gradient; there w == v == 0 and the prox keeps it at 0.
+        live = h > 0
+        rate = p["eta0"] * self.reg[live] / h[live]
+        self.w = v
+        self.w[live] = soft_threshold(v[live], rate * p["l1"]) / (1.0 + rate * p["l2"])
 
 
-class LazyAdam(_Algorithm):
+class LazyAdam(_Primal):
     """LazyAdam (TensorFlow Addons): Adam on the present coordinates only.
 
     With the global round t, for each present coordinate::
@@ -225,10 +222,6 @@ class LazyAdam(_Algorithm):
         super().__init__(params, d)
         self.m = np.zeros(d + 1)
         self.v = np.zeros(d + 1)
-        self.w = np.zeros(d + 1)
-
-    def weights(self):
-        return self.w.copy()
 
     def step(self, g, present, t):
         p = self.p
@@ -239,25 +232,36 @@ class LazyAdam(_Algorithm):
         self.w[i] -= rate * self.m[i] / (np.sqrt(self.v[i]) + p["epsilon"])
 
 
-class OGD(_Algorithm):
-    """Online gradient descent with L2 weight decay and an L1 soft-threshold.
+class OGD(_Primal):
+    """Online gradient descent as scikit-learn's SGD does it.
 
-    w <- soft((1 - eta_t l2) w - eta_t g, eta_t l1).
+    Every round, on every coordinate: w <- (1 - eta_t l2) w - eta_t g. Then
+    the cumulative L1 penalty of Tsuruoka et al. (2009): with the global
+    u = sum of eta_s l1 so far and q_i the penalty already applied to w_i,
+    each coordinate *present in the round* is clipped towards zero,
+    w_i <- max(0, w_i - (u + q_i)) if w_i > 0, min(0, w_i + (u - q_i)) if
+    w_i < 0, and q_i grows by the change. (By its definition this penalty
+    touches only the present coordinates, so it is not an eager/lazy pair.)
     """
 
-    defaults = {"eta0": 0.1, "learning_rate": "invscaling", "power_t": 0.5, "l1": 0.0, "l2": 0.0}
+    defaults = FOBOS.defaults
 
     def __init__(self, params, d):
         super().__init__(params, d)
-        self.w = np.zeros(d + 1)
-
-    def weights(self):
-        return self.w.copy()
+        self.q = np.zeros(d + 1)
+        self.u = 0.0
 
     def step(self, g, present, t):
         eta = learning_rate(self.p, t)
-        v = (1.0 - eta * self.p["l2"] * self.reg) * self.w - eta * g
-        self.w = soft_threshold(v, eta * self.p["l1"] * self.reg)
+        self.w = (1.0 - eta * self.p["l2"] * self.reg) * self.w - eta * g
+        if self.p["l1"] > 0:
+            self.u += eta * self.p["l1"]
+            i = present & (self.reg > 0)
+            old = self.w[i]
+            new = np.where(old > 0, np.maximum(0.0, old - (self.u + self.q[i])),
+                           np.where(old < 0, np.minimum(0.0, old + (self.u - self.q[i])), old))
+            self.q[i] += new - old
+            self.w[i] = new
 
 
 ALGORITHMS = {
@@ -308,9 +312,10 @@ def fit_eager(algo, params, X, y, sample_weight=None, loss="log_loss", batch_siz
     """Run the eager oracle over the rows of ``X`` in order; return the state.
 
     ``y`` is in {-1, +1} for the classification losses and real for
-    ``squared_error``. Rows are taken ``batch_size`` at a time: the decision
-    values of a batch use the weights before the batch, its gradient is the
-    sum of the rows' (sample-weighted) gradients, and one round is performed.
+    ``squared_error``. Rows are taken ``batch_size`` at a time (the last
+    batch may be shorter): the decision values of a batch use the weights
+    before the batch, its gradient is the mean of the rows' sample-weighted
+    gradients, and one round is performed.
     Passing the returned ``state`` back continues the run (``partial_fit``).
 
     >>> X = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]))
@@ -332,7 +337,7 @@ def fit_eager(algo, params, X, y, sample_weight=None, loss="log_loss", batch_siz
         Xb = X[rows]
         w = state.model.weights()
         p = Xb @ w[:d] + w[d]
-        dl = dloss(loss, p, y[rows]) * sw[rows]
+        dl = dloss(loss, p, y[rows]) * sw[rows] / Xb.shape[0]
         g = np.zeros(d + 1)
         g[:d] = Xb.T @ dl
         present = np.zeros(d + 1, dtype=bool)

@@ -38,8 +38,8 @@ cdef inline void adagrad_end(const Params* p, double* gs) noexcept nogil:
 
 cdef inline double adagrad_weight(const Params* p, const double* s) noexcept nogil:
     cdef double x = s[ADAGRAD_W], H, k, a, c, ck, mag
-    if x == 0.0:
-        return 0.0
+    if x == 0.0 or (p.l1 == 0.0 and p.l2 == 0.0 and not p.rda_form):
+        return x        # nothing to catch up without a regulariser
     H = adagrad_H(p, s[ADAGRAD_N])
     if p.rda_form:
         return -p.eta0 * soft_threshold(x, p.l1 * p.rT) / (H + p.eta0 * p.l2 * p.rT)

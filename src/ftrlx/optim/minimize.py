@@ -139,7 +139,7 @@ class _Problem:
         return g
 
 
-def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
+def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=60, alpha_max=1e8):
     """Find a step satisfying the strong Wolfe conditions.
 
     Bracketing followed by zoom with safeguarded quadratic interpolation
@@ -156,6 +156,9 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
         First trial step.
     c1, c2 : float
         Sufficient-decrease and curvature constants, ``0 < c1 < c2 < 1``.
+    alpha_max : float
+        Largest step; reached with sufficient decrease (the objective may be
+        unbounded below along ``d``) it is returned as is.
 
     Returns
     -------
@@ -229,9 +232,11 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
             return a, f_a, extra
         if d_a >= 0:
             return zoom(a, a_prev, f_a, f_prev, d_a)
+        if a >= alpha_max:
+            return a, f_a, extra
         a_prev, f_prev, d_prev = a, f_a, d_a
         lo_extra[:] = [extra]
-        a *= 2.0
+        a = min(2.0 * a, alpha_max)
     return None
 
 
@@ -309,7 +314,10 @@ class _Run:
                 return self.result(True, f"gradient norm {self.gnorm():.3g} <= tol {self.tol:g}")
             if self.n_iter >= self.max_iter:
                 return self.result(False, f"max_iter={self.max_iter} reached (gradient norm {self.gnorm():.3g})")
-            out = next_point()
+            # Runs that escape to infinity (e.g. on an unbounded objective)
+            # overflow; that is reported by the checks below, not as warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = next_point()
             if isinstance(out, str):
                 return self.result(False, out)
             self.accept(*out)
@@ -361,7 +369,10 @@ def _wolfe_step(run, d, alpha0, c2):
         f, g = prob.fg(xa)
         return f, float(g @ d), (xa, g)
 
-    found = wolfe_line_search(phi, run.f, float(run.g @ d), alpha0=alpha0, c2=c2)
+    slope = float(run.g @ d)
+    if not (math.isfinite(slope) and slope < 0):
+        return None
+    found = wolfe_line_search(phi, run.f, slope, alpha0=alpha0, c2=c2)
     if found is None:
         return None
     a, f, (xa, g) = found
@@ -392,7 +403,7 @@ def _run_quasi_newton(run, limited, memory):
 
     def next_point():
         d = direction()
-        if float(run.g @ d) >= 0:  # lost descent through rounding: restart from -g
+        if not float(run.g @ d) < 0:  # lost descent through rounding: restart from -g
             state["H"], state["pairs"] = None, []
             d = -run.g
         first = state["H"] is None and not state["pairs"]

@@ -23,6 +23,9 @@ CASES = [
      optim.SGD, {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.01}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}, optim.SGD,
      {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    # Sutskever's form at the look-ahead point equals PyTorch's Nesterov for a constant lr.
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}, optim.SGD,
+     {"lr": 0.05, "momentum": 0.9, "nesterov": True, "momentum_form": "classic"}),
     ("Adagrad", {"lr": 0.3}, optim.AdaGrad, {"lr": 0.3}),
     ("Adagrad", {"lr": 0.3, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "eps": 1e-6, "weight_decay": 0.01},
      optim.AdaGrad, {"lr": 0.3, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "eps": 1e-6,

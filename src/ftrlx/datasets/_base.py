@@ -56,12 +56,13 @@ def bad_line(name, line, what, remedy=None):
     return ValueError(message)
 
 
-def iter_line_blocks(fh, first_line=1, block_bytes=BLOCK_BYTES):
+def iter_line_blocks(fh, first_line=1, block_bytes=None):
     """Yield ``(block, first_line_number)`` where block holds whole lines.
 
     Every block ends with a newline (one is added after a last line that
     lacks it), so the number of lines in it is its count of newlines.
     """
+    block_bytes = block_bytes or BLOCK_BYTES
     line = first_line
     rest = b""
     while True:

@@ -31,8 +31,9 @@ def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", 
         Rows per chunk (the last chunk is shorter).
     n_features : int or None, default=None
         Width of every chunk. An index beyond it is an error. With None the
-        width grows: each chunk is as wide as the largest index seen so far
-        (plus one), so chunks of one file can differ in width. Pass it
+        width grows: each chunk is as wide as the largest index read so far
+        (plus one; the reader reads ahead by one block of a few MB), so chunks
+        of one file can differ in width. Pass it
         whenever it is known (a9a: 123) so every chunk has the same width.
     zero_based : bool or 'auto', default='auto'
         Whether indices start at 0. 'auto' decides from the first block of the
@@ -129,6 +130,9 @@ class SvmlightReader(ChunkReader):
                 continue
             row = _parse_tokens(tokens)
             if isinstance(row, str):
+                if self.on_bad_lines == "error":
+                    # Faults of earlier lines found only after parsing come first.
+                    self._finish(*_build(data, indices, indptr, labels, lines))
                 self._bad(number, row)
                 continue
             label, idx, val = row
@@ -137,10 +141,7 @@ class SvmlightReader(ChunkReader):
             data.extend(val)
             indptr.append(len(indices))
             lines.append(number)
-        width = max(indices) + 1 if indices else 0
-        X = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                           np.asarray(indptr, dtype=np.int64)), shape=(len(labels), width))
-        return X, np.asarray(labels, dtype=np.float64), np.asarray(lines, dtype=np.int64)
+        return _build(data, indices, indptr, labels, lines)
 
     def _finish(self, X, y, lines):
         """Check indices and labels row by row, drop or report bad rows."""
@@ -198,6 +199,14 @@ class SvmlightReader(ChunkReader):
         out = sp.csr_matrix((X.data.astype(self.dtype, copy=False), indices.astype(index_dtype),
                              X.indptr.astype(index_dtype)), shape=(y.size, width))
         return out, y.astype(np.float64, copy=False)
+
+
+def _build(data, indices, indptr, labels, lines):
+    """Raw (file-indexed) CSR, labels and line numbers from parsed lists."""
+    width = max(indices) + 1 if indices else 0
+    X = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
+                       np.asarray(indptr, dtype=np.int64)), shape=(len(labels), width))
+    return X, np.asarray(labels, dtype=np.float64), np.asarray(lines, dtype=np.int64)
 
 
 def _is_data_line(buf, starts, ends):

@@ -232,11 +232,20 @@ class TextReader(TabularReader):
                 text = block[starts[i]:ends[i]].decode("utf-8", "replace")
                 n_fields[i] = len(next(csv.reader([text], delimiter=self.sep)))
         wrong = ~empty & (n_fields != len(names))
+        keep = ~empty & ~wrong
+        if wrong.any() and self.on_bad_lines == "error":
+            # Report the first bad line of any kind: check the lines before it first.
+            first = int(np.flatnonzero(wrong)[0])
+            keep[first:] = False
+            if keep.any():
+                self._parse_kept(block, buf, starts, keep, line_numbers, names, needed)
         for i in np.flatnonzero(wrong):
             self._bad(int(line_numbers[i]),
                       f"expected {len(names)} {_sep_name(self.sep)}-separated fields, "
                       f"found {n_fields[i]}")
-        keep = ~empty & ~wrong
+        return self._parse_kept(block, buf, starts, keep, line_numbers, names, needed)
+
+    def _parse_kept(self, block, buf, starts, keep, line_numbers, names, needed):
         if not keep.any():
             return None
         data = block

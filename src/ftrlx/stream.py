@@ -454,9 +454,9 @@ def fit_stream(
                        elapsed_s=now - t_start)
             t_prev = now
             history.append(rec)
-            bar.update(n)
             if not holdout:
                 bar.set_postfix_str(f"logloss={train.logloss.value:.5f}", refresh=False)
+            bar.update(n)
             at_limit = max_rows is not None and rows_read >= max_rows
             if guard.requested:
                 write_checkpoint(at_limit)

@@ -1,0 +1,652 @@
+"""The ``ftrlx`` command line: train, predict, evaluate, info and demo.
+
+Run ``ftrlx --help`` (or ``python -m ftrlx --help``) for the commands and
+``ftrlx COMMAND --help`` for their options.  :func:`main` is the entry point
+and returns the exit status instead of exiting, so it can be called from
+Python.
+
+Examples
+--------
+>>> from ftrlx.cli import build_parser
+>>> args = build_parser().parse_args(["train", "clicks.svm", "--l1", "2", "-o", "m.ftrlx"])
+>>> args.command, args.algo, args.l1, args.output
+('train', 'ftrl', 2.0, 'm.ftrlx')
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+EPILOG = """\
+exit status:
+  0    success
+  1    runtime or data error (one line on stderr; add --debug for the traceback)
+  2    usage error (bad command line)
+  130  interrupted by Ctrl-C (training writes its checkpoint first; rerun with --resume)
+"""
+
+ALGOS = {
+    "ftrl": "FTRLClassifier",
+    "rda": "RDAClassifier",
+    "fobos": "FOBOSClassifier",
+    "tg": "TruncatedGradientClassifier",
+    "adagrad": "AdaGradClassifier",
+    "lazyadam": "LazyAdamClassifier",
+    "ogd": "OGDClassifier",
+}
+FORMATS = ("svmlight", "criteo", "avazu", "csv", "parquet")
+_EXTENSIONS = {".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight",
+               ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+# Hyper-parameters with a flag of their own; anything else goes through --param.
+_PARAM_FLAGS = ("alpha", "beta", "l1", "l2", "eta0", "gamma", "rho", "learning_rate", "loss")
+
+
+class UsageError(Exception):
+    """A bad command line discovered after parsing (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def _parse_value(text):
+    low = text.lower()
+    if low in ("none", "null"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _columns(text):
+    return [c for c in (text or "").split(",") if c]
+
+
+def _infer_format(path):
+    base = os.path.basename(path).lower()
+    for suffix in (".gz", ".bz2", ".xz"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
+    if fmt is None:
+        raise UsageError(
+            f"cannot tell the format of {path!r} from its name; pass --format "
+            f"({'|'.join(FORMATS)})"
+        )
+    return fmt
+
+
+def _reader_config(args, saved=None):
+    """Everything needed to open the input the same way again."""
+    cfg = dict(saved or {})
+    for key in ("format", "label", "sep", "on_bad_lines"):
+        value = getattr(args, key, None)
+        if value is not None:
+            cfg[key] = value
+    for key in ("categorical", "numeric"):
+        value = getattr(args, key, None)
+        if value is not None:
+            cfg[key] = _columns(value)
+    if cfg.get("format") is None:
+        cfg["format"] = _infer_format(args.inputs[0])
+    if cfg["format"] == "csv" and not cfg.get("label"):
+        raise UsageError("--format csv needs --label COLUMN (and usually --categorical/--numeric)")
+    return cfg
+
+
+def _open(path, cfg, chunk_size, hasher=None, n_features=None):
+    from ftrlx import datasets
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"input file {path!r} does not exist")
+    fmt = cfg["format"]
+    bad = {"on_bad_lines": cfg.get("on_bad_lines") or "error"}
+    if fmt == "svmlight":
+        return datasets.iter_svmlight(path, chunk_size=chunk_size, n_features=n_features)
+    if fmt == "criteo":
+        return datasets.iter_criteo(path, chunk_size=chunk_size, hasher=hasher, **bad)
+    if fmt == "avazu":
+        return datasets.iter_avazu(path, chunk_size=chunk_size, hasher=hasher, **bad)
+    tabular = {"label": cfg.get("label"), "categorical": cfg.get("categorical") or (),
+               "numeric": cfg.get("numeric") or ()}
+    if fmt == "csv":
+        return datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher,
+                                 sep=cfg.get("sep"), **tabular, **bad)
+    if fmt == "parquet":
+        if not tabular["label"]:
+            tabular.pop("label")
+        return datasets.iter_parquet(path, chunk_size=chunk_size, hasher=hasher, **tabular)
+    raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _hasher_for(cfg, path, bits, spec=None):
+    """The hasher to read ``path`` with: from ``spec``, or the reader's default at ``bits``."""
+    if cfg["format"] == "svmlight":
+        return None
+    from ftrlx.hashing import CategoricalHasher
+
+    if spec is None:
+        spec = dict(_open(path, cfg, 1).hasher.get_spec())
+        if bits is not None:
+            spec["n_features"] = 2 ** bits
+    return CategoricalHasher.from_spec(spec)
+
+
+def _check_bits(bits):
+    if bits is not None and not 1 <= bits <= 31:
+        raise UsageError(f"--bits must be between 1 and 31, got {bits}")
+
+
+def _estimator(args):
+    import ftrlx
+
+    est = getattr(ftrlx, ALGOS[args.algo])()
+    valid = est.get_params()
+    params = {}
+    for name in _PARAM_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            if name not in valid:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} does not apply to --algo {args.algo} "
+                    f"(its parameters: {', '.join(sorted(valid))})"
+                )
+            params[name] = value
+    for item in args.param or ():
+        name, sep, value = item.partition("=")
+        if not sep or name not in valid:
+            raise UsageError(
+                f"--param {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(valid))}"
+            )
+        params[name] = _parse_value(value)
+    if args.seed is not None:
+        params["random_state"] = args.seed
+    est.set_params(**params)
+    # Report a bad value now, not after the input has been opened.
+    validate = getattr(est, "_validate_params", None)
+    if validate is not None:
+        validate()
+    return est
+
+
+def _write_lines(path, lines):
+    """Write text lines to ``path`` atomically, or to stdout for ``-``."""
+    if path in (None, "-"):
+        for line in lines:
+            sys.stdout.write(line)
+        sys.stdout.flush()
+        return
+    from ftrlx.io import _atomic_write
+
+    def write(fh):
+        for line in lines:
+            fh.write(line.encode("ascii"))
+
+    _atomic_write(path, write)
+
+
+def _fmt_metric(value, digits=6):
+    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:.{digits}f}"
+
+
+# --------------------------------------------------------------------------
+# commands
+
+
+def cmd_train(args):
+    import ftrlx
+    from ftrlx.stream import fit_stream
+
+    _check_bits(args.bits)
+    cfg = _reader_config(args)
+    est = _estimator(args)
+    for path in args.inputs:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"input file {path!r} does not exist")
+    if args.resume and not args.checkpoint:
+        raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
+    if args.checkpoint_every and not args.checkpoint:
+        raise UsageError("--checkpoint-every needs --checkpoint PATH")
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        raise FileNotFoundError(f"output directory {out_dir!r} does not exist; create it first")
+    hasher = _hasher_for(cfg, args.inputs[0], args.bits)
+    n_features = 2 ** args.bits if cfg["format"] == "svmlight" and args.bits else None
+
+    def chunks():
+        for _ in range(args.epochs):
+            for path in args.inputs:
+                yield from _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+
+    training = {
+        "inputs": [os.path.basename(p) for p in args.inputs],
+        "epochs": args.epochs,
+        "chunk_size": args.chunk_size,
+        "reader": cfg,
+        "hasher_spec": None if hasher is None else hasher.get_spec(),
+    }
+    t0 = time.perf_counter()
+    history = fit_stream(
+        est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every, resume=args.resume,
+        progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
+        checkpoint_metadata={"training": training},
+    )
+    seconds = time.perf_counter() - t0
+    last = history.last("train")
+    if last is None:
+        raise ValueError("the input had no training rows; check the file and --holdout-every")
+    rows_seen = last["rows_seen"]
+    training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"],
+                    progressive_auc=last["cum_auc"])
+    ftrlx.save(est, args.output, metadata={"rows_seen": rows_seen, "training": training})
+    if args.sparse_output:
+        from ftrlx.io import export_sparse
+
+        export_sparse(est, args.sparse_output, hasher=hasher)
+    if not args.quiet:
+        _summary(history, est, seconds, args.output)
+    return EXIT_OK
+
+
+def _summary(history, est, seconds, output):
+    last = history.last("train")
+    hold = history.last("holdout")
+    coef = getattr(est, "coef_", None)
+    total = int(np.size(coef)) if coef is not None else 0
+    nnz = last["nnz"] or 0
+    err = sys.stderr
+    print(f"rows trained    {last['rows_seen']:,} in {seconds:.1f} s "
+          f"({last['rows_read'] / max(seconds, 1e-9):,.0f} rows/s)", file=err)
+    print(f"progressive     log loss {_fmt_metric(last['cum_logloss'])}  "
+          f"AUC {_fmt_metric(last['cum_auc'])}  positive rate {_fmt_metric(last['cum_pos_rate'], 4)}",
+          file=err)
+    if hold is not None:
+        print(f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
+              f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
+              file=err)
+    if total:
+        print(f"non-zero        {nnz:,} of {total:,} weights ({nnz / total:.2%})", file=err)
+    if output:
+        print(f"model written   {output}", file=err)
+
+
+def _model_and_reader(args):
+    import ftrlx
+    from ftrlx.io import read_header
+
+    header = read_header(args.model)
+    model = ftrlx.load(args.model)
+    training = (header.get("metadata") or {}).get("training") or {}
+    cfg = _reader_config(args, training.get("reader"))
+    spec = training.get("hasher_spec")
+    if spec is None and cfg["format"] != "svmlight":
+        spec = getattr(model, "hasher_spec", None)
+    hasher = _hasher_for(cfg, args.inputs[0], None, spec=spec)
+    n_features = getattr(model, "n_features_in_", None) if cfg["format"] == "svmlight" else None
+    return model, cfg, hasher, n_features
+
+
+def _scores(model, X):
+    if hasattr(model, "predict_proba"):
+        try:
+            proba = model.predict_proba(X)
+        except AttributeError:
+            proba = None
+        if proba is not None:
+            return np.asarray(proba)[:, -1], True
+    return np.asarray(model.decision_function(X), dtype=np.float64), False
+
+
+def cmd_predict(args):
+    args.inputs = [args.input]
+    model, cfg, hasher, n_features = _model_and_reader(args)
+    reader = _open(args.input, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+
+    def lines():
+        for chunk in reader:
+            scores, _ = _scores(model, chunk[0])
+            yield from (f"{s!r}\n" for s in scores.tolist())
+
+    _write_lines(args.output, lines())
+    return EXIT_OK
+
+
+def cmd_evaluate(args):
+    from ftrlx.metrics import RunningAUC, RunningLogLoss
+
+    args.inputs = [args.input]
+    model, cfg, hasher, n_features = _model_and_reader(args)
+    classes = getattr(model, "classes_", None)
+    if classes is None or len(classes) != 2:
+        raise ValueError("evaluate scores binary classifiers; this model has "
+                         f"classes {None if classes is None else list(classes)}")
+    positive = classes[-1]
+    ll, auc, rows, correct = RunningLogLoss(), RunningAUC(), 0, 0
+    is_proba = True
+    for X, y, *_ in _open(args.input, cfg, args.chunk_size, hasher=hasher, n_features=n_features):
+        y = np.asarray(y)
+        yb = y == positive
+        scores, is_proba = _scores(model, X)
+        if is_proba:
+            ll.update(yb, scores)
+            correct += int(((scores > 0.5) == yb).sum())
+        else:
+            correct += int(((scores > 0) == yb).sum())
+        auc.update(yb, scores)
+        rows += y.size
+    result = {"rows": rows, "logloss": ll.value if is_proba else float("nan"),
+              "auc": auc.value, "accuracy": correct / rows if rows else float("nan")}
+    if args.json:
+        print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v)
+                          for k, v in result.items()}))
+    else:
+        print(f"rows      {rows}")
+        print(f"logloss   {_fmt_metric(result['logloss'])}")
+        print(f"auc       {_fmt_metric(result['auc'])}")
+        print(f"accuracy  {_fmt_metric(result['accuracy'])}")
+    return EXIT_OK
+
+
+def cmd_info(args):
+    import ftrlx
+    from ftrlx.io import read_header
+
+    header = read_header(args.model)
+    model = ftrlx.load(args.model)
+    meta = header.get("metadata") or {}
+    training = meta.get("training") or {}
+    if header["kind"] == "sparse":
+        n_features, nnz, total = model.n_features_in_, model.n_nonzero, meta.get("n_weights")
+    else:
+        n_features = getattr(model, "n_features_in_", None)
+        coef = getattr(model, "coef_", None)
+        total = None if coef is None else int(np.size(coef))
+        nnz = getattr(model, "n_nonzero_", None)
+        if nnz is None and coef is not None:
+            nnz = int(np.count_nonzero(coef))
+    info = {
+        "file": args.model,
+        "format_version": header["format_version"],
+        "kind": header["kind"],
+        "class": header["class"],
+        "ftrlx_version": header["ftrlx_version"],
+        "created": header["created"],
+        "n_features": n_features,
+        "n_nonzero": nnz,
+        "n_weights": total,
+        "rows_seen": meta.get("rows_seen", training.get("rows_seen")),
+        "params": header["params"],
+    }
+    if args.json:
+        print(json.dumps(info, default=str))
+        return EXIT_OK
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if key == "params":
+            continue
+        if key == "n_nonzero" and value is not None and total:
+            value = f"{value} ({value / total:.2%} of {total})"
+        print(f"{key:<{width}}  {value}")
+    if info["params"]:
+        print("params:")
+        for key, value in sorted(info["params"].items()):
+            print(f"  {key} = {value!r}")
+    return EXIT_OK
+
+
+def cmd_demo(args):
+    import ftrlx
+    from ftrlx.datasets import iter_click_data
+    from ftrlx.stream import fit_stream
+
+    _check_bits(args.bits)
+    if args.rows < 1 or args.chunk_size < 1:
+        raise UsageError(f"--rows and --chunk-size must be positive, got {args.rows} and {args.chunk_size}")
+    plot = None if args.no_plot else args.plot
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("ftrlx: matplotlib is not installed, so no plot will be drawn "
+                  "(pip install 'ftrlx[viz]')", file=sys.stderr)
+            plot = None
+    if plot is not None:
+        out_dir = os.path.dirname(os.path.abspath(plot))
+        if not os.path.isdir(out_dir):
+            raise FileNotFoundError(f"plot directory {out_dir!r} does not exist; create it first")
+    print(f"ftrlx demo: {args.rows:,} synthetic click rows, 2^{args.bits} hashed features, "
+          f"FTRL-Proximal with progressive validation", file=sys.stderr)
+    est = ftrlx.FTRLClassifier(alpha=args.alpha, l1=args.l1, random_state=args.seed)
+    chunks = iter_click_data(args.rows, chunk_size=args.chunk_size, n_features=2 ** args.bits,
+                             seed=args.seed)
+    t0 = time.perf_counter()
+    history = fit_stream(est, chunks, progress=not args.quiet, total_rows=args.rows,
+                         holdout_every=args.holdout_every)
+    seconds = time.perf_counter() - t0
+    _summary(history, est, seconds, None)
+    if args.output:
+        ftrlx.save(est, args.output, metadata={"rows_seen": history.last()["rows_seen"],
+                                               "training": {"inputs": ["ftrlx demo"]}})
+        print(f"model written   {args.output}", file=sys.stderr)
+    if plot is not None:
+        _plot(history, plot)
+        print(f"plot written    {plot}", file=sys.stderr)
+    last = history.last()
+    print(json.dumps({"rows": last["rows_seen"], "progressive_logloss": last["cum_logloss"],
+                      "progressive_auc": last["cum_auc"], "nnz": last["nnz"],
+                      "n_weights": int(np.size(est.coef_)), "seconds": round(seconds, 3)}))
+    return EXIT_OK
+
+
+def _plot(history, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ftrlx.io import _atomic_write
+
+    rows = history.column("rows_seen")
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    ax1.plot(rows, history.column("cum_logloss"), label="cumulative")
+    ax1.plot(rows, history.column("logloss"), alpha=0.5, label="per chunk")
+    ax1.set_ylabel("progressive log loss")
+    ax1.legend()
+    ax2.plot(rows, history.column("nnz"), color="C2")
+    ax2.set_ylabel("non-zero weights")
+    ax2.set_xlabel("rows seen")
+    fig.suptitle("FTRL-Proximal on a synthetic click stream")
+    fig.tight_layout()
+    _atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# parser
+
+
+def _add_reader_options(p, defaults_from_model=False):
+    note = " (default: as recorded in the model)" if defaults_from_model else ""
+    g = p.add_argument_group("input")
+    g.add_argument("--format", choices=FORMATS,
+                   help=f"input format; default: from the file extension{note}")
+    g.add_argument("--label", help=f"label column (csv, parquet){note}")
+    g.add_argument("--categorical", metavar="COLS",
+                   help=f"comma-separated categorical columns to hash (csv, parquet){note}")
+    g.add_argument("--numeric", metavar="COLS",
+                   help=f"comma-separated numeric columns (csv, parquet){note}")
+    g.add_argument("--sep", help="csv field separator (default: sniffed)")
+    g.add_argument("--on-bad-lines", choices=("error", "skip"),
+                   help="what to do with malformed lines (default: error)")
+    g.add_argument("--chunk-size", type=int, default=100_000, metavar="N",
+                   help="rows per chunk (default: 100000)")
+
+
+def build_parser():
+    """The argparse parser of the ``ftrlx`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback on errors")
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar or summary on stderr")
+
+    from ftrlx import __version__
+
+    parser = _Parser(
+        prog="ftrlx", parents=[common], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Fast sparse online learning: train, evaluate and serve linear "
+                    "click-through models on streams larger than memory.",
+    )
+    parser.add_argument("--version", action="version", version=f"ftrlx {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    kw = {"parents": [common], "epilog": EPILOG,
+          "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+    p = sub.add_parser("train", help="train a model on one or more files", **kw,
+                       description="Train a classifier on a stream of files with progressive "
+                                   "validation, checkpoints and resume.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="training file(s), read in order")
+    p.add_argument("-o", "--output", default="model.ftrlx", metavar="MODEL",
+                   help="model file to write (default: model.ftrlx)")
+    _add_reader_options(p)
+    p.add_argument("--bits", type=int, default=None,
+                   help="hash into 2**BITS features (default: the reader's default, 2**20)")
+    g = p.add_argument_group("model")
+    g.add_argument("--algo", choices=sorted(ALGOS), default="ftrl", help="learner (default: ftrl)")
+    g.add_argument("--loss", help="loss (default: log_loss)")
+    for name in ("alpha", "beta", "l1", "l2", "eta0", "gamma", "rho"):
+        g.add_argument(f"--{name}", type=float, help=f"{name} hyper-parameter of the learner")
+    g.add_argument("--learning-rate", dest="learning_rate", help="learning-rate schedule")
+    g.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="any other estimator parameter (repeatable)")
+    g.add_argument("--seed", type=int, help="random_state of the estimator")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=1, help="passes over the input (default: 1)")
+    g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows")
+    g.add_argument("--holdout-every", type=int, metavar="K",
+                   help="score every K-th chunk without training on it")
+    g.add_argument("--checkpoint", metavar="PATH", help="checkpoint file")
+    g.add_argument("--checkpoint-every", type=int, metavar="N",
+                   help="write the checkpoint every N trained rows")
+    g.add_argument("--resume", action="store_true",
+                   help="continue from --checkpoint if it exists (same inputs and options)")
+    g.add_argument("--history", metavar="CSV", help="write per-chunk metrics as CSV")
+    g.add_argument("--sparse-output", metavar="PATH",
+                   help="also export the non-zero weights for serving")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="write predicted probabilities, one per line", **kw,
+                       description="Score INPUT with MODEL: the positive-class probability "
+                                   "(decision value for non-probabilistic losses), one per line.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--output", default="-", metavar="OUT",
+                   help="output file (default: standard output)")
+    _add_reader_options(p, defaults_from_model=True)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="log loss, AUC and accuracy of a model on a file", **kw,
+                       description="Evaluate MODEL on the labelled INPUT.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_reader_options(p, defaults_from_model=True)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("info", help="describe a model file", **kw,
+                       description="Show class, parameters, size, sparsity and provenance "
+                                   "of a model file.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("demo", help="train FTRL on a generated click log and plot it", **kw,
+                       description="Generate a synthetic click log as a stream, train "
+                                   "FTRL-Proximal with progressive validation, print the "
+                                   "metrics and sparsity, and plot them.")
+    p.add_argument("--rows", type=int, default=1_000_000, help="rows to generate (default: 1000000)")
+    p.add_argument("--chunk-size", type=int, default=20_000, help="rows per chunk (default: 20000)")
+    p.add_argument("--bits", type=int, default=20, help="hash space 2**BITS (default: 20)")
+    p.add_argument("--alpha", type=float, default=0.1, help="FTRL alpha (default: 0.1)")
+    p.add_argument("--l1", type=float, default=1.0, help="FTRL l1 (default: 1.0)")
+    p.add_argument("--holdout-every", type=int, metavar="K", help="hold out every K-th chunk")
+    p.add_argument("--seed", type=int, default=0, help="data and model seed (default: 0)")
+    p.add_argument("--plot", default="ftrlx-demo.png", metavar="PNG",
+                   help="picture of log loss and non-zeros (default: ftrlx-demo.png)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the picture")
+    p.add_argument("-o", "--output", metavar="MODEL", help="also save the model")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``ftrlx`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on a runtime or data error, 2 on a usage error,
+        130 when interrupted.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return int(exc.code or 0)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return args.func(args)
+    except UsageError as exc:
+        print(exc if str(exc).startswith("ftrlx") else f"ftrlx: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        if debug:
+            traceback.print_exc()
+        message = str(exc) or "interrupted"
+        print(f"ftrlx: {message}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a status
+        if debug:
+            traceback.print_exc()
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"ftrlx: error: {text}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _entry():
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()

@@ -18,20 +18,29 @@ _ESTIMATORS = [
 ]
 _LAZY = {name: "ftrlx.linear_model" for name in _ESTIMATORS}
 _LAZY.update({"save": "ftrlx.io", "load": "ftrlx.io", "fit_stream": "ftrlx.stream"})
+_LAZY.update({"CategoricalHasher": "ftrlx.hashing", "make_click_data": "ftrlx.datasets", "iter_click_data": "ftrlx.datasets"})
+_LAZY.update(
+    {name: "ftrlx.preprocessing" for name in ("StreamingMaxAbsScaler", "StreamingStdScaler", "RowL2Normalizer")}
+)
+_SUBMODULES = (
+    "datasets", "hashing", "init", "io", "linear_model", "metrics", "nn", "optim", "preprocessing", "stream", "viz",
+)
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name):
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"ftrlx.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'ftrlx' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

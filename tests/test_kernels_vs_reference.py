@@ -356,3 +356,29 @@ def test_ovr_string_labels_and_class_weight(algo, n_classes):
     # The weights matter: without them the run is different.
     plain = fit_eager_ovr(algo, params, X, y, list(labels), sw, None, batch_size=2)
     assert not np.allclose([s.coef() for s in plain], [s.coef() for s in states], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- boundaries, exactly
+
+def test_hinge_at_margin_exactly_one_takes_the_subgradient():
+    # Margin 1 exactly: the kink belongs to the active side (dloss = -y), so
+    # the second row moves the weight again.
+    X = sp.csr_matrix(np.array([[1.0], [1.0]]))
+    params = {"eta0": 1.0, "learning_rate": "constant", "l1": 0.0, "l2": 0.0}
+    est = ftrlx.FOBOSClassifier(**params, loss="hinge", fit_intercept=False, shuffle=False)
+    est.partial_fit(X, [1, 1], classes=[0, 1])
+    state = fit_eager("fobos", params, X, [1.0, 1.0], loss="hinge", fit_intercept=False)
+    assert_array_equal(state.coef(), [2.0])
+    assert_array_equal(est.coef_[0], state.coef())
+
+
+def test_truncation_includes_theta_itself():
+    # T1 acts on |w| <= theta: a weight landing exactly on theta is truncated.
+    X = sp.csr_matrix(np.array([[1.0]]))
+    params = {"eta0": 0.5, "learning_rate": "constant", "gravity": 0.1, "theta": 0.25, "period": 1}
+    est = ftrlx.TruncatedGradientRegressor(**params, fit_intercept=False, shuffle=False)
+    est.partial_fit(X, [0.5])
+    state = fit_eager("truncated_gradient", params, X, [0.5], loss="squared_error",
+                      fit_intercept=False)
+    assert_allclose(state.coef(), [0.25 - 0.05], rtol=1e-15)  # 0.5 * 0.5 lands on theta
+    assert_allclose(est.coef_, state.coef(), rtol=RTOL)

@@ -66,7 +66,7 @@ SETTINGS = {
         {"eta0": 0.3, "l1": 0.01, "l2": 0.0, **LINEAR},
     ],
 }
-# AdaGrad's primal-dual form: its intercept is checked separately below.
+# AdaGrad's primal-dual form (its intercept is dual-averaged too).
 ADAGRAD_RDA = [
     {"eta0": 0.3, "eps": 0.1, "eps_placement": "outside", "l1": 0.02, "l2": 0.1, "l1_form": "rda"},
     {"eta0": 0.3, "eps": 0.1, "eps_placement": "inside", "initial_accumulator": 0.5,
@@ -185,16 +185,14 @@ def test_kernel_matches_eager_oracle_many(algo, params, loss, s):
 @pytest.mark.parametrize("params", ADAGRAD_RDA)
 @pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
 @EXAMPLES
-@given(s=streams(fit_intercept=False))
+@given(s=streams())
 def test_adagrad_rda_form_matches_eager_oracle(params, loss, s):
     check_against_oracle("adagrad", params, loss, s)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the kernel moves the intercept by a primal AdaGrad step in both l1_forms; the oracle "
-    "treats it as an unregularised coordinate of the same algorithm, i.e. by dual averaging "
-    "(-eta0 u_b / H_b) in l1_form='rda', as the RDA estimator does for its intercept"))
 def test_adagrad_rda_form_intercept():
+    # in l1_form='rda' the intercept is an unregularised coordinate of the same algorithm: dual averaging,
+    # b = -eta0 u_b / H_b, not a primal AdaGrad step
     s = {"seed": 5, "n_features": 4, "n_samples": 12, "dtype": np.float64,
          "index_dtype": np.int32, "max_nnz": 3, "p_empty": 0.0, "weights": "none",
          "batch_size": 1, "fit_intercept": True, "cuts": []}

@@ -7,6 +7,7 @@
 #   so k missed steps compose in closed form: |w| <- c^k |w| - a*c*(1 - c^k)/(1 - c)  (a = eta0*l1/H, c = 1/(1+eta0*l2/H)),
 #   or |w| - k*a when l2 = 0; exact.
 # RDA form: u = sum of gradients; w after T steps = -eta0 * soft(u, l1*T) / (H + eta0*l2*T); no catch-up needed.
+# The intercept follows the same form without penalties.
 from ftrlx._kernels._common cimport Params, soft_threshold
 from libc.math cimport sqrt, fabs, copysign, pow
 
@@ -71,11 +72,20 @@ cdef inline void adagrad_update(const Params* p, double* s, double g, double w) 
 
 
 cdef inline double adagrad_intercept(const Params* p, const double* s) noexcept nogil:
-    return s[0]
+    # The intercept is an unregularised coordinate of the same algorithm: a primal AdaGrad step in FOBOS form,
+    # dual averaging (b = -eta0 u_b / H_b) in RDA form.  Its state is [b or u_b, n_b - n0].
+    cdef double H
+    if not p.rda_form or s[0] == 0.0:
+        return s[0]
+    H = adagrad_H(p, s[1])
+    return -p.eta0 * s[0] / H
 
 
 cdef inline void adagrad_intercept_update(const Params* p, double* s, double g, double b) noexcept nogil:
     cdef double H
     s[1] += g * g
+    if p.rda_form:
+        s[0] += g
+        return
     H = adagrad_H(p, s[1])
     s[0] = b - p.eta0 * g / H if H > 0.0 else b

@@ -345,7 +345,8 @@ _ADAGRAD_DOC = """
     Per-coordinate rate eta0 / H_i with H_i = eps + sqrt(n_i) (eps_placement='outside', PyTorch's placement) or
     sqrt(n_i + eps) ('inside'), n_i = initial_accumulator + sum of squared gradients.  Optional L1/L2 in composite
     mirror-descent form (l1_form='fobos': w <- soft(w - eta0 g/H, eta0 l1/H) / (1 + eta0 l2/H), exact lazy catch-up)
-    or primal-dual form ('rda': w = -eta0 soft(u, l1 t) / (H + eta0 l2 t)).  Duchi, Hazan & Singer, JMLR 2011.
+    or primal-dual form ('rda': w = -eta0 soft(u, l1 t) / (H + eta0 l2 t); the intercept is dual-averaged too).
+    Duchi, Hazan & Singer, JMLR 2011.
     With l1 = l2 = 0, eps = beta and eta0 = alpha it is exactly FTRL-Proximal with l1 = l2 = 0.
 
     Parameters

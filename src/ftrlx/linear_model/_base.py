@@ -90,6 +90,26 @@ class _OnlineLinearModel(BaseEstimator):
         )
         return self._to_kernel_csr(X)
 
+    def _fast_csr(self, X):
+        """The streaming case, validated in O(nnz) without scikit-learn's generic machinery.
+
+        A fitted model given a CSR matrix/array of float32/float64 values: check exactly what the kernel relies on
+        (width, finiteness, index range) and return the kernel's CSR; return None for anything else, which then
+        takes the general ``validate_data`` path.  On 100-row chunks this is most of the cost of a call.
+        """
+        if not (sp.issparse(X) and X.format == "csr" and X.dtype in (np.float32, np.float64)):
+            return None
+        if not hasattr(self, "state_") or hasattr(self, "feature_names_in_") or X.shape[0] == 0:
+            return None
+        name = type(self).__name__
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {name} is expecting {self.n_features_in_} features as input."
+            )
+        if not np.isfinite(X.data).all():
+            raise ValueError(f"{name}: Input X contains NaN or infinity; remove or impute those values.")
+        return self._to_kernel_csr(X)
+
     def _to_kernel_csr(self, X):
         name = type(self).__name__
         if sp.issparse(X) and X.format == "csr":
@@ -165,7 +185,8 @@ class _OnlineLinearModel(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self, "state_")
-        X = self._validate_X(X, reset=False)
+        fast = self._fast_csr(X)
+        X = self._validate_X(X, reset=False) if fast is None else fast
         code = self._slots[0]
         params = self._kernel_params()
         n_outputs = self.state_.shape[0]
@@ -295,6 +316,8 @@ class OnlineClassifierMixin(ClassifierMixin):
                     f"{type(self).__name__}: class_weight names labels {sorted(unknown, key=str)} that are not "
                     f"among the classes {self.classes_.tolist()}."
                 )
+        if self.class_weight is None:
+            return np.ones(len(self.classes_))
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     def fit(self, X, y, sample_weight=None):
@@ -380,12 +403,21 @@ class OnlineClassifierMixin(ClassifierMixin):
                 )
             if len(classes) < 2:
                 raise ValueError(f"{name}: classes must name at least two labels; got {classes.tolist()}.")
-        X, y = validate_data(
-            self, X, y, reset=first, accept_sparse=["csr", "csc", "coo"],
-            dtype=[np.float64, np.float32], accept_large_sparse=True,
-        )
-        X = self._to_kernel_csr(X)
-        y = self._check_y(y)
+        fast = None if first else self._fast_csr(X)
+        y_array = np.asarray(y) if fast is not None else None
+        if fast is not None and y_array.ndim == 1:
+            if y_array.shape[0] != fast.shape[0]:
+                raise ValueError(
+                    f"{name}: y has {y_array.shape[0]} labels but X has {fast.shape[0]} rows; pass one label per row."
+                )
+            X, y = fast, y_array
+        else:
+            X, y = validate_data(
+                self, X, y, reset=first, accept_sparse=["csr", "csc", "coo"],
+                dtype=[np.float64, np.float32], accept_large_sparse=True,
+            )
+            X = self._to_kernel_csr(X)
+            y = self._check_y(y)
         known = classes if first else self.classes_
         unknown = np.setdiff1d(np.unique(y), known)
         if unknown.size:
@@ -490,7 +522,15 @@ class OnlineRegressorMixin(RegressorMixin):
         """
         self._validate_params()
         first = not hasattr(self, "state_")
-        X, y = self._xy(X, y, reset=first)
+        fast = None if first else self._fast_csr(X)
+        y_array = np.asarray(y) if fast is not None else None
+        if fast is not None and y_array.ndim == 1 and y_array.dtype.kind in "fiu" and y_array.shape[0] == fast.shape[0]:
+            y = np.ascontiguousarray(y_array, dtype=np.float64)
+            if not np.isfinite(y).all():
+                raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
+            X = fast
+        else:
+            X, y = self._xy(X, y, reset=first)
         sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
         self._train(X, [y], [sw], 1, first_call=first, shuffle=False)
         self.n_iter_ = 1

@@ -380,3 +380,50 @@ def test_truncation_includes_theta_itself():
                       fit_intercept=False)
     assert_allclose(state.coef(), [0.25 - 0.05], rtol=1e-15)  # 0.5 * 0.5 lands on theta
     assert_allclose(est.coef_, state.coef(), rtol=RTOL)
+
+
+@pytest.mark.parametrize("algo", list(SETTINGS))
+def test_fit_passes_equal_oracle_passes(algo):
+    # fit without shuffling: max_iter passes in order, batches restarting each pass.
+    params = SETTINGS[algo][1]
+    rng = np.random.default_rng(3)
+    X = random_csr(rng, 23, 6)
+    y = rng.integers(0, 3, size=23)
+    est = getattr(ftrlx, ESTIMATOR[algo] + "Classifier")(**params, max_iter=3, shuffle=False,
+                                                         batch_size=2).fit(X, y)
+    states = None
+    for _ in range(3):
+        states = fit_eager_ovr(algo, params, X, y, [0, 1, 2], states=states, batch_size=2)
+    assert est.t_ == states[0].t == 3 * 12
+    assert_allclose(est.coef_, np.array([s.coef() for s in states]), rtol=RTOL, atol=ATOL)
+    assert_allclose(est.intercept_, [s.intercept() for s in states], rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------------- LazyAdam with epsilon = 0
+
+_EPS0_REASON = ("LazyAdam kernel with epsilon=0 computes 0/0 for a present coordinate whose "
+                "gradients have all been zero (m = v = 0): the weight becomes NaN")
+
+
+@pytest.mark.xfail(strict=True, reason=_EPS0_REASON)
+def test_lazy_adam_eps0_zero_gradient_keeps_weight():
+    # Row 2 has margin > 1 under hinge (dloss = 0) and is coordinate 1's first
+    # row (the oracle's side is checked in test_reference_oracles.py).
+    X = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    params = {"eta0": 2.0, "epsilon": 0.0}
+    est = ftrlx.LazyAdamClassifier(**params, loss="hinge", fit_intercept=False, shuffle=False)
+    est.partial_fit(X, [1, 1], classes=[0, 1])
+    state = fit_eager("lazy_adam", params, X, [1.0, 1.0], loss="hinge", fit_intercept=False)
+    assert_allclose(est.coef_[0], state.coef(), rtol=RTOL)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=_EPS0_REASON + " (here the intercept, "
+                   "reported as a DivergenceError)")
+def test_lazy_adam_eps0_zero_weight_first_row():
+    X = sp.csr_matrix(np.array([[1.0], [1.0]]))
+    est = ftrlx.LazyAdamRegressor(eta0=0.1, epsilon=0.0, shuffle=False)
+    est.partial_fit(X, [1.0, 1.0], sample_weight=[0.0, 1.0])
+    state = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X, [1.0, 1.0], [0.0, 1.0],
+                      loss="squared_error")
+    assert_allclose(est.coef_, state.coef(), rtol=RTOL)
+    assert_allclose(est.intercept_, [state.intercept()], rtol=RTOL)

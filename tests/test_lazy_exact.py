@@ -8,6 +8,7 @@ an oracle that leaves absent coordinates alone ends far from the eager one.
 """
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 
 import ftrlx
@@ -131,3 +132,25 @@ def test_lazy_catch_up_equals_eager_in_batches(algo, params):
 def test_lazy_equals_eager_more_streams(algo, params, batch_size, seed):
     for loss in ["log_loss", "hinge", "modified_huber", "squared_error"]:
         run_both(algo, params, loss, batch_size=batch_size, seed=seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo,params", CATCH_UP + CLOSED_FORM, ids=_ids(CATCH_UP + CLOSED_FORM))
+def test_lazy_equals_eager_very_long_absences(algo, params):
+    # 5000 steps; feature 0 is in every row, the others turn up about once in
+    # 500 rows, so their catch-ups span hundreds of steps of decaying rates.
+    rng = np.random.default_rng(0)
+    n, d = 5000, 10
+    mask = rng.random((n, d)) < 0.002
+    mask[:, 0] = True
+    X = sp.csr_matrix(np.where(mask, rng.normal(size=(n, d)), 0.0))
+    y = (X @ (3 * rng.normal(size=d)) + rng.normal(size=n) > 0).astype(int)
+    # weaker penalties, so that the rare coordinates keep non-zero weights
+    weak = ("l1", "l2", "gravity", "rho") + (("theta",) if params.get("truncation") == "rounding" else ())
+    small = {k: v * 0.01 if k in weak else v for k, v in params.items()}
+    est = getattr(ftrlx, ESTIMATOR[algo] + "Classifier")(**small, shuffle=False)
+    est.partial_fit(X, y, classes=[0, 1])
+    state = fit_eager(algo, small, X, np.where(y == 1, 1.0, -1.0))
+    assert np.count_nonzero(state.coef()) > 1
+    assert_allclose(est.coef_[0], state.coef(), rtol=RTOL, atol=ATOL)
+    assert_allclose(est.intercept_, [state.intercept()], rtol=RTOL, atol=ATOL)

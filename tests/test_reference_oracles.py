@@ -175,3 +175,15 @@ def test_duplicates_and_order_do_not_matter():
     assert_allclose(a.coef(), b.coef(), rtol=1e-13)
     assert_allclose(decision_eager(a, Xd), decision_eager(b, X), rtol=1e-13)
     assert canonical_csr(Xd).nnz == X.nnz
+
+
+def test_lazy_adam_zero_gradients_do_not_move_with_eps0():
+    # m = v = 0 with epsilon = 0 is 0/0; the oracle defines it as no move.
+    X = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    s = fit_eager("lazy_adam", {"eta0": 2.0, "epsilon": 0.0}, X, [1.0, 1.0], loss="hinge",
+                  fit_intercept=False)
+    assert s.coef()[1] == 0.0 and np.isfinite(s.coef()[0]) and s.coef()[0] > 2.0
+    s = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X[:, :1], [1.0, 1.0], [0.0, 1.0],
+                  loss="squared_error")
+    assert np.all(np.isfinite(s.coef())) and np.isfinite(s.intercept())
+    assert s.intercept() > 0

@@ -42,9 +42,9 @@ for the first, and persists across ``partial_fit`` calls. A coordinate is
 *present* in a round when it is stored in one of the batch's rows.
 
 Intercept. With ``fit_intercept`` the intercept is one more coordinate with
-its own state, the same update and no L1/L2 penalty and no truncation;
-without it, it stays 0. (The AdaGrad kernel moves its intercept by the primal
-step even in ``l1_form='rda'``; see the tests.)
+its own state, the same update and no L1/L2 penalty and no truncation (so
+in AdaGrad's ``l1_form='rda'`` it is dual-averaged too, b = -eta0 u_b / H_b);
+without it, it stays 0.
 
 Schedules (FOBOS, truncated gradient, OGD): ``'constant'`` eta_t = eta0;
 ``'invsqrt'`` eta_t = eta0 / sqrt(t); ``'linear'`` eta_t falls linearly from
@@ -113,6 +113,13 @@ from .losses import MAX_DLOSS, dloss, learning_rate, soft_threshold
 from .oracles import ALGORITHMS, EagerState, canonical_csr, decision_eager, fit_eager
 
 __all__ = [
-    "ALGORITHMS", "EagerState", "MAX_DLOSS", "canonical_csr", "decision_eager",
-    "dloss", "fit_eager", "learning_rate", "soft_threshold",
+    "ALGORITHMS",
+    "MAX_DLOSS",
+    "EagerState",
+    "canonical_csr",
+    "decision_eager",
+    "dloss",
+    "fit_eager",
+    "learning_rate",
+    "soft_threshold",
 ]

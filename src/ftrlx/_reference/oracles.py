@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from .losses import dloss, learning_rate, soft_threshold
 
-__all__ = ["ALGORITHMS", "EagerState", "fit_eager", "decision_eager", "canonical_csr"]
+__all__ = ["ALGORITHMS", "EagerState", "canonical_csr", "decision_eager", "fit_eager"]
 
 
 def _safe_divide(num, den):
@@ -213,7 +213,9 @@ class LazyAdam(_Primal):
         v <- beta2 v + (1 - beta2) g^2
         w <- w - eta0 sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)
 
-    Absent coordinates keep m, v and w unchanged.
+    Absent coordinates keep m, v and w unchanged. A coordinate whose
+    gradients have all been zero (m == v == 0) does not move, also when
+    epsilon == 0.
     """
 
     defaults = {"eta0": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7}
@@ -229,7 +231,8 @@ class LazyAdam(_Primal):
         self.m[i] = p["beta1"] * self.m[i] + (1.0 - p["beta1"]) * g[i]
         self.v[i] = p["beta2"] * self.v[i] + (1.0 - p["beta2"]) * g[i] ** 2
         rate = p["eta0"] * np.sqrt(1.0 - p["beta2"] ** t) / (1.0 - p["beta1"] ** t)
-        self.w[i] -= rate * self.m[i] / (np.sqrt(self.v[i]) + p["epsilon"])
+        # m == v == 0 (only zero gradients so far) with epsilon == 0: no move.
+        self.w[i] -= rate * _safe_divide(self.m[i], np.sqrt(self.v[i]) + p["epsilon"])
 
 
 class OGD(_Primal):

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from .oracles import fit_eager
 
-__all__ = ["random_csr", "fit_eager_ovr", "ovr_targets"]
+__all__ = ["fit_eager_ovr", "ovr_targets", "random_csr"]
 
 
 def random_csr(rng, n, d, max_nnz=4, p_empty=0.1, p_duplicate=0.3, grid=None,
@@ -38,7 +38,7 @@ def random_csr(rng, n, d, max_nnz=4, p_empty=0.1, p_duplicate=0.3, grid=None,
     if grid is None:
         data = rng.normal(size=nnz)
     else:
-        steps = int(round(2.0 / grid))
+        steps = round(2.0 / grid)
         data = grid * rng.integers(-steps, steps + 1, size=nnz)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(index_dtype)
     X = sp.csr_matrix((data.astype(dtype), np.asarray(indices, dtype=index_dtype), indptr),

@@ -7,8 +7,8 @@ coordinates and ``step(g, present, t)`` performs round ``t`` on *every*
 coordinate: coordinates that are absent from the round simply have
 ``g == 0``. There is no last-touch bookkeeping, no prefix sum and no closed-form
 catch-up, so comparing a lazy kernel with these classes tests its laziness.
-The one exception is LazyAdam, whose definition is "touch only the present
-coordinates"; it uses ``present`` for exactly that.
+Two rules are defined on the present coordinates only and use ``present``
+for exactly that: LazyAdam's update and OGD's cumulative L1 penalty.
 """
 import numpy as np
 import scipy.sparse as sp

@@ -31,9 +31,11 @@ cdef inline double lazy_adam_weight(const Params* p, const double* s) noexcept n
 cdef inline void lazy_adam_update(const Params* p, double* s, double g, double w) noexcept nogil:
     cdef double m = p.beta1 * s[ADAM_M] + (1.0 - p.beta1) * g
     cdef double v = p.beta2 * s[ADAM_V] + (1.0 - p.beta2) * g * g
+    cdef double denom = sqrt(v) + p.epsilon
     s[ADAM_M] = m
     s[ADAM_V] = v
-    s[ADAM_W] = w - p.lr_t * m / (sqrt(v) + p.epsilon)
+    # denom = 0 only when epsilon = 0 and every gradient so far was 0 (so m = 0 too): no move, not 0/0
+    s[ADAM_W] = w - p.lr_t * m / denom if denom > 0.0 else w
 
 
 cdef inline double lazy_adam_intercept(const Params* p, const double* s) noexcept nogil:

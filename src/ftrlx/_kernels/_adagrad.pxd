@@ -65,10 +65,12 @@ cdef inline void adagrad_update(const Params* p, double* s, double g, double w) 
         s[ADAGRAD_W] += g
         return
     H = adagrad_H(p, s[ADAGRAD_N])
-    if H > 0.0:
-        s[ADAGRAD_W] = soft_threshold(w - p.eta0 * g / H, p.eta0 * p.l1 / H) / (1.0 + p.eta0 * p.l2 / H)
-    else:               # g = 0 and n = 0: nothing has ever moved this coordinate
+    if H == 0.0:        # g = 0 and n = 0: nothing has ever moved this coordinate
         s[ADAGRAD_W] = w
+    elif p.l1 == 0.0 and p.l2 == 0.0:
+        s[ADAGRAD_W] = w - p.eta0 * g / H
+    else:
+        s[ADAGRAD_W] = soft_threshold(w - p.eta0 * g / H, p.eta0 * p.l1 / H) / (1.0 + p.eta0 * p.l2 / H)
 
 
 cdef inline double adagrad_intercept(const Params* p, const double* s) noexcept nogil:

@@ -16,7 +16,7 @@ cdef inline double ftrl_closed_form(double z, double sqrt_n, double alpha, doubl
     # w = 0 if |z| <= l1 else -(z - sgn(z) l1) / ((beta + sqrt(n)) / alpha + l2)
     if fabs(z) <= l1:
         return 0.0
-    return -(z - copysign(l1, z)) / ((beta + sqrt_n) / alpha + l2)
+    return -alpha * (z - copysign(l1, z)) / (beta + sqrt_n + alpha * l2)
 
 
 cdef inline void ftrl_read(Params* p, const double* gs) noexcept nogil:

@@ -180,9 +180,10 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p,
                          const floating* data, const index_t* indices, const index_t* indptr,
                          const double* y, const double* sw, const int64_t* order, Py_ssize_t n_rows,
                          double* state, Py_ssize_t stride, double* istate, double* gs,
-                         int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf) noexcept nogil:
+                         int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf,
+                         double* wbuf) noexcept nogil:
     """Train on n_rows rows; return -1, or the position of the first row whose margin is not finite."""
-    cdef Py_ssize_t b0 = 0, b1, r, i, k, e, e0, n_entries
+    cdef Py_ssize_t b0 = 0, b1, r, i, k, e, e0, n_entries, k0, k1
     cdef double m, b, d, g, w, gb, inv_nb
     cdef int64_t j
     while b0 < n_rows:
@@ -190,6 +191,30 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p,
         inv_nb = 1.0 / (b1 - b0)
         read_time(a, p, gs)
         b = intercept(a, p, istate) if fit_intercept else 0.0
+
+        if b1 - b0 == 1:
+            # one-row step (classic online learning): the row is canonical, so only its weights need keeping
+            i = order[b0] if order != NULL else b0
+            if b1 < n_rows:
+                prefetch_row(indices, indptr, order[b1] if order != NULL else b1, state, stride)
+            k0 = indptr[i]
+            k1 = indptr[i + 1]
+            m = b
+            for k in range(k0, k1):
+                w = weight(a, p, state + indices[k] * stride)
+                m += w * data[k]
+                wbuf[k - k0] = w
+            if not isfinite(m):
+                return b0
+            d = dloss(loss, m, y[i]) * sw[i]
+            begin_step(a, p, gs)
+            for k in range(k0, k1):
+                update(a, p, state + indices[k] * stride, d * data[k], wbuf[k - k0])
+            if fit_intercept:
+                intercept_update(a, p, istate, d, b)
+            end_step(a, p, gs)
+            b0 = b1
+            continue
 
         # 1. margins at the batch-start weights; remember (column, value, weight) of every non-zero
         n_entries = 0
@@ -218,7 +243,7 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p,
 
         # 2. one update per coordinate of the batch (merging a column that several rows share), then the intercept
         begin_step(a, p, gs)
-        if b1 - b0 > 1 and n_entries > 1:
+        if n_entries > 1:
             qsort(buf, n_entries, sizeof(Entry), compare_entries)
             e = 0
             while e < n_entries:
@@ -230,9 +255,8 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p,
                     g += buf[e].g
                     e += 1
                 update(a, p, state + j * stride, g, w)
-        else:
-            for e in range(n_entries):
-                update(a, p, state + buf[e].j * stride, buf[e].g, buf[e].w)
+        elif n_entries == 1:
+            update(a, p, state + buf[0].j * stride, buf[0].g, buf[0].w)
         if fit_intercept:
             intercept_update(a, p, istate, gb, b)
         end_step(a, p, gs)
@@ -322,6 +346,7 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
     cdef const int64_t* order_ptr = NULL
     cdef Py_ssize_t n_rows = indptr.shape[0] - 1, stride = state.shape[1], res = -1, cap
     cdef Entry* buf
+    cdef double* wbuf
     cdef FTRLTag t0
     cdef RDATag t1
     cdef FOBOSTag t2
@@ -337,28 +362,32 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
         return -1
     cap = max_batch_nnz(&indptr[0], order_ptr, n_rows, batch_size)
     buf = <Entry*>malloc((cap + 1) * sizeof(Entry))
-    if buf == NULL:
+    wbuf = <double*>malloc((cap + 1) * sizeof(double))
+    if buf == NULL or wbuf == NULL:
+        free(buf)
+        free(wbuf)
         raise MemoryError()
     cdef const floating* X = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
     try:
         with nogil:
             if algo == 0:
-                res = fit_rows(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
             elif algo == 1:
-                res = fit_rows(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
             elif algo == 2:
-                res = fit_rows(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
             elif algo == 3:
-                res = fit_rows(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
             elif algo == 4:
-                res = fit_rows(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
             elif algo == 5:
-                res = fit_rows(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
             else:
-                res = fit_rows(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf)
+                res = fit_rows(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
     finally:
         free(buf)
+        free(wbuf)
     return res
 
 

@@ -39,6 +39,9 @@ from .._validation import (
 LOSSES = {"log_loss": 0, "hinge": 1, "modified_huber": 2, "squared_error": 3}
 SCHEDULES = {"constant": 0, "invsqrt": 1, "linear": 2}
 
+# what every entry point accepts for X before it becomes the kernel's canonical CSR
+_X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32], accept_large_sparse=True)
+
 POSITIVE = Interval(0, None, closed="neither")
 NON_NEGATIVE = Interval(0, None, closed="left")
 
@@ -80,15 +83,13 @@ class _OnlineLinearModel(BaseEstimator):
         return _online.ALGORITHMS[self._algorithm]
 
     def _validate_X(self, X, reset):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse=["csr", "csc", "coo"],
-            dtype=[np.float64, np.float32],
-            accept_large_sparse=True,
-        )
-        return self._to_kernel_csr(X)
+        """The general validation path (scikit-learn's ``validate_data``), ending in the kernel's CSR."""
+        return self._to_kernel_csr(validate_data(self, X, reset=reset, **_X_OPTIONS))
+
+    def _validate_Xy(self, X, y, reset, **y_options):
+        """``_validate_X`` for X and y together (a missing y is an error, as scikit-learn requires)."""
+        X, y = validate_data(self, X, y, reset=reset, **_X_OPTIONS, **y_options)
+        return self._to_kernel_csr(X), y
 
     def _fast_csr(self, X):
         """The streaming case, validated in O(nnz) without scikit-learn's generic machinery.
@@ -337,11 +338,7 @@ class OnlineClassifierMixin(ClassifierMixin):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "state_")
-        X, y = validate_data(
-            self, X, y, reset=not warm, accept_sparse=["csr", "csc", "coo"],
-            dtype=[np.float64, np.float32], accept_large_sparse=True,
-        )
-        X = self._to_kernel_csr(X)
+        X, y = self._validate_Xy(X, y, reset=not warm)
         y = self._check_y(y)
         classes = np.unique(y)
         if warm and not np.array_equal(classes, self.classes_) and not set(classes) <= set(self.classes_):
@@ -412,11 +409,7 @@ class OnlineClassifierMixin(ClassifierMixin):
                 )
             X, y = fast, y_array
         else:
-            X, y = validate_data(
-                self, X, y, reset=first, accept_sparse=["csr", "csc", "coo"],
-                dtype=[np.float64, np.float32], accept_large_sparse=True,
-            )
-            X = self._to_kernel_csr(X)
+            X, y = self._validate_Xy(X, y, reset=first)
             y = self._check_y(y)
         known = classes if first else self.classes_
         unknown = np.setdiff1d(np.unique(y), known)
@@ -491,12 +484,8 @@ class OnlineRegressorMixin(RegressorMixin):
     _parameter_constraints = {"loss": [Options("squared_error")]}
 
     def _xy(self, X, y, reset):
-        X, y = validate_data(
-            self, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"],
-            dtype=[np.float64, np.float32], accept_large_sparse=True, y_numeric=True,
-        )
-        y = np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
-        return self._to_kernel_csr(X), y
+        X, y = self._validate_Xy(X, y, reset=reset, y_numeric=True)
+        return X, np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
 
     def fit(self, X, y, sample_weight=None):
         """Fit with ``max_iter`` passes over (X, y); resets the model unless ``warm_start=True``.

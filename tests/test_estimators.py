@@ -230,6 +230,129 @@ def test_failed_partial_fit_leaves_the_model_bitwise_unchanged(cls):
     np.testing.assert_array_equal(coef_before, est.coef_)
 
 
+def bad_fit_inputs(cls, X, y):
+    """(description, kwargs for fit) pairs that must be rejected by fit (which may change the width and labels)."""
+    keep = {"nan in X", "inf in X", "negative index", "index out of range", "wrong length y",
+            "negative sample weight", "nan sample weight", "nan in y"}
+    cases = [(what, kw) for what, kw in bad_chunks(cls, X, y) if what in keep]
+    decreasing = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    decreasing.indptr[2], decreasing.indptr[3] = decreasing.indptr[3], decreasing.indptr[2]
+    cases.append(("decreasing indptr", dict(X=decreasing, y=y)))
+    if issubclass(cls, lm._base.OnlineClassifierMixin):
+        cases.append(("continuous labels", dict(X=X, y=np.linspace(0, 1, X.shape[0]))))
+    return cases
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_failed_fit_leaves_the_model_bitwise_unchanged(cls):
+    # the rejected data has another width and other labels than the fitted model: a fit that recorded them before
+    # failing would show
+    X, y = problem(cls, n_rows=30, n_features=30)
+    X2, y2 = problem(cls, n_rows=40, n_features=25, seed=3, n_classes=3)
+    est = cls(random_state=0).fit(X, y)
+    before = snapshot(est)
+    for what, kwargs in bad_fit_inputs(cls, X2, y2):
+        with pytest.raises(ValueError):
+            est.fit(**kwargs)
+        assert_same_state(before, snapshot(est))
+    unfitted = cls()
+    with pytest.raises(ValueError):
+        unfitted.fit(**bad_fit_inputs(cls, X2, y2)[0][1])
+    assert not hasattr(unfitted, "n_features_in_") and not hasattr(unfitted, "classes_")
+
+
+@pytest.mark.parametrize("cls", [lm.FTRLClassifier, lm.OGDRegressor], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_non_canonical_csr_found_while_training_is_summed_first(cls, shuffle):
+    # fresh state is checked block by block as it trains; a repeated column found late restarts on a summed copy
+    X, y = problem(cls, n_rows=3000, n_features=40, seed=5)
+    rows = X.indptr[-2]  # the last row's first entry: duplicate it, split in halves
+    data = np.insert(X.data, rows, X.data[rows] * 0.5)
+    data[rows + 1] *= 0.5
+    indices = np.insert(X.indices, rows, X.indices[rows])
+    indptr = X.indptr.copy()
+    indptr[-1] += 1
+    Xdup = sp.csr_matrix((data, indices, indptr), shape=X.shape)
+    assert not Xdup.has_canonical_format
+    kw = dict(max_iter=2, shuffle=shuffle, random_state=np.random.RandomState(0))
+    a = cls(**kw).fit(Xdup, y)
+    kw["random_state"] = np.random.RandomState(0)
+    b = cls(**kw).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_csr_fast_path_gives_the_general_paths_model(cls):
+    # a CSR X with an ndarray y is validated in one pass; lists, dense X and feature names go through
+    # scikit-learn's validate_data: the models must not differ
+    X, y = problem(cls, n_rows=60)
+    ref = cls(random_state=0).fit(X.toarray(), y)
+    for Xv, yv in ((X, y), (X, list(y)), (sp.csr_array(X), y)):
+        est = cls(random_state=0).fit(Xv, yv)
+        assert est.n_features_in_ == X.shape[1]
+        assert_same_state(snapshot(ref), snapshot(est))
+
+
+def test_csr_fast_path_resets_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = problem(lm.FTRLClassifier, n_rows=40)
+    frame = pd.DataFrame(X.toarray(), columns=[f"f{i}" for i in range(X.shape[1])])
+    est = lm.FTRLClassifier().fit(frame, y)
+    assert hasattr(est, "feature_names_in_")
+    est.fit(X, y)
+    assert not hasattr(est, "feature_names_in_") and est.n_features_in_ == X.shape[1]
+
+
+def test_scan_csr_reports_the_first_fault():
+    from ftrlx._kernels import _check
+
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0], [4.0, 5.0, 6.0]]))
+    assert _check.scan_csr(X.data, X.indices, X.indptr, 3) == (_check.CANONICAL, -1, -1)
+    unsorted = X.indices.copy()
+    unsorted[[3, 4]] = unsorted[[4, 3]]
+    assert _check.scan_csr(X.data, unsorted, X.indptr, 3)[0] == _check.NOT_CANONICAL
+    repeated = X.indices.copy()
+    repeated[4] = repeated[3]
+    assert _check.scan_csr(X.data, repeated, X.indptr, 3)[0] == _check.NOT_CANONICAL
+    data = X.data.copy()
+    data[4] = np.nan
+    negative = X.indices.copy()
+    negative[5] = -2
+    assert _check.scan_csr(data, negative, X.indptr, 3) == (_check.NOT_FINITE, 2, 4)  # the first fault wins
+    assert _check.scan_csr(X.data, negative, X.indptr, 3) == (_check.NEGATIVE_INDEX, 2, 5)
+    assert _check.scan_csr(X.data, X.indices, X.indptr, 2) == (_check.INDEX_TOO_LARGE, 0, 1)
+    for indptr in ([0, 2, 1, 6], [1, 2, 3, 6], [0, 2, 3, 7]):
+        code, _, _ = _check.scan_csr(X.data, X.indices, np.array(indptr, dtype=X.indptr.dtype), 3)
+        assert code == _check.BAD_INDPTR
+    empty = sp.csr_matrix((0, 4))
+    assert _check.scan_csr(empty.data, empty.indices, empty.indptr, 4) == (_check.CANONICAL, -1, -1)
+
+
+def test_bad_csr_errors_name_the_row_and_column():
+    X, y = problem(lm.FTRLRegressor, n_rows=40)
+    bad = X.copy()
+    bad.data[bad.indptr[5]] = np.inf
+    col = bad.indices[bad.indptr[5]]
+    with pytest.raises(ValueError, match=rf"NaN or infinity \(inf in row 5, column {col}\)"):
+        lm.FTRLRegressor().fit(bad, y)
+    bad = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    bad.indptr[3] = bad.indptr[4] + 1
+    with pytest.raises(ValueError, match="row pointers"):
+        lm.FTRLRegressor().fit(bad, y)
+
+
+def test_kernel_rejects_state_of_another_algorithm():
+    from ftrlx._kernels import _online
+
+    X, y = problem(lm.FTRLRegressor, n_rows=10)
+    code = _online.ALGORITHMS["ftrl"][0]
+    state, istate, gs = np.zeros((X.shape[1], 3)), np.zeros(2), np.zeros(_online.GLOBAL_SLOTS)
+    with pytest.raises(ValueError, match="do not fit algorithm"):
+        _online.fit(code, {}, X.data, X.indices, X.indptr, y, np.ones(10), None, state, istate, gs, 3, 1, True)
+    with pytest.raises(ValueError, match="do not fit algorithm"):
+        _online.coefficients(code, {}, state, istate, gs, True)
+
+
 def test_error_messages_name_the_value_and_a_remedy():
     X, y = problem(lm.FTRLClassifier, n_rows=40)
     est = lm.FTRLClassifier().partial_fit(X, y, classes=[0, 1])

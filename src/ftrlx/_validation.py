@@ -84,34 +84,65 @@ def validate_params(estimator):
             )
 
 
-def check_csr_indices(X, n_features, estimator_name):
-    """Reject column indices outside [0, n_features) (scipy does not check them on construction)."""
-    if X.nnz == 0:
-        return
-    low, high = X.indices.min(), X.indices.max()
-    if low < 0:
-        raise ValueError(
-            f"{estimator_name}: X has a negative column index ({low}); a CSR matrix needs indices in "
-            f"[0, {n_features}). Rebuild it with valid indices."
-        )
-    if high >= n_features:
-        raise ValueError(
-            f"{estimator_name}: X has column index {high}, but the matrix has only {n_features} columns. "
-            "Rebuild it with the right shape, or valid indices."
-        )
+def kernel_csr(X, estimator_name, scan=True):
+    """The kernels' CSR: int32/int64 indices of one dtype, canonical rows, every index and value checked.
 
+    One O(nnz) pass (``ftrlx._kernels._check.scan_csr``) checks the row pointers, the column range and finiteness,
+    and tells whether the rows are canonical.  X is not copied when it already is the kernels' CSR; otherwise the
+    copy sums duplicate columns and sorts the indices.  Raises ``ValueError`` naming the first bad entry.
 
-def as_canonical_csr(X):
-    """CSR with int32/int64 indices and no duplicate columns in a row; no copy when X already is one."""
+    ``scan=False`` only fixes the layout (CSR, index dtypes, contiguous values) and leaves the checks to the
+    training kernel, which makes them block by block as it trains fresh state (``canonical_csr`` and
+    ``raise_csr_fault`` then serve its findings).
+    """
+    from ._kernels._check import CANONICAL, scan_csr
+
     if not sp.issparse(X):
         X = sp.csr_matrix(X)
     elif X.format != "csr":
         X = X.tocsr()
-    if X.indptr.dtype != X.indices.dtype:
-        # scipy keeps both the same in practice; the kernel requires it
+    if X.indptr.dtype != X.indices.dtype or X.indices.dtype not in (np.int32, np.int64):
+        # scipy keeps both the same in practice; the kernels require it
         dtype = np.int64 if np.int64 in (X.indptr.dtype, X.indices.dtype) else np.int32
-        X = sp.csr_matrix((X.data, X.indices.astype(dtype), X.indptr.astype(dtype)), shape=X.shape)
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()  # sums duplicate columns and sorts indices
+        X = sp.csr_matrix((X.data, X.indices.astype(dtype), X.indptr.astype(dtype)), shape=X.shape, copy=False)
+    if not X.data.flags.c_contiguous:
+        X = sp.csr_matrix((np.ascontiguousarray(X.data), X.indices, X.indptr), shape=X.shape, copy=False)
+    if not scan:
+        return X
+    code, row, pos = scan_csr(X.data, X.indices, X.indptr, X.shape[1])
+    if code > 1:
+        raise_csr_fault(X, code, row, pos, estimator_name)
+    return X if code == CANONICAL else canonical_csr(X)
+
+
+def canonical_csr(X):
+    """A copy of a valid CSR matrix with duplicate columns summed and indices sorted."""
+    X = X.copy()
+    X.sum_duplicates()
     return X
+
+
+def raise_csr_fault(X, code, row, pos, name):
+    """The ValueError for a fault found by ``scan_csr`` (or the training kernel's check), naming where it is."""
+    from ._kernels import _check
+
+    n_features = X.shape[1]
+    if code == _check.NEGATIVE_INDEX:
+        raise ValueError(
+            f"{name}: X has a negative column index ({X.indices[pos]}) in row {row}; a CSR matrix needs indices in "
+            f"[0, {n_features}). Rebuild it with valid indices."
+        )
+    if code == _check.INDEX_TOO_LARGE:
+        raise ValueError(
+            f"{name}: X has column index {X.indices[pos]} in row {row}, but the matrix has only {n_features} "
+            "columns. Rebuild it with the right shape, or valid indices."
+        )
+    if code == _check.NOT_FINITE:
+        raise ValueError(
+            f"{name}: Input X contains NaN or infinity ({X.data[pos]} in row {row}, column {X.indices[pos]}); "
+            "remove or impute those values."
+        )
+    raise ValueError(
+        f"{name}: X is not a valid CSR matrix: its row pointers (indptr) must start at 0, never decrease and end "
+        f"at most at nnz={X.indices.shape[0]} (found {pos} at row {row}). Rebuild it with scipy.sparse.csr_matrix."
+    )

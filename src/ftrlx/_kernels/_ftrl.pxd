@@ -12,15 +12,16 @@ cdef enum:
     FTRL_SLOTS = 2
 
 
-cdef inline double ftrl_closed_form(double z, double sqrt_n, double alpha, double beta, double l1, double l2) noexcept nogil:
+cdef inline double ftrl_closed_form(double z, double sqrt_n, double alpha, double beta_l2, double l1) noexcept nogil:
     # w = 0 if |z| <= l1 else -(z - sgn(z) l1) / ((beta + sqrt(n)) / alpha + l2)
+    #   = alpha (sgn(z) l1 - z) / (beta_l2 + sqrt(n)),  with beta_l2 = beta + alpha l2 computed once per call
     if fabs(z) <= l1:
         return 0.0
-    return -alpha * (z - copysign(l1, z)) / (beta + sqrt_n + alpha * l2)
+    return alpha * (copysign(l1, z) - z) / (beta_l2 + sqrt_n)
 
 
 cdef inline void ftrl_read(Params* p, const double* gs) noexcept nogil:
-    pass
+    p.rscale = p.beta + p.alpha * p.l2      # the constant part of the weight's denominator
 
 
 cdef inline void ftrl_step(Params* p, const double* gs) noexcept nogil:
@@ -32,7 +33,7 @@ cdef inline void ftrl_end(const Params* p, double* gs) noexcept nogil:
 
 
 cdef inline double ftrl_weight(const Params* p, const double* s) noexcept nogil:
-    return ftrl_closed_form(s[FTRL_Z], s[FTRL_SQRT_N], p.alpha, p.beta, p.l1, p.l2)
+    return ftrl_closed_form(s[FTRL_Z], s[FTRL_SQRT_N], p.alpha, p.rscale, p.l1)
 
 
 cdef inline void ftrl_accumulate(double* s, double g, double w, double alpha) noexcept nogil:
@@ -52,7 +53,7 @@ cdef inline void ftrl_update(const Params* p, double* s, double g, double w) noe
 
 
 cdef inline double ftrl_intercept(const Params* p, const double* s) noexcept nogil:
-    return ftrl_closed_form(s[FTRL_Z], s[FTRL_SQRT_N], p.alpha, p.beta, 0.0, 0.0)
+    return ftrl_closed_form(s[FTRL_Z], s[FTRL_SQRT_N], p.alpha, p.beta, 0.0)
 
 
 cdef inline void ftrl_intercept_update(const Params* p, double* s, double g, double b) noexcept nogil:

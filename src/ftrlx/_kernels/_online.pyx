@@ -31,6 +31,7 @@ from ftrlx._kernels._truncated cimport *
 from ftrlx._kernels._adagrad cimport *
 from ftrlx._kernels._lazy_adam cimport *
 from ftrlx._kernels._ogd cimport *
+from ftrlx._kernels._scan cimport CSRFault, CSR_CANONICAL, check_indptr, scan_rows
 
 import numpy as np
 
@@ -50,6 +51,17 @@ ALGORITHMS = {
     "ogd": (6, OGD_SLOTS, 1),
 }
 GLOBAL_SLOTS = 3
+_SLOTS_BY_CODE = {code: (n_slots, n_islots) for code, n_slots, n_islots in ALGORITHMS.values()}
+
+
+def _check_state(int algo, Py_ssize_t n_slots, Py_ssize_t n_islots, Py_ssize_t n_global):
+    # the drivers address the state with the algorithm's stride as a compile-time constant
+    if algo not in _SLOTS_BY_CODE:
+        raise ValueError(f"unknown algorithm code {algo}")
+    want = _SLOTS_BY_CODE[algo]
+    if (n_slots, n_islots) != want or n_global < GLOBAL_SLOTS:
+        raise ValueError(f"state arrays of shape (.., {n_slots}), ({n_islots},), ({n_global},) do not fit algorithm "
+                         f"{algo}: it needs (.., {want[0]}), ({want[1]},), ({GLOBAL_SLOTS},)")
 
 
 cdef struct FTRLTag:
@@ -150,6 +162,17 @@ cdef inline void intercept_update(Algo* a, const Params* p, double* s, double g,
     else: ogd_intercept_update(p, s, g, b)
 
 
+cdef inline Py_ssize_t slots(Algo* a) noexcept nogil:
+    # the state stride as a compile-time constant, so that addressing a coordinate is a shift or a lea
+    if Algo is FTRLTag: return FTRL_SLOTS
+    elif Algo is RDATag: return RDA_SLOTS
+    elif Algo is FOBOSTag: return FOBOS_SLOTS
+    elif Algo is TGTag: return TG_SLOTS
+    elif Algo is AdaGradTag: return ADAGRAD_SLOTS
+    elif Algo is LazyAdamTag: return ADAM_SLOTS
+    else: return OGD_SLOTS
+
+
 # ---- the drivers ----
 
 cdef struct Entry:
@@ -168,7 +191,7 @@ cdef int compare_entries(const void* a, const void* b) noexcept nogil:
 
 
 cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_ssize_t i, const double* state,
-                              Py_ssize_t stride) noexcept nogil:
+                              const Py_ssize_t stride) noexcept nogil:
     # Hashed features land anywhere in a state far larger than the caches: fetching the next row's coordinates
     # while the current row is computed hides most of the memory latency, which dominates the cost per non-zero.
     cdef Py_ssize_t k
@@ -176,13 +199,18 @@ cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_
         prefetch(state + indices[k] * stride)
 
 
-cdef Py_ssize_t fit_rows(Algo* a, Params* p,
+cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
                          const floating* data, const index_t* indices, const index_t* indptr,
                          const double* y, const double* sw, const int64_t* order, Py_ssize_t n_rows,
-                         double* state, Py_ssize_t stride, double* istate, double* gs,
+                         double* state, double* istate, double* gs,
                          int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf,
                          double* wbuf) noexcept nogil:
     """Train on n_rows rows; return -1, or the position of the first row whose margin is not finite."""
+    # A local copy of the parameters: the compiler can then see that no store to the state changes them, and keeps
+    # them in registers instead of reloading them after every update.
+    cdef Params params = p_in[0]
+    cdef Params* p = &params
+    cdef Py_ssize_t stride = slots(a)
     cdef Py_ssize_t b0 = 0, b1, r, i, k, e, e0, n_entries, k0, k1
     cdef double m, b, d, g, w, gb, inv_nb
     cdef int64_t j
@@ -264,10 +292,42 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p,
     return -1
 
 
+cdef Py_ssize_t fit_blocks(Algo* a, Params* p,
+                           const floating* data, const index_t* indices, const index_t* indptr,
+                           const double* y, const double* sw, const int64_t* order, Py_ssize_t n_rows,
+                           double* state, double* istate, double* gs,
+                           int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf, double* wbuf,
+                           Py_ssize_t block, Py_ssize_t nnz, Py_ssize_t n_features, CSRFault* fault) noexcept nogil:
+    """``fit_rows`` on a matrix not checked yet: each block of rows (a multiple of batch_size) is checked by
+    ``scan_rows`` just before training on it, while it is still in cache, so checking costs no second pass over
+    memory.  The first fault stops training (recorded in ``fault``, the blocks before it trained); a caller that
+    trains fresh state simply discards it.  Returns what ``fit_rows`` returns, in positions of the whole run.
+    ``block = 0``: the matrix has been checked already, one run of ``fit_rows``."""
+    cdef Py_ssize_t r0 = 0, r1, res
+    if block <= 0:
+        return fit_rows(a, p, data, indices, indptr, y, sw, order, n_rows, state, istate, gs, loss, batch_size,
+                        fit_intercept, buf, wbuf)
+    while r0 < n_rows:
+        r1 = r0 + block if r0 + block < n_rows else n_rows
+        if scan_rows(data, indices, indptr, order, r0, r1, nnz, n_features, fault) != CSR_CANONICAL:
+            return -1
+        if order != NULL:
+            res = fit_rows(a, p, data, indices, indptr, y, sw, order + r0, r1 - r0, state, istate, gs,
+                           loss, batch_size, fit_intercept, buf, wbuf)
+        else:
+            res = fit_rows(a, p, data, indices, indptr + r0, y + r0, sw + r0, NULL, r1 - r0, state, istate, gs,
+                           loss, batch_size, fit_intercept, buf, wbuf)
+        if res >= 0:
+            return r0 + res
+        r0 = r1
+    return -1
+
+
 cdef void decision_rows(Algo* a, Params* p,
                         const floating* data, const index_t* indices, const index_t* indptr, Py_ssize_t n_rows,
-                        const double* state, Py_ssize_t stride, const double* istate, const double* gs,
+                        const double* state, const double* istate, const double* gs,
                         bint fit_intercept, double* out, Py_ssize_t out_stride) noexcept nogil:
+    cdef Py_ssize_t stride = slots(a)
     cdef Py_ssize_t i, k
     cdef double m, b
     read_time(a, p, gs)
@@ -281,8 +341,9 @@ cdef void decision_rows(Algo* a, Params* p,
         out[i * out_stride] = m
 
 
-cdef void coef_all(Algo* a, Params* p, const double* state, Py_ssize_t stride, Py_ssize_t n_features,
+cdef void coef_all(Algo* a, Params* p, const double* state, Py_ssize_t n_features,
                    const double* istate, const double* gs, bint fit_intercept, double* out) noexcept nogil:
+    cdef Py_ssize_t stride = slots(a)
     cdef Py_ssize_t j
     read_time(a, p, gs)
     for j in range(n_features):
@@ -335,16 +396,25 @@ cdef Py_ssize_t max_batch_nnz(const index_t* indptr, const int64_t* order, Py_ss
 def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
         const double[::1] y, const double[::1] sample_weight, order,
         double[:, ::1] state, double[::1] istate, double[::1] gs,
-        int loss, Py_ssize_t batch_size, bint fit_intercept):
-    """Train in place on the rows of a canonical CSR matrix (in ``order`` if given).
+        int loss, Py_ssize_t batch_size, bint fit_intercept, bint check=False):
+    """Train in place on the rows of a CSR matrix (in ``order`` if given).
 
-    Returns -1, or the position (in visiting order) of the first row whose margin overflowed; the batches before
-    it have been applied.
+    Without ``check`` the matrix must be valid and canonical (as ``ftrlx._validation.kernel_csr`` makes sure).
+    With ``check`` it is checked as it is trained on (see ``fit_blocks``), for state that the caller discards on a
+    fault.
+
+    Returns ``(diverged, fault, row, position)``: ``diverged`` is -1, or the position (in visiting order) of the
+    first row whose margin overflowed, the batches before it having been applied; ``fault`` is 0, or the
+    ``ftrlx._kernels._check`` code (>= 1, NOT_CANONICAL included) of the first fault found by ``check``, with its
+    row and position.
     """
+    _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
     cdef const int64_t[::1] order_view
     cdef const int64_t* order_ptr = NULL
-    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, stride = state.shape[1], res = -1, cap
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, res = -1, cap, block = 0
+    cdef Py_ssize_t nnz = indices.shape[0], n_features = state.shape[0]
+    cdef CSRFault fault
     cdef Entry* buf
     cdef double* wbuf
     cdef FTRLTag t0
@@ -354,12 +424,21 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
     cdef AdaGradTag t4
     cdef LazyAdamTag t5
     cdef OGDTag t6
+    fault.code, fault.row, fault.pos = CSR_CANONICAL, -1, -1
+    if data.shape[0] != nnz or y.shape[0] != n_rows or sample_weight.shape[0] != n_rows:
+        raise ValueError("data/indices, y and sample_weight do not match the matrix")
+    if check:
+        if check_indptr(&indptr[0], n_rows, nnz, &fault) != CSR_CANONICAL:
+            return -1, fault.code, fault.row, fault.pos
+        # blocks of about 64k non-zeros (well inside L2), a whole number of batches
+        block = (1 << 16) // max(1, nnz // max(1, n_rows))
+        block = max(1, (block + batch_size - 1) // batch_size) * batch_size
     if order is not None:
         order_view = order
         order_ptr = &order_view[0] if order_view.shape[0] > 0 else NULL
         n_rows = order_view.shape[0]
     if n_rows == 0:
-        return -1
+        return -1, 0, -1, -1
     cap = max_batch_nnz(&indptr[0], order_ptr, n_rows, batch_size)
     buf = <Entry*>malloc((cap + 1) * sizeof(Entry))
     wbuf = <double*>malloc((cap + 1) * sizeof(double))
@@ -367,36 +446,37 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
         free(buf)
         free(wbuf)
         raise MemoryError()
-    cdef const floating* X = &data[0] if data.shape[0] > 0 else NULL
-    cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const floating* X = &data[0] if nnz > 0 else NULL
+    cdef const index_t* ind = &indices[0] if nnz > 0 else NULL
     try:
         with nogil:
             if algo == 0:
-                res = fit_rows(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
             elif algo == 1:
-                res = fit_rows(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
             elif algo == 2:
-                res = fit_rows(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
             elif algo == 3:
-                res = fit_rows(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
             elif algo == 4:
-                res = fit_rows(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
             elif algo == 5:
-                res = fit_rows(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
             else:
-                res = fit_rows(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], stride, &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf)
+                res = fit_blocks(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
     finally:
         free(buf)
         free(wbuf)
-    return res
+    return res, fault.code, fault.row, fault.pos
 
 
 def decision(int algo, dict params, const floating[::1] data, const index_t[::1] indices,
              const index_t[::1] indptr, const double[:, ::1] state, const double[::1] istate,
              const double[::1] gs, bint fit_intercept, double[:, ::1] out, Py_ssize_t column):
     """Margins of the rows of a canonical CSR matrix, written to out[:, column]."""
+    _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
-    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, stride = state.shape[1], ostride = out.shape[1]
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, ostride = out.shape[1]
     cdef FTRLTag t0
     cdef RDATag t1
     cdef FOBOSTag t2
@@ -411,26 +491,27 @@ def decision(int algo, dict params, const floating[::1] data, const index_t[::1]
     cdef double* o = &out[0, column]
     with nogil:
         if algo == 0:
-            decision_rows(&t0, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t0, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
         elif algo == 1:
-            decision_rows(&t1, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t1, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
         elif algo == 2:
-            decision_rows(&t2, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t2, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
         elif algo == 3:
-            decision_rows(&t3, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t3, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
         elif algo == 4:
-            decision_rows(&t4, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t4, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
         elif algo == 5:
-            decision_rows(&t5, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t5, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
         else:
-            decision_rows(&t6, &p, X, ind, &indptr[0], n_rows, &state[0, 0], stride, &istate[0], &gs[0], fit_intercept, o, ostride)
+            decision_rows(&t6, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
 
 
 def coefficients(int algo, dict params, const double[:, ::1] state, const double[::1] istate,
                  const double[::1] gs, bint fit_intercept):
     """The weights at the current step (exact catch-up, state untouched) and the intercept, as one array."""
+    _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
-    cdef Py_ssize_t n_features = state.shape[0], stride = state.shape[1]
+    cdef Py_ssize_t n_features = state.shape[0]
     out_arr = np.empty(n_features + 1, dtype=np.float64)
     cdef double[::1] out = out_arr
     cdef FTRLTag t0
@@ -443,17 +524,17 @@ def coefficients(int algo, dict params, const double[:, ::1] state, const double
     cdef const double* s = &state[0, 0] if n_features > 0 else NULL
     with nogil:
         if algo == 0:
-            coef_all(&t0, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t0, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
         elif algo == 1:
-            coef_all(&t1, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t1, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
         elif algo == 2:
-            coef_all(&t2, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t2, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
         elif algo == 3:
-            coef_all(&t3, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t3, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
         elif algo == 4:
-            coef_all(&t4, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t4, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
         elif algo == 5:
-            coef_all(&t5, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t5, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
         else:
-            coef_all(&t6, &p, s, stride, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
+            coef_all(&t6, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
     return out_arr

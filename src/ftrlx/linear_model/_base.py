@@ -12,6 +12,7 @@ classification, one per class for one-vs-rest):
 ``coef_`` and ``intercept_`` are computed from the state when read (an O(n_features) pass), never stored, so they
 are always those of the current step and training never pays for them.
 """
+import functools
 import numbers
 import warnings
 
@@ -25,14 +26,15 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._kernels import _online
+from .._kernels import _check, _online
 from .._validation import (
     ClassWeight,
     Interval,
     Options,
     RandomState,
-    as_canonical_csr,
-    check_csr_indices,
+    canonical_csr,
+    kernel_csr,
+    raise_csr_fault,
     validate_params,
 )
 
@@ -44,6 +46,43 @@ _X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.flo
 
 POSITIVE = Interval(0, None, closed="neither")
 NON_NEGATIVE = Interval(0, None, closed="left")
+
+
+def _label_array(y, kinds):
+    """y as a 1-D ndarray when it already is one (or a list that becomes one) of a dtype kind in ``kinds``."""
+    if not isinstance(y, np.ndarray):
+        if not isinstance(y, (list, tuple)):
+            return None
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":  # strings or mixed types from a list: let scikit-learn judge them
+            return None
+    return y if y.ndim == 1 and y.dtype.kind in kinds else None
+
+
+_RESTORED_ON_ERROR = ("n_features_in_", "feature_names_in_", "classes_")
+
+
+def _atomic(method):
+    """Make a training method leave the model as it was when it raises.
+
+    The state arrays need no help (a first call installs new state only on success, later calls check everything
+    before touching it); this puts back the attributes that validation records early: the width, the feature
+    names and the classes."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        saved = {name: self.__dict__[name] for name in _RESTORED_ON_ERROR if name in self.__dict__}
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            for name in _RESTORED_ON_ERROR:
+                if name in saved:
+                    self.__dict__[name] = saved[name]
+                else:
+                    self.__dict__.pop(name, None)
+            raise
+
+    return call
 
 
 class DivergenceError(ValueError):
@@ -83,41 +122,50 @@ class _OnlineLinearModel(BaseEstimator):
         return _online.ALGORITHMS[self._algorithm]
 
     def _validate_X(self, X, reset):
-        """The general validation path (scikit-learn's ``validate_data``), ending in the kernel's CSR."""
-        return self._to_kernel_csr(validate_data(self, X, reset=reset, **_X_OPTIONS))
+        """The general validation path (scikit-learn's ``validate_data``), ending in the kernel's CSR.
+
+        With ``reset`` (a call that trains fresh state) the CSR checks are left to the training kernel."""
+        return self._to_kernel_csr(validate_data(self, X, reset=reset, **_X_OPTIONS), scan=not reset)
 
     def _validate_Xy(self, X, y, reset, **y_options):
         """``_validate_X`` for X and y together (a missing y is an error, as scikit-learn requires)."""
         X, y = validate_data(self, X, y, reset=reset, **_X_OPTIONS, **y_options)
-        return self._to_kernel_csr(X), y
+        return self._to_kernel_csr(X, scan=not reset), y
 
-    def _fast_csr(self, X):
+    def _fast_csr(self, X, reset=False):
         """The streaming case, validated in O(nnz) without scikit-learn's generic machinery.
 
-        A fitted model given a CSR matrix/array of float32/float64 values: check exactly what the kernel relies on
-        (width, finiteness, index range) and return the kernel's CSR; return None for anything else, which then
-        takes the general ``validate_data`` path.  On 100-row chunks this is most of the cost of a call.
+        A CSR matrix/array of float32/float64 values: check exactly what the kernel relies on (width, finiteness,
+        index range, row pointers) in one pass and return the kernel's CSR; return None for anything else, which
+        then takes the general ``validate_data`` path.  ``reset`` is for a call that (re)starts the model (``fit``,
+        the first ``partial_fit``): the training kernel then makes the checks as it goes, on fresh state.
+        Otherwise the model must be fitted, and X must have its width.  The caller records ``n_features_in_``
+        (``_reset_features``) once the rest of the call has been validated.
         """
         if not (sp.issparse(X) and X.format == "csr" and X.dtype in (np.float32, np.float64)):
             return None
-        if not hasattr(self, "state_") or hasattr(self, "feature_names_in_") or X.shape[0] == 0:
-            return None
-        name = type(self).__name__
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {name} is expecting {self.n_features_in_} features as input."
-            )
-        if not np.isfinite(X.data).all():
-            raise ValueError(f"{name}: Input X contains NaN or infinity; remove or impute those values.")
-        return self._to_kernel_csr(X)
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            return None  # validate_data words these errors
+        if not reset:
+            if not hasattr(self, "state_") or hasattr(self, "feature_names_in_"):
+                return None
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
+                    "features as input."
+                )
+        return self._to_kernel_csr(X, scan=not reset)
 
-    def _to_kernel_csr(self, X):
-        name = type(self).__name__
-        if sp.issparse(X) and X.format == "csr":
-            check_csr_indices(X, X.shape[1], name)
-        X = as_canonical_csr(X)
-        if not sp.issparse(X) or X.format != "csr":  # pragma: no cover - as_canonical_csr guarantees it
-            raise TypeError(f"{name}: could not convert X to CSR")
+    def _reset_features(self, X):
+        """What ``validate_data(reset=True)`` records about X, for input that took the fast path."""
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _to_kernel_csr(self, X, scan=True):
+        X = kernel_csr(X, type(self).__name__, scan=scan)
+        if not sp.issparse(X) or X.format != "csr":  # pragma: no cover - kernel_csr guarantees it
+            raise TypeError(f"{type(self).__name__}: could not convert X to CSR")
         return X
 
     def _sample_weight(self, sample_weight, X, allow_all_zero):
@@ -152,36 +200,56 @@ class _OnlineLinearModel(BaseEstimator):
             np.zeros((n_outputs, _online.GLOBAL_SLOTS), dtype=np.float64),
         )
 
-    def _run_kernel(self, X, targets, weights, order, state, istate, gstate):
-        """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays."""
+    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check):
+        """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays.
+
+        With ``check`` (fresh state only) the kernel checks X as it trains the first output; a fault is returned
+        as ``(code, row, position)`` with the state half-trained (to be discarded), otherwise None."""
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]
         for k in range(state.shape[0]):
-            bad = _online.fit(
+            bad, fault, row, pos = _online.fit(
                 code, params, X.data, X.indices, X.indptr, targets[k], weights[k], order,
-                state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept,
+                state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept, check and k == 0,
             )
+            if fault:
+                return fault, row, pos
             if bad >= 0:
                 row = bad if order is None else int(order[bad])
                 raise DivergenceError(
                     f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged). Lower the "
                     "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
                 )
+        return None
 
     def _train(self, X, targets, weights, epochs, first_call, shuffle):
         """Run ``epochs`` passes (in a fresh random order each when ``shuffle``).
 
-        A first call trains new state and installs it only if training succeeds; later calls update the model's
-        state in place (everything that can be rejected has been checked before this point)."""
-        if first_call:
-            state, istate, gstate = self._new_state(len(targets), X.shape[1])
-        else:
-            state, istate, gstate = self.state_, self.istate_, self.gstate_
+        A first call trains new state and installs it only if training succeeds; X has not been checked yet, and
+        the first pass checks it block by block as it trains (a matrix found not canonical is made canonical and
+        training starts again).  Later calls update the model's state in place: everything that can be rejected
+        has been checked before this point."""
         rng = check_random_state(self.random_state) if shuffle else None
-        for _ in range(epochs):
-            order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
-            self._run_kernel(X, targets, weights, order, state, istate, gstate)
+        first_order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
+        while True:
+            if first_call:
+                state, istate, gstate = self._new_state(len(targets), X.shape[1])
+            else:
+                state, istate, gstate = self.state_, self.istate_, self.gstate_
+            fault = None
+            for epoch in range(epochs):
+                order = first_order if epoch == 0 or not shuffle else rng.permutation(X.shape[0]).astype(np.int64)
+                fault = self._run_kernel(X, targets, weights, order, state, istate, gstate,
+                                         check=first_call and epoch == 0)
+                if fault is not None:
+                    break  # only the first epoch checks, so no later order has been drawn
+            if fault is None:
+                break
+            code, row, pos = fault
+            if code != _check.NOT_CANONICAL:
+                raise_csr_fault(X, code, row, pos, type(self).__name__)
+            X = canonical_csr(X)
         self.state_, self.istate_, self.gstate_ = state, istate, gstate
 
     def _decision(self, X):
@@ -287,6 +355,28 @@ class OnlineClassifierMixin(ClassifierMixin):
         check_classification_targets(y)
         return y
 
+    def _classifier_Xy(self, X, y, reset, check_targets=True):
+        """Validated X (the kernel's CSR) and labels.
+
+        A CSR X of float values with a 1-D array of labels takes the O(nnz) path; anything else goes through
+        scikit-learn's ``validate_data``.  ``check_targets=False`` (partial_fit) leaves the labels to be checked
+        against ``classes`` by the caller.
+        """
+        y_array = _label_array(y, "biuUSf")
+        fast = None
+        if sp.issparse(X) and y_array is not None and y_array.shape[0] == X.shape[0]:
+            fast = self._fast_csr(X, reset=reset)
+        if fast is None:
+            X, y = self._validate_Xy(X, y, reset=reset)
+            return X, self._check_y(y)
+        if check_targets and y_array.dtype.kind == "f":
+            if not np.isfinite(y_array).all():
+                raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
+            check_classification_targets(y_array)
+        if reset:
+            self._reset_features(fast)
+        return fast, y_array
+
     def _targets(self, y, sample_weight, class_weight):
         """Per-output targets in {-1, +1} and weights (sample weight times class weight)."""
         classes = self.classes_
@@ -321,6 +411,7 @@ class OnlineClassifierMixin(ClassifierMixin):
             return np.ones(len(self.classes_))
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
+    @_atomic
     def fit(self, X, y, sample_weight=None):
         """Fit with ``max_iter`` passes over (X, y), shuffled each pass when ``shuffle`` (by ``random_state``).
 
@@ -338,8 +429,7 @@ class OnlineClassifierMixin(ClassifierMixin):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "state_")
-        X, y = self._validate_Xy(X, y, reset=not warm)
-        y = self._check_y(y)
+        X, y = self._classifier_Xy(X, y, reset=not warm)
         classes = np.unique(y)
         if warm and not np.array_equal(classes, self.classes_) and not set(classes) <= set(self.classes_):
             raise ValueError(
@@ -353,19 +443,14 @@ class OnlineClassifierMixin(ClassifierMixin):
                     f"{len(classes)} class ({classes.tolist()}). A classifier needs examples of at least two labels."
                 )
         sw = self._sample_weight(sample_weight, X, allow_all_zero=False)
-        previous_classes = getattr(self, "classes_", None)
         self.classes_ = self.classes_ if warm else classes
-        try:
-            cw = self._class_weight_array(y, for_partial_fit=False)
-        except ValueError:
-            if previous_classes is not None:
-                self.classes_ = previous_classes
-            raise
+        cw = self._class_weight_array(y, for_partial_fit=False)
         targets, weights = self._targets(y, sw, cw)
         self._train(X, targets, weights, self.max_iter, first_call=not warm, shuffle=self.shuffle)
         self.n_iter_ = self.max_iter
         return self
 
+    @_atomic
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One pass over (X, y) in the given row order, continuing from the current state.
 
@@ -400,17 +485,7 @@ class OnlineClassifierMixin(ClassifierMixin):
                 )
             if len(classes) < 2:
                 raise ValueError(f"{name}: classes must name at least two labels; got {classes.tolist()}.")
-        fast = None if first else self._fast_csr(X)
-        y_array = np.asarray(y) if fast is not None else None
-        if fast is not None and y_array.ndim == 1:
-            if y_array.shape[0] != fast.shape[0]:
-                raise ValueError(
-                    f"{name}: y has {y_array.shape[0]} labels but X has {fast.shape[0]} rows; pass one label per row."
-                )
-            X, y = fast, y_array
-        else:
-            X, y = self._validate_Xy(X, y, reset=first)
-            y = self._check_y(y)
+        X, y = self._classifier_Xy(X, y, reset=first, check_targets=False)
         known = classes if first else self.classes_
         unknown = np.setdiff1d(np.unique(y), known)
         if unknown.size:
@@ -419,16 +494,8 @@ class OnlineClassifierMixin(ClassifierMixin):
                 "Pass every label that will ever appear through classes= on the first call."
             )
         sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
-        saved = getattr(self, "classes_", None)
         self.classes_ = known
-        try:
-            cw = self._class_weight_array(y, for_partial_fit=True)
-        except ValueError:
-            if saved is None:
-                del self.classes_
-            else:
-                self.classes_ = saved
-            raise
+        cw = self._class_weight_array(y, for_partial_fit=True)
         targets, weights = self._targets(y, sw, cw)
         self._train(X, targets, weights, 1, first_call=first, shuffle=False)
         self.n_iter_ = 1
@@ -484,9 +551,23 @@ class OnlineRegressorMixin(RegressorMixin):
     _parameter_constraints = {"loss": [Options("squared_error")]}
 
     def _xy(self, X, y, reset):
-        X, y = self._validate_Xy(X, y, reset=reset, y_numeric=True)
-        return X, np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
+        """Validated X (the kernel's CSR) and float64 targets; the O(nnz) path for a CSR X of float values with a
+        1-D numeric y, scikit-learn's ``validate_data`` otherwise."""
+        y_array = _label_array(y, "biuf")
+        fast = None
+        if sp.issparse(X) and y_array is not None and y_array.shape[0] == X.shape[0]:
+            fast = self._fast_csr(X, reset=reset)
+        if fast is None:
+            X, y = self._validate_Xy(X, y, reset=reset, y_numeric=True)
+            return X, np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
+        y = np.ascontiguousarray(y_array, dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
+        if reset:
+            self._reset_features(fast)
+        return fast, y
 
+    @_atomic
     def fit(self, X, y, sample_weight=None):
         """Fit with ``max_iter`` passes over (X, y); resets the model unless ``warm_start=True``.
 
@@ -502,6 +583,7 @@ class OnlineRegressorMixin(RegressorMixin):
         self.n_iter_ = self.max_iter
         return self
 
+    @_atomic
     def partial_fit(self, X, y, sample_weight=None):
         """One pass over (X, y), continuing from the current state.
 
@@ -511,15 +593,7 @@ class OnlineRegressorMixin(RegressorMixin):
         """
         self._validate_params()
         first = not hasattr(self, "state_")
-        fast = None if first else self._fast_csr(X)
-        y_array = np.asarray(y) if fast is not None else None
-        if fast is not None and y_array.ndim == 1 and y_array.dtype.kind in "fiu" and y_array.shape[0] == fast.shape[0]:
-            y = np.ascontiguousarray(y_array, dtype=np.float64)
-            if not np.isfinite(y).all():
-                raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
-            X = fast
-        else:
-            X, y = self._xy(X, y, reset=first)
+        X, y = self._xy(X, y, reset=first)
         sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
         self._train(X, [y], [sw], 1, first_call=first, shuffle=False)
         self.n_iter_ = 1

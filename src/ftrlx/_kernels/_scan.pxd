@@ -1,0 +1,77 @@
+# The checks every kernel relies on, for a run of CSR rows: row pointers within the stored entries, column indices
+# in [0, n_features), finite values; and whether the rows are canonical (strictly increasing columns, hence no
+# duplicates).  Used on its own (ftrlx._kernels._check.scan_csr) and by the training driver, which checks each
+# block of rows just before training on it, while the block is still in cache.
+from cython cimport floating
+from libc.math cimport isfinite
+from libc.stdint cimport int64_t
+
+from ftrlx._kernels._common cimport index_t
+
+cdef enum:
+    CSR_CANONICAL = 0
+    CSR_NOT_CANONICAL = 1       # valid, but some row has unsorted or repeated column indices
+    CSR_BAD_INDPTR = 2
+    CSR_NEGATIVE_INDEX = 3
+    CSR_INDEX_TOO_LARGE = 4
+    CSR_NOT_FINITE = 5
+
+
+cdef struct CSRFault:
+    int code            # one of the CSR_* codes
+    Py_ssize_t row      # the row of the first fault (-1 when there is none)
+    Py_ssize_t pos      # its position in data/indices (for CSR_BAD_INDPTR: the offending row pointer's value)
+
+
+cdef inline int check_indptr(const index_t* indptr, Py_ssize_t n_rows, Py_ssize_t nnz, CSRFault* fault) noexcept nogil:
+    """Row pointers start at 0, never decrease and end within the nnz stored entries (O(n_rows))."""
+    cdef Py_ssize_t i
+    fault.code, fault.row, fault.pos = CSR_CANONICAL, -1, -1
+    if indptr[0] != 0:
+        fault.code, fault.row, fault.pos = CSR_BAD_INDPTR, 0, indptr[0]
+        return fault.code
+    for i in range(n_rows):
+        if indptr[i + 1] < indptr[i] or indptr[i + 1] > nnz:
+            fault.code, fault.row, fault.pos = CSR_BAD_INDPTR, i, indptr[i + 1]
+            return fault.code
+    return fault.code
+
+
+cdef inline int scan_rows(const floating* data, const index_t* indices, const index_t* indptr,
+                          const int64_t* order, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t nnz,
+                          Py_ssize_t n_features, CSRFault* fault) noexcept nogil:
+    """Check rows r0..r1-1 (rows order[r] when order is given); return and record the first fault's code, else
+    CSR_NOT_CANONICAL or CSR_CANONICAL.  The row pointers are checked again (cheaply) so that this function is safe
+    on its own."""
+    cdef Py_ssize_t r, i, k, k0, k1
+    cdef int64_t j, previous
+    cdef int code = CSR_CANONICAL
+    fault.code = CSR_CANONICAL
+    fault.row = -1
+    fault.pos = -1
+    for r in range(r0, r1):
+        i = order[r] if order != NULL else r
+        k0 = indptr[i]
+        k1 = indptr[i + 1]
+        if k0 < 0 or k1 < k0 or k1 > nnz:
+            fault.code, fault.row, fault.pos = CSR_BAD_INDPTR, i, (k0 if k0 < 0 else k1)
+            return fault.code
+        previous = -1
+        for k in range(k0, k1):
+            j = indices[k]
+            if j <= previous or j >= n_features or not isfinite(data[k]):
+                if j < 0:
+                    fault.code = CSR_NEGATIVE_INDEX
+                elif j >= n_features:
+                    fault.code = CSR_INDEX_TOO_LARGE
+                elif not isfinite(data[k]):
+                    fault.code = CSR_NOT_FINITE
+                else:
+                    code = CSR_NOT_CANONICAL
+                    previous = j
+                    continue
+                fault.row, fault.pos = i, k
+                return fault.code
+            previous = j
+    fault.code = code
+    return code

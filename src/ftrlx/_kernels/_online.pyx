@@ -223,8 +223,6 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
         if b1 - b0 == 1:
             # one-row step (classic online learning): the row is canonical, so only its weights need keeping
             i = order[b0] if order != NULL else b0
-            if b1 < n_rows:
-                prefetch_row(indices, indptr, order[b1] if order != NULL else b1, state, stride)
             k0 = indptr[i]
             k1 = indptr[i + 1]
             m = b
@@ -235,6 +233,10 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
             if not isfinite(m):
                 return b0
             d = dloss(loss, m, y[i]) * sw[i]
+            # the next row's coordinates are fetched now, behind this row's updates: issued before the margin,
+            # the prefetches would compete with its loads, which are on the critical path of every step
+            if b1 < n_rows:
+                prefetch_row(indices, indptr, order[b1] if order != NULL else b1, state, stride)
             begin_step(a, p, gs)
             for k in range(k0, k1):
                 update(a, p, state + indices[k] * stride, d * data[k], wbuf[k - k0])
@@ -301,7 +303,9 @@ cdef Py_ssize_t fit_blocks(Algo* a, Params* p,
     """``fit_rows`` on a matrix not checked yet: each block of rows (a multiple of batch_size) is checked by
     ``scan_rows`` just before training on it, while it is still in cache, so checking costs no second pass over
     memory.  The first fault stops training (recorded in ``fault``, the blocks before it trained); a caller that
-    trains fresh state simply discards it.  Returns what ``fit_rows`` returns, in positions of the whole run.
+    trains fresh state simply discards it.  Values are not scanned: a NaN or infinity makes its row's margin
+    non-finite, which stops ``fit_rows`` before that row updates anything, and the caller tells it from a
+    divergence by looking at that one row.  Returns what ``fit_rows`` returns, in positions of the whole run.
     ``block = 0``: the matrix has been checked already, one run of ``fit_rows``."""
     cdef Py_ssize_t r0 = 0, r1, res
     if block <= 0:
@@ -309,7 +313,7 @@ cdef Py_ssize_t fit_blocks(Algo* a, Params* p,
                         fit_intercept, buf, wbuf)
     while r0 < n_rows:
         r1 = r0 + block if r0 + block < n_rows else n_rows
-        if scan_rows(data, indices, indptr, order, r0, r1, nnz, n_features, fault) != CSR_CANONICAL:
+        if scan_rows(data, indices, indptr, order, r0, r1, nnz, n_features, False, fault) != CSR_CANONICAL:
             return -1
         if order != NULL:
             res = fit_rows(a, p, data, indices, indptr, y, sw, order + r0, r1 - r0, state, istate, gs,

@@ -37,18 +37,44 @@ cdef inline int check_indptr(const index_t* indptr, Py_ssize_t n_rows, Py_ssize_
     return fault.code
 
 
+cdef inline int row_fault(const floating* data, const index_t* indices, Py_ssize_t i, Py_ssize_t k0, Py_ssize_t k1,
+                          Py_ssize_t n_features, bint finite, CSRFault* fault) noexcept nogil:
+    """The first fault of row i, element by element (the slow path, for a row the fast checks flagged)."""
+    cdef Py_ssize_t k
+    cdef int64_t j, previous = -1
+    cdef int code = CSR_CANONICAL
+    for k in range(k0, k1):
+        j = indices[k]
+        if j < 0:
+            code = CSR_NEGATIVE_INDEX
+        elif j >= n_features:
+            code = CSR_INDEX_TOO_LARGE
+        elif finite and not isfinite(data[k]):
+            code = CSR_NOT_FINITE
+        else:
+            if j <= previous:
+                fault.code = CSR_NOT_CANONICAL
+            previous = j
+            continue
+        fault.code, fault.row, fault.pos = code, i, k
+        return code
+    return fault.code
+
+
 cdef inline int scan_rows(const floating* data, const index_t* indices, const index_t* indptr,
                           const int64_t* order, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t nnz,
-                          Py_ssize_t n_features, CSRFault* fault) noexcept nogil:
+                          Py_ssize_t n_features, bint finite, CSRFault* fault) noexcept nogil:
     """Check rows r0..r1-1 (rows order[r] when order is given); return and record the first fault's code, else
-    CSR_NOT_CANONICAL or CSR_CANONICAL.  The row pointers are checked again (cheaply) so that this function is safe
-    on its own."""
+    CSR_NOT_CANONICAL or CSR_CANONICAL.  ``finite=False`` leaves out the values (the training driver finds a
+    non-finite value through the margin it makes non-finite).  The row pointers are checked again (cheaply) so
+    that this function is safe on its own.
+
+    The fast path costs one comparison per entry: a row whose indices strictly increase is canonical, and its
+    indices are all in range when the first is >= 0 and the last < n_features.  Only a row that fails this (or
+    holds a non-finite value) is looked at element by element."""
     cdef Py_ssize_t r, i, k, k0, k1
-    cdef int64_t j, previous
-    cdef int code = CSR_CANONICAL
-    fault.code = CSR_CANONICAL
-    fault.row = -1
-    fault.pos = -1
+    cdef bint flagged
+    fault.code, fault.row, fault.pos = CSR_CANONICAL, -1, -1
     for r in range(r0, r1):
         i = order[r] if order != NULL else r
         k0 = indptr[i]
@@ -56,22 +82,14 @@ cdef inline int scan_rows(const floating* data, const index_t* indices, const in
         if k0 < 0 or k1 < k0 or k1 > nnz:
             fault.code, fault.row, fault.pos = CSR_BAD_INDPTR, i, (k0 if k0 < 0 else k1)
             return fault.code
-        previous = -1
-        for k in range(k0, k1):
-            j = indices[k]
-            if j <= previous or j >= n_features or not isfinite(data[k]):
-                if j < 0:
-                    fault.code = CSR_NEGATIVE_INDEX
-                elif j >= n_features:
-                    fault.code = CSR_INDEX_TOO_LARGE
-                elif not isfinite(data[k]):
-                    fault.code = CSR_NOT_FINITE
-                else:
-                    code = CSR_NOT_CANONICAL
-                    previous = j
-                    continue
-                fault.row, fault.pos = i, k
-                return fault.code
-            previous = j
-    fault.code = code
-    return code
+        if k1 == k0:
+            continue
+        flagged = indices[k0] < 0 or indices[k1 - 1] >= n_features
+        for k in range(k0 + 1, k1):
+            flagged |= indices[k] <= indices[k - 1]
+        if finite:
+            for k in range(k0, k1):
+                flagged |= not isfinite(data[k])
+        if flagged and row_fault(data, indices, i, k0, k1, n_features, finite, fault) > CSR_NOT_CANONICAL:
+            return fault.code
+    return fault.code

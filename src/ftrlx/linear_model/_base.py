@@ -203,8 +203,9 @@ class _OnlineLinearModel(BaseEstimator):
     def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check):
         """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays.
 
-        With ``check`` (fresh state only) the kernel checks X as it trains the first output; a fault is returned
-        as ``(code, row, position)`` with the state half-trained (to be discarded), otherwise None."""
+        With ``check`` (fresh state only) the kernel checks X as it trains the first output (all of X: a fault
+        stops it, and a complete pass has seen every row); a fault is returned as ``(code, row, position)`` with
+        the state half-trained (to be discarded), otherwise None."""
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]
@@ -217,6 +218,12 @@ class _OnlineLinearModel(BaseEstimator):
                 return fault, row, pos
             if bad >= 0:
                 row = bad if order is None else int(order[bad])
+                if check:
+                    # the kernel does not scan values: a NaN or infinity shows as a non-finite margin
+                    start = X.indptr[row]
+                    nonfinite = np.flatnonzero(~np.isfinite(X.data[start:X.indptr[row + 1]]))
+                    if nonfinite.size:
+                        return _check.NOT_FINITE, row, start + int(nonfinite[0])
                 raise DivergenceError(
                     f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged). Lower the "
                     "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."

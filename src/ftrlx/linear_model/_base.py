@@ -379,7 +379,7 @@ class OnlineClassifierMixin(ClassifierMixin):
         if check_targets and y_array.dtype.kind == "f":
             if not np.isfinite(y_array).all():
                 raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
-            check_classification_targets(y_array)
+            check_classification_targets(np.unique(y_array))  # the label type is decided by the distinct values
         if reset:
             self._reset_features(fast)
         return fast, y_array
@@ -391,7 +391,10 @@ class OnlineClassifierMixin(ClassifierMixin):
         if len(classes) == 2:
             pos = y == classes[1]
             targets = [np.where(pos, 1.0, -1.0)]
-            weights = [sample_weight * np.where(pos, cw[classes[1]], cw[classes[0]])]
+            if cw[classes[0]] == cw[classes[1]] == 1.0:
+                weights = [sample_weight]
+            else:
+                weights = [sample_weight * np.where(pos, cw[classes[1]], cw[classes[0]])]
         else:
             targets, weights = [], []
             for c in classes:

@@ -45,12 +45,14 @@ cdef struct Params:
 
 
 cdef inline double soft_threshold(double v, double a) noexcept nogil:
-    """sign(v) * max(0, |v| - a): the proximal operator of a*|.|"""
-    if v > a:
-        return v - a
-    if v < -a:
-        return v + a
-    return 0.0
+    """sign(v) * max(0, |v| - a): the proximal operator of a*|.|
+
+    Without a branch on the sign of v, which changes from one coordinate to the next with no pattern a branch
+    predictor could learn: |v| - a, clipped at 0, given v's sign (exactly v - a or v + a).  The + 0.0 turns the
+    -0.0 of a negative v inside [-a, a] into +0.0."""
+    cdef double mag = fabs(v) - a
+    mag = mag if mag > 0.0 else 0.0
+    return copysign(mag, v) + 0.0
 
 
 cdef inline double dloss(int loss, double m, double y) noexcept nogil:

@@ -23,7 +23,7 @@ cdef inline void ogd_step(Params* p, const double* gs) noexcept nogil:
     p.t = gs[0] + 1.0
     p.eta = schedule_eta(p, p.t)
     p.decay = 1.0 - p.eta * p.l2
-    p.logS_new = gs[1] + log(p.decay)
+    p.logS_new = gs[1] + log(p.decay) if p.l2 != 0.0 else gs[1]
     p.u_new = gs[2] + p.eta * p.l1
 
 
@@ -40,6 +40,10 @@ cdef inline double ogd_weight(const Params* p, const double* s) noexcept nogil:
 
 cdef inline void ogd_update(const Params* p, double* s, double g, double w) noexcept nogil:
     cdef double z
+    if p.l1 == 0.0 and p.l2 == 0.0:
+        # plain SGD: no decay (decay = 1), no penalty, so the scale and q stay 0 -- the same result, fewer stores
+        s[OGD_W] = w - p.eta * g
+        return
     w = w * p.decay - p.eta * g
     z = w
     if w > 0.0:

@@ -5,7 +5,7 @@
 # simple rounding T0 (zero |v| <= theta, truncation='rounding').  While a coordinate is absent it only shrinks toward
 # 0, so if |w| > theta nothing ever applies, and otherwise the truncations add up: G_t is the running sum of the
 # alpha's of the truncation events (or, for rounding, their count).
-from ftrlx._kernels._common cimport Params, schedule_eta
+from ftrlx._kernels._common cimport Params, schedule_eta, soft_threshold
 from libc.math cimport fabs, copysign
 from libc.stdint cimport int64_t
 
@@ -51,11 +51,7 @@ cdef inline double truncate_one(double v, double alpha, double theta, int roundi
         return v
     if rounding:
         return 0.0
-    if v > 0.0:
-        return v - alpha if v > alpha else 0.0
-    if v < 0.0:
-        return v + alpha if v < -alpha else 0.0
-    return 0.0
+    return soft_threshold(v, alpha)     # inside [-theta, theta], T1 is the soft threshold
 
 
 cdef inline void tg_update(const Params* p, double* s, double g, double w) noexcept nogil:

@@ -357,6 +357,23 @@ def test_kernel_rejects_state_of_another_algorithm():
         _online.coefficients(code, {}, state, istate, gs, True)
 
 
+def test_parameters_are_checked_again_whenever_they_change():
+    # partial_fit remembers the last valid combination of values; any change, in value or type, is checked
+    X, y = problem(lm.FTRLClassifier, n_rows=40)
+    est = lm.FTRLClassifier(max_iter=1).partial_fit(X, y, classes=[0, 1])
+    for bad in (dict(max_iter=True), dict(max_iter=1.0), dict(alpha=float("nan")), dict(class_weight=[1, 2])):
+        est.set_params(**bad)
+        with pytest.raises(ValueError, match="is not valid"):
+            est.partial_fit(X, y)
+        est.set_params(max_iter=1, alpha=0.1, class_weight=None)
+        est.partial_fit(X, y)
+    weights = {0: 1.0}
+    est.set_params(class_weight=weights).partial_fit(X, y)
+    weights[7] = 2.0  # a dict changed in place is checked again too
+    with pytest.raises(ValueError, match=r"class_weight names labels \[7\]"):
+        est.partial_fit(X, y)
+
+
 def test_error_messages_name_the_value_and_a_remedy():
     X, y = problem(lm.FTRLClassifier, n_rows=40)
     est = lm.FTRLClassifier().partial_fit(X, y, classes=[0, 1])

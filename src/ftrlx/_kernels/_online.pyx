@@ -13,9 +13,11 @@ The algorithm is a compile-time parameter: ``Algo`` is a fused type of empty tag
 algorithm (``ftrl_update``, ``fobos_update``, ...), defined in the ``_<algorithm>.pxd`` files next to this one.
 So each algorithm gets its own specialised loop with no branch on the algorithm inside it.
 
-The kernel sees only arrays, scalars and a ``Params`` struct; all validation happens in the estimators.  State is
-float64 whatever the input dtype.  Preconditions (checked by the caller): rows have no duplicate column indices
-(canonical CSR), every index is in [0, n_features), all values are finite.
+The kernel sees only arrays, scalars and a ``Params`` struct; hyper-parameters and labels are validated in the
+estimators.  State is float64 whatever the input dtype.  ``fit_rows`` relies on canonical CSR rows (no column twice),
+indices in [0, n_features) and finite values.  Either the caller has checked them (``ftrlx._kernels._check``, before
+touching a fitted model's state) or ``fit_blocks`` checks each block of rows just before training on it (fresh
+state, which the caller discards on a fault): one pass over memory instead of two.
 """
 from cython cimport floating
 from libc.math cimport isfinite

@@ -85,6 +85,15 @@ def _atomic(method):
     return call
 
 
+def _labels_outside(labels, known):
+    """The sorted unique ``labels`` that are not in the sorted unique ``known`` (a binary search each)."""
+    try:
+        at = np.minimum(np.searchsorted(known, labels), len(known) - 1)
+        return labels[known[at] != labels]
+    except TypeError:  # labels of types that do not compare with the classes
+        return np.setdiff1d(labels, known)
+
+
 class DivergenceError(ValueError):
     """Raised when a margin overflows during training (learning rate too large or features badly scaled)."""
 
@@ -113,9 +122,26 @@ class _OnlineLinearModel(BaseEstimator):
 
     # ---- shared machinery ----
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_validated_params", None)  # a cache: pickles and saved models start without it
+        return state
+
     def _validate_params(self):
-        validate_params(self)
-        self._more_validate_params()
+        # Checked once per combination of values: a stream of small partial_fit calls would otherwise spend a
+        # third of its time re-checking the same constraints.  Only immutable values are remembered (a dict of
+        # class weights or a RandomState can change in place, so those are checked on every call).
+        values = [getattr(self, name) for name in self._parameter_constraints]
+        key = tuple((type(v), v) for v in values)  # with the types: True == 1, but only 1 is a valid integer
+        if all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values):
+            if self.__dict__.get("_validated_params") == key:
+                return
+            validate_params(self)
+            self._more_validate_params()
+            self._validated_params = key
+        else:
+            validate_params(self)
+            self._more_validate_params()
 
     @property
     def _slots(self):
@@ -497,7 +523,7 @@ class OnlineClassifierMixin(ClassifierMixin):
                 raise ValueError(f"{name}: classes must name at least two labels; got {classes.tolist()}.")
         X, y = self._classifier_Xy(X, y, reset=first, check_targets=False)
         known = classes if first else self.classes_
-        unknown = np.setdiff1d(np.unique(y), known)
+        unknown = _labels_outside(np.unique(y), known)
         if unknown.size:
             raise ValueError(
                 f"{name}: y contains labels {unknown.tolist()} that are not in classes {known.tolist()}. "

@@ -494,7 +494,7 @@ def write_markdown(path, report):
     for bits in sorted({r["bits"] for r in report["results"] if r["bits"] is not None}):
         lines += [f"## 2^{bits} columns", "", header, "|" + "---|" * 10]
         for r in report["results"]:
-            if r["bits"] != bits and not (r["bits"] is None and bits == min(report["datasets"], key=int)):
+            if r["bits"] != bits and not (r["bits"] is None and bits == int(min(report["datasets"], key=int))):
                 continue
             label = "–" if r["bits"] is None else str(r["bits"])
             if "error" in r:

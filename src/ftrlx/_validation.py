@@ -95,7 +95,7 @@ def kernel_csr(X, estimator_name, scan=True):
     training kernel, which makes them block by block as it trains fresh state (``canonical_csr`` and
     ``raise_csr_fault`` then serve its findings).
     """
-    from ._kernels._check import CANONICAL, scan_csr
+    from ._kernels._check import CANONICAL, NOT_CANONICAL, scan_csr
 
     if not sp.issparse(X):
         X = sp.csr_matrix(X)
@@ -110,7 +110,7 @@ def kernel_csr(X, estimator_name, scan=True):
     if not scan:
         return X
     code, row, pos = scan_csr(X.data, X.indices, X.indptr, X.shape[1])
-    if code > 1:
+    if code > NOT_CANONICAL:
         raise_csr_fault(X, code, row, pos, estimator_name)
     return X if code == CANONICAL else canonical_csr(X)
 

@@ -31,5 +31,5 @@ def scan_csr(const floating[::1] data, const index_t[::1] indices, const index_t
     cdef const index_t* ind = &indices[0] if nnz > 0 else NULL
     with nogil:
         if check_indptr(&indptr[0], n_rows, nnz, &fault) == CSR_CANONICAL:
-            scan_rows(X, ind, &indptr[0], NULL, 0, n_rows, nnz, n_features, True, &fault)
+            scan_rows(X, ind, &indptr[0], NULL, 0, n_rows, n_features, True, &fault)
     return fault.code, fault.row, fault.pos

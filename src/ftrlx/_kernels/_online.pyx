@@ -301,7 +301,7 @@ cdef Py_ssize_t fit_blocks(Algo* a, Params* p,
                            const double* y, const double* sw, const int64_t* order, Py_ssize_t n_rows,
                            double* state, double* istate, double* gs,
                            int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf, double* wbuf,
-                           Py_ssize_t block, Py_ssize_t nnz, Py_ssize_t n_features, CSRFault* fault) noexcept nogil:
+                           Py_ssize_t block, Py_ssize_t n_features, CSRFault* fault) noexcept nogil:
     """``fit_rows`` on a matrix not checked yet: each block of rows (a multiple of batch_size) is checked by
     ``scan_rows`` just before training on it, while it is still in cache, so checking costs no second pass over
     memory.  The first fault stops training (recorded in ``fault``, the blocks before it trained); a caller that
@@ -315,7 +315,7 @@ cdef Py_ssize_t fit_blocks(Algo* a, Params* p,
                         fit_intercept, buf, wbuf)
     while r0 < n_rows:
         r1 = r0 + block if r0 + block < n_rows else n_rows
-        if scan_rows(data, indices, indptr, order, r0, r1, nnz, n_features, False, fault) != CSR_CANONICAL:
+        if scan_rows(data, indices, indptr, order, r0, r1, n_features, False, fault) != CSR_CANONICAL:
             return -1
         if order != NULL:
             res = fit_rows(a, p, data, indices, indptr, y, sw, order + r0, r1 - r0, state, istate, gs,
@@ -457,19 +457,19 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
     try:
         with nogil:
             if algo == 0:
-                res = fit_blocks(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
             elif algo == 1:
-                res = fit_blocks(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
             elif algo == 2:
-                res = fit_blocks(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
             elif algo == 3:
-                res = fit_blocks(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
             elif algo == 4:
-                res = fit_blocks(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
             elif algo == 5:
-                res = fit_blocks(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
             else:
-                res = fit_blocks(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, nnz, n_features, &fault)
+                res = fit_blocks(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, block, n_features, &fault)
     finally:
         free(buf)
         free(wbuf)

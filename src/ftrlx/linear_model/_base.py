@@ -133,15 +133,13 @@ class _OnlineLinearModel(BaseEstimator):
         # class weights or a RandomState can change in place, so those are checked on every call).
         values = [getattr(self, name) for name in self._parameter_constraints]
         key = tuple((type(v), v) for v in values)  # with the types: True == 1, but only 1 is a valid integer
-        if all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values):
-            if self.__dict__.get("_validated_params") == key:
-                return
-            validate_params(self)
-            self._more_validate_params()
+        cacheable = all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values)
+        if cacheable and self.__dict__.get("_validated_params") == key:
+            return
+        validate_params(self)
+        self._more_validate_params()
+        if cacheable:
             self._validated_params = key
-        else:
-            validate_params(self)
-            self._more_validate_params()
 
     @property
     def _slots(self):
@@ -181,6 +179,16 @@ class _OnlineLinearModel(BaseEstimator):
                     "features as input."
                 )
         return self._to_kernel_csr(X, scan=not reset)
+
+    def _fast_Xy(self, X, y, reset, kinds):
+        """``(X, y)`` through ``_fast_csr`` when X is CSR and y a 1-D array (of a dtype kind in ``kinds``) with one
+        label per row; None for anything else, which takes ``validate_data``.  The caller checks y's values and
+        then calls ``_reset_features`` when ``reset``."""
+        y_array = _label_array(y, kinds)
+        if not (sp.issparse(X) and y_array is not None and y_array.shape[0] == X.shape[0]):
+            return None
+        fast = self._fast_csr(X, reset=reset)
+        return None if fast is None else (fast, y_array)
 
     def _reset_features(self, X):
         """What ``validate_data(reset=True)`` records about X, for input that took the fast path."""
@@ -395,20 +403,18 @@ class OnlineClassifierMixin(ClassifierMixin):
         scikit-learn's ``validate_data``.  ``check_targets=False`` (partial_fit) leaves the labels to be checked
         against ``classes`` by the caller.
         """
-        y_array = _label_array(y, "biuUSf")
-        fast = None
-        if sp.issparse(X) and y_array is not None and y_array.shape[0] == X.shape[0]:
-            fast = self._fast_csr(X, reset=reset)
+        fast = self._fast_Xy(X, y, reset, "biuUSf")
         if fast is None:
             X, y = self._validate_Xy(X, y, reset=reset)
             return X, self._check_y(y)
-        if check_targets and y_array.dtype.kind == "f":
-            if not np.isfinite(y_array).all():
+        X, y = fast
+        if check_targets and y.dtype.kind == "f":
+            if not np.isfinite(y).all():
                 raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
-            check_classification_targets(np.unique(y_array))  # the label type is decided by the distinct values
+            check_classification_targets(np.unique(y))  # the label type is decided by the distinct values
         if reset:
-            self._reset_features(fast)
-        return fast, y_array
+            self._reset_features(X)
+        return X, y
 
     def _targets(self, y, sample_weight, class_weight):
         """Per-output targets in {-1, +1} and weights (sample weight times class weight)."""
@@ -589,19 +595,16 @@ class OnlineRegressorMixin(RegressorMixin):
     def _xy(self, X, y, reset):
         """Validated X (the kernel's CSR) and float64 targets; the O(nnz) path for a CSR X of float values with a
         1-D numeric y, scikit-learn's ``validate_data`` otherwise."""
-        y_array = _label_array(y, "biuf")
-        fast = None
-        if sp.issparse(X) and y_array is not None and y_array.shape[0] == X.shape[0]:
-            fast = self._fast_csr(X, reset=reset)
+        fast = self._fast_Xy(X, y, reset, "biuf")
         if fast is None:
             X, y = self._validate_Xy(X, y, reset=reset, y_numeric=True)
             return X, np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
-        y = np.ascontiguousarray(y_array, dtype=np.float64)
+        X, y = fast[0], np.ascontiguousarray(fast[1], dtype=np.float64)
         if not np.isfinite(y).all():
             raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")
         if reset:
-            self._reset_features(fast)
-        return fast, y
+            self._reset_features(X)
+        return X, y
 
     @_atomic
     def fit(self, X, y, sample_weight=None):

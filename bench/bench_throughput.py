@@ -640,6 +640,7 @@ def main(argv=None):
         BENCH_DIR.parent) else args.out.name
     report["load_average_start"] = os.getloadavg()
     vw_cache = None
+    small_data = {}
     first_bits = args.bits[0]
     for bits in args.bits:
         t0 = time.perf_counter()
@@ -666,24 +667,33 @@ def main(argv=None):
                 quality = f"log loss {row['log_loss']:.5f}" if "log_loss" in row else "(speed only)"
                 print(f"  {lr.name:42s} 2^{bits}: {row['rows_per_s']:>12,.0f} rows/s  {quality}  "
                       f"peak +{_fmt(row['peak_above_data_mib'], '.1f')} MiB", flush=True)
-        runs = run_interleaved(
-            {name: (lambda rep, name=name, data=data: _run_in_child(
-                _small_batch, args.timeout, name, data, args.batch, small_batch_calls(name, args),
-                args.profile and rep == args.repeat - 1)) for name in small_names},
-            args.repeat)
-        for name in small_names:
-            row = summarize_small_batch(name, runs[name], data, args)
-            report["small_batch"].append(row)
-            if "error" in row:
-                print(f"  small-batch {name:30s} 2^{bits}: ERROR {row['error'].strip().splitlines()[-1]}",
-                      flush=True)
-            else:
-                print(f"  small-batch {name:30s} 2^{bits}: {row['running_small_us_per_row']:.3f} µs/row running, "
-                      f"{row['small_us_per_row']:.3f} fresh (one call {row['running_large_us_per_row']:.3f}, "
-                      f"{row['large_us_per_row']:.3f})", flush=True)
+        if small_names:
+            # only the training rows are kept for the small-batch table, which runs once every width is built
+            small_data[bits] = SimpleNamespace(bits=bits, X_train=data.X_train, y_train=data.y_train)
         del data
         gc.collect()
         print(f"2^{bits} done in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    # The small-batch table compares widths, so each round runs every width of a learner back to back: the
+    # machine's load drifts over minutes, and the widths should see the same load.
+    runs = run_interleaved(
+        {(name, bits): (lambda rep, name=name, data=data: _run_in_child(
+            _small_batch, args.timeout, name, data, args.batch, small_batch_calls(name, args),
+            args.profile and rep == args.repeat - 1))
+         for name in small_names for bits, data in small_data.items()},
+        args.repeat)
+    for name in small_names:
+        for bits, data in small_data.items():
+            row = summarize_small_batch(name, runs[(name, bits)], data, args)
+            report["small_batch"].append(row)
+            if "error" in row:
+                print(f"small-batch {name:30s} 2^{bits}: ERROR {row['error'].strip().splitlines()[-1]}",
+                      flush=True)
+            else:
+                print(f"small-batch {name:30s} 2^{bits}: {row['running_small_us_per_row']:.3f} µs/row running, "
+                      f"{row['small_us_per_row']:.3f} fresh (one call {row['running_large_us_per_row']:.3f}, "
+                      f"{row['large_us_per_row']:.3f})", flush=True)
+    small_data.clear()
 
     report["load_average_end"] = os.getloadavg()
     add_ratios(report["results"])

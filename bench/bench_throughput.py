@@ -264,63 +264,78 @@ def summarize_throughput(learner, runs, data, info):
     return row
 
 
-def _small_batch(cls_name, data, batch, calls, profile):
-    """Child body: µs/row of ``partial_fit`` on ``batch``-row calls, and of one call over the same rows, each
-    measured twice: on fresh state, and in a running stream (state already trained on the other training rows).
+def _small_batch(cls_name, datas, batch, calls, profile, block=100):
+    """Child body: µs/row of ``partial_fit`` on ``batch``-row calls, and of one call over the same rows, at every
+    width in ``datas``, each measured twice: on fresh state, and in a running stream (state already trained on
+    the other training rows).
 
-    Fresh state pays, once, for the first write to each page of the state arrays (they are mapped lazily, so the
-    operating system zero-fills a page when a row first lands on it); a running stream has paid it already."""
+    The widths are timed in one process, in turns of ``block`` calls (about 10,000 rows, some 10 ms): the load on
+    a shared machine drifts over seconds, and interleaving makes every width see the same load.  Fresh state pays,
+    once, for the first write to each page of the state arrays (they are mapped lazily, so the operating system
+    zero-fills a page when a row first lands on it); a running stream has paid it already."""
     make = sgd_factory() if cls_name == "SGDClassifier" else ftrlx_factory(cls_name)
-    X, y = data.X_train, data.y_train
-    batches = [(X[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch]) for i in range(calls + 1)]
     rows = calls * batch
-    X_all, y_all = X[batch : batch + rows], y[batch : batch + rows]
-    X_rest, y_rest = X[batch + rows :], y[batch + rows :]
+    widths = {}
+    for data in datas:
+        X, y = data.X_train, data.y_train
+        widths[data.bits] = SimpleNamespace(
+            batches=[(X[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch]) for i in range(calls + 1)],
+            X_all=X[batch : batch + rows], y_all=y[batch : batch + rows],
+            X_rest=X[batch + rows :], y_rest=y[batch + rows :])
 
     warm = make()  # first-call effects, on a throw-away model of narrow width
-    for Xb, yb in batches[:5]:
+    for Xb, yb in widths[datas[0].bits].batches[:5]:
         warm.partial_fit(_peers.narrow(Xb), yb, classes=[0, 1])
     del warm
     gc.collect()
 
-    def model(running):
+    def model(w, running):
         est = make()
-        est.partial_fit(*batches[0], classes=[0, 1])  # the first call allocates the state: not timed
-        if running and X_rest.shape[0]:
-            est.partial_fit(X_rest, y_rest)  # the rest of the training rows, not timed
-        gc.collect()
+        est.partial_fit(*w.batches[0], classes=[0, 1])  # the first call allocates the state: not timed
+        if running and w.X_rest.shape[0]:
+            est.partial_fit(w.X_rest, w.y_rest)  # the rest of the training rows, not timed
         return est
 
-    out = {}
+    out = {bits: {"running_warm_rows": int(w.X_rest.shape[0])} for bits, w in widths.items()}
+    order = list(widths)
     for prefix, running in (("", False), ("running_", True)):
-        est = model(running)
-        t0 = time.perf_counter()
-        for Xb, yb in batches[1:]:
-            est.partial_fit(Xb, yb)
-        small = time.perf_counter() - t0
-        del est
-        est = model(running)
-        t0 = time.perf_counter()
-        est.partial_fit(X_all, y_all)
-        large = time.perf_counter() - t0
-        del est
-        out.update({f"{prefix}small_us_per_row": small / rows * 1e6, f"{prefix}large_us_per_row": large / rows * 1e6,
-                    f"{prefix}overhead_us_per_call": (small - large) / calls * 1e6})
-    out["running_warm_rows"] = int(X_rest.shape[0])
+        models = {bits: model(w, running) for bits, w in widths.items()}
+        small = dict.fromkeys(widths, 0.0)
+        gc.collect()
+        for turn, first in enumerate(range(1, calls + 1, block)):
+            for bits in (order if turn % 2 == 0 else order[::-1]):
+                est, todo = models[bits], widths[bits].batches[first : first + block]
+                t0 = time.perf_counter()
+                for Xb, yb in todo:
+                    est.partial_fit(Xb, yb)
+                small[bits] += time.perf_counter() - t0
+        del models
+        for bits in (order if running else order[::-1]):
+            w = widths[bits]
+            est = model(w, running)
+            gc.collect()
+            t0 = time.perf_counter()
+            est.partial_fit(w.X_all, w.y_all)
+            large = time.perf_counter() - t0
+            del est
+            out[bits].update({f"{prefix}small_us_per_row": small[bits] / rows * 1e6,
+                              f"{prefix}large_us_per_row": large / rows * 1e6,
+                              f"{prefix}overhead_us_per_call": (small[bits] - large) / calls * 1e6})
     if profile:
         import cProfile
         import io
         import pstats
 
-        est = model(True)
+        w = widths[order[-1]]
+        est = model(w, True)
         prof = cProfile.Profile()
         prof.enable()
-        for Xb, yb in batches[1:]:
+        for Xb, yb in w.batches[1:]:
             est.partial_fit(Xb, yb)
         prof.disable()
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(30)
-        out["profile_cumulative_top30"] = strip_paths(buf.getvalue())
+        out[order[-1]]["profile_cumulative_top30"] = strip_paths(buf.getvalue())
     return out
 
 
@@ -674,17 +689,17 @@ def main(argv=None):
         gc.collect()
         print(f"2^{bits} done in {time.perf_counter() - t0:.0f} s", flush=True)
 
-    # The small-batch table compares widths, so each round runs every width of a learner back to back: the
-    # machine's load drifts over minutes, and the widths should see the same load.
+    # The small-batch table compares widths: one child per learner and round times all of them, interleaved.
+    datas = list(small_data.values())
     runs = run_interleaved(
-        {(name, bits): (lambda rep, name=name, data=data: _run_in_child(
-            _small_batch, args.timeout, name, data, args.batch, small_batch_calls(name, args),
-            args.profile and rep == args.repeat - 1))
-         for name in small_names for bits, data in small_data.items()},
+        {name: (lambda rep, name=name: _run_in_child(
+            _small_batch, args.timeout, name, datas, args.batch, small_batch_calls(name, args),
+            args.profile and rep == args.repeat - 1)) for name in small_names},
         args.repeat)
     for name in small_names:
         for bits, data in small_data.items():
-            row = summarize_small_batch(name, runs[(name, bits)], data, args)
+            per_width = [r if "error" in r else dict(r[bits]) for r in runs[name]]
+            row = summarize_small_batch(name, per_width, data, args)
             report["small_batch"].append(row)
             if "error" in row:
                 print(f"small-batch {name:30s} 2^{bits}: ERROR {row['error'].strip().splitlines()[-1]}",

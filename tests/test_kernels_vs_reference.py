@@ -356,6 +356,28 @@ def test_ovr_string_labels_and_class_weight(algo, n_classes):
     assert not np.allclose([s.coef() for s in plain], [s.coef() for s in states], rtol=1e-6)
 
 
+# ---------------------------------------------------------------- penalties changed mid-stream
+
+@pytest.mark.parametrize("after", [{"l1": 0.0, "l2": 0.0}, {"l1": 0.0, "l2": 0.05}, {"l1": 0.01, "l2": 0.0}])
+def test_ogd_penalties_changed_between_partial_fit_calls(after):
+    # set_params between calls: the lazily kept scale (L2) of absent coordinates must still be caught up, and an
+    # L1 of 0 applies no penalty from then on, as in the eager oracle.
+    before = {"eta0": 0.3, "learning_rate": "constant", "l1": 0.02, "l2": 0.1}
+    rng = np.random.default_rng(5)
+    X = random_csr(rng, 40, 8)
+    y = rng.integers(0, 2, size=40)
+    est = ftrlx.OGDClassifier(**before)
+    est.partial_fit(X[:20], y[:20], classes=[0, 1])
+    states = fit_eager_ovr("ogd", before, X[:20], y[:20], [0, 1])
+    est.set_params(**after)
+    for state in states:
+        state.model.p.update(after)
+    est.partial_fit(X[20:], y[20:])
+    states = fit_eager_ovr("ogd", {**before, **after}, X[20:], y[20:], [0, 1], states=states)
+    assert_allclose(est.coef_, np.array([s.coef() for s in states]), rtol=RTOL, atol=ATOL)
+    assert_allclose(est.intercept_, [s.intercept() for s in states], rtol=RTOL, atol=ATOL)
+
+
 # ---------------------------------------------------------------- boundaries, exactly
 
 def test_hinge_at_margin_exactly_one_takes_the_subgradient():

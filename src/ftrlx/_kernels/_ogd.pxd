@@ -40,19 +40,22 @@ cdef inline double ogd_weight(const Params* p, const double* s) noexcept nogil:
 
 cdef inline void ogd_update(const Params* p, double* s, double g, double w) noexcept nogil:
     cdef double z
+    # w has been caught up to the current scale when it was read; the scale it is stored at is recorded with it
+    # (it moves only under L2, but a model given l2=0 by set_params after training with L2 has a scale != 0)
+    s[OGD_LOGS] = p.logS_new
     if p.l1 == 0.0 and p.l2 == 0.0:
-        # plain SGD: no decay (decay = 1), no penalty, so the scale and q stay 0 -- the same result, fewer stores
-        s[OGD_W] = w - p.eta * g
+        s[OGD_W] = w - p.eta * g      # plain SGD: no decay, no penalty
         return
     w = w * p.decay - p.eta * g
-    z = w
-    if w > 0.0:
-        w = fmax(0.0, w - (p.u_new + s[OGD_Q]))
-    elif w < 0.0:
-        w = fmin(0.0, w + (p.u_new - s[OGD_Q]))
-    s[OGD_Q] += w - z
+    if p.l1 != 0.0:
+        # the cumulative L1 penalty, for this step only when L1 is on (q keeps what was applied before)
+        z = w
+        if w > 0.0:
+            w = fmax(0.0, w - (p.u_new + s[OGD_Q]))
+        elif w < 0.0:
+            w = fmin(0.0, w + (p.u_new - s[OGD_Q]))
+        s[OGD_Q] += w - z
     s[OGD_W] = w
-    s[OGD_LOGS] = p.logS_new
 
 
 cdef inline double ogd_intercept(const Params* p, const double* s) noexcept nogil:

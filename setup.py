@@ -11,6 +11,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 DEBUG = os.environ.get("FTRLX_CYTHON_DEBUG", "0") not in ("", "0")
+# FTRLX_BUILD_ONLY=_online,_tsv rebuilds only those extension modules (for working on one of them)
+ONLY = {name for name in os.environ.get("FTRLX_BUILD_ONLY", "").split(",") if name}
 
 directives = {
     "language_level": 3,
@@ -36,6 +38,7 @@ extensions = [
         extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno", "-fno-trapping-math"],
     )
     for pyx in sorted(kernel_dir.glob("*.pyx"))
+    if not ONLY or pyx.stem in ONLY
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["src"]))

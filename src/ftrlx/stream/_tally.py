@@ -1,0 +1,50 @@
+"""Cumulative progressive metrics of one kind of chunk (trained or held out)."""
+
+import math
+
+from ftrlx.metrics import RunningAUC, RunningLogLoss
+
+
+class Tally:
+    """Log loss, AUC, positive rate and mean prediction over every row of one kind so far."""
+
+    def __init__(self, exact_auc_rows):
+        self.logloss = RunningLogLoss()
+        self.auc = RunningAUC(exact_limit=exact_auc_rows)
+        self.n = 0
+        self.sum_y = 0
+        self.sum_p = 0.0
+
+    def get_state(self):
+        return {"logloss": self.logloss.get_state(), "auc": self.auc.get_state(),
+                "n": self.n, "sum_y": self.sum_y, "sum_p": self.sum_p}
+
+    @classmethod
+    def from_state(cls, state):
+        obj = cls.__new__(cls)
+        obj.logloss = RunningLogLoss.from_state(state["logloss"])
+        obj.auc = RunningAUC.from_state(state["auc"])
+        obj.n, obj.sum_y, obj.sum_p = int(state["n"]), int(state["sum_y"]), float(state["sum_p"])
+        return obj
+
+    def update(self, y, p, score):
+        """Add a chunk of boolean labels, probabilities (or None) and ranking scores; return its record."""
+        n = y.size
+        self.n += n
+        npos = int(y.sum())
+        self.sum_y += npos
+        rec = {"pos_rate": npos / n if n else math.nan,
+               "cum_pos_rate": self.sum_y / self.n if self.n else math.nan}
+        rec["auc"] = self.auc.update(y, score)
+        rec["cum_auc"] = self.auc.value
+        if p is None:
+            rec.update(logloss=math.nan, mean_pred=math.nan, cum_logloss=math.nan,
+                       cum_mean_pred=math.nan)
+        else:
+            rec["logloss"] = self.logloss.update(y, p)
+            rec["cum_logloss"] = self.logloss.value
+            s = float(p.sum())
+            self.sum_p += s
+            rec["mean_pred"] = s / n if n else math.nan
+            rec["cum_mean_pred"] = self.sum_p / self.n if self.n else math.nan
+        return rec

@@ -1,0 +1,91 @@
+"""The parts of the streaming loop on their own: the read-ahead source and the cadences."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from ftrlx.stream import prefetch
+from ftrlx.stream._loop import _Cadence
+
+
+def test_prefetch_keeps_order_and_bounds_read_ahead():
+    produced = []
+
+    def source():
+        for i in range(20):
+            produced.append(i)
+            yield i
+
+    seen = []
+    for item in prefetch(source(), depth=2):
+        time.sleep(0.002)
+        # at most: the queue (2), the item handed over, and the one being read
+        assert len(produced) - len(seen) <= 4
+        seen.append(item)
+    assert seen == list(range(20))
+
+
+def test_prefetch_raises_source_errors_in_stream_order():
+    def source():
+        yield from range(3)
+        raise OSError("disk gone")
+
+    got = []
+    with pytest.raises(OSError, match="disk gone"):
+        for item in prefetch(source(), depth=1):
+            got.append(item)
+    assert got == [0, 1, 2]
+
+
+def test_prefetch_reads_in_another_thread_and_stops_when_closed():
+    threads, stopped = set(), threading.Event()
+
+    def source():
+        try:
+            for i in range(1000):
+                threads.add(threading.current_thread().name)
+                yield i
+        finally:
+            stopped.set()
+
+    gen = prefetch(source(), depth=2)
+    assert next(gen) == 0
+    gen.close()
+    assert stopped.wait(5)
+    assert threads == {"ftrlx-prefetch"}
+
+
+def test_prefetch_depth_zero_reads_in_the_caller():
+    names = []
+
+    def source():
+        names.append(threading.current_thread().name)
+        yield 1
+
+    assert list(prefetch(source(), depth=0)) == [1]
+    assert names == [threading.current_thread().name]
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, True, None])
+def test_prefetch_rejects_bad_depth(depth):
+    with pytest.raises(ValueError, match="prefetch depth"):
+        list(prefetch([1], depth=depth))
+
+
+def test_cadence_meets_the_same_multiples_after_a_resume():
+    def events(start, steps):
+        cadence, rows, out = _Cadence(250, start), start, []
+        for n in steps:
+            rows += n
+            if cadence.due(rows):
+                out.append(rows)
+        return out
+
+    steps = [100, 120, 90, 300, 40, 200]
+    whole = events(0, steps)
+    assert whole == [310, 610, 850]
+    # stopped after three chunks (310 rows) and resumed from there
+    assert events(310, steps[3:]) == [r for r in whole if r > 310]
+    assert not _Cadence(None, 0).due(np.int64(10**9))

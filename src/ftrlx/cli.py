@@ -42,9 +42,11 @@ ALGOS = {
     "lazyadam": "LazyAdamClassifier",
     "ogd": "OGDClassifier",
 }
-FORMATS = ("svmlight", "criteo", "avazu", "csv", "parquet")
+FORMATS = ("svmlight", "criteo", "avazu", "csv", "parquet", "vw")
 _EXTENSIONS = {".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight",
-               ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+               ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".vw": "vw"}
+# a Criteo log line: the label and 39 feature fields, tab-separated
+_CRITEO_FIELDS = 40
 # Hyper-parameters with a flag of their own; anything else goes through --param.
 _PARAM_FLAGS = ("alpha", "beta", "l1", "l2", "eta0", "gamma", "rho", "learning_rate", "loss")
 
@@ -108,9 +110,30 @@ def _reader_config(args, saved=None):
             cfg[key] = _columns(value)
     if cfg.get("format") is None:
         cfg["format"] = _infer_format(args.inputs[0])
+        if cfg["format"] == "csv" and not cfg.get("label") and _looks_like_criteo(args.inputs[0]):
+            cfg["format"] = "criteo"
+            if not getattr(args, "quiet", False):
+                print(f"ftrlx: reading {args.inputs[0]} as a Criteo log ({_CRITEO_FIELDS} tab-separated fields, "
+                      "label first); pass --format to choose another layout", file=sys.stderr)
     if cfg["format"] == "csv" and not cfg.get("label"):
-        raise UsageError("--format csv needs --label COLUMN (and usually --categorical/--numeric)")
+        raise UsageError(
+            "--format csv needs --label COLUMN (and usually --categorical/--numeric); for a Criteo log (label, "
+            "I1..I13, C1..C26, tab-separated, no header) pass --format criteo"
+        )
     return cfg
+
+
+def _looks_like_criteo(path):
+    """Whether the first line of ``path`` has the Criteo layout: 40 tab-separated fields, a 0/1 label first."""
+    from ftrlx.datasets._base import open_binary
+
+    try:
+        with open_binary(path) as fh:
+            line = fh.readline(1 << 20).rstrip(b"\r\n")
+    except (OSError, EOFError, ValueError):
+        return False
+    fields = line.split(b"\t")
+    return len(fields) == _CRITEO_FIELDS and fields[0] in (b"0", b"1")
 
 
 def _open(path, cfg, chunk_size, hasher=None, n_features=None):
@@ -121,7 +144,9 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None):
     fmt = cfg["format"]
     bad = {"on_bad_lines": cfg.get("on_bad_lines") or "error"}
     if fmt == "svmlight":
-        return datasets.iter_svmlight(path, chunk_size=chunk_size, n_features=n_features)
+        return datasets.iter_svmlight(path, chunk_size=chunk_size, n_features=n_features, **bad)
+    if fmt == "vw":
+        return datasets.iter_vw(path, chunk_size=chunk_size, n_features=n_features or 2**20, **bad)
     if fmt == "criteo":
         return datasets.iter_criteo(path, chunk_size=chunk_size, hasher=hasher, **bad)
     if fmt == "avazu":
@@ -140,7 +165,7 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None):
 
 def _hasher_for(cfg, path, bits, spec=None):
     """The hasher to read ``path`` with: from ``spec``, or the reader's default at ``bits``."""
-    if cfg["format"] == "svmlight":
+    if cfg["format"] in ("svmlight", "vw"):
         return None
     from ftrlx.hashing import CategoricalHasher
 
@@ -231,7 +256,7 @@ def cmd_train(args):
     if not os.path.isdir(out_dir):
         raise FileNotFoundError(f"output directory {out_dir!r} does not exist; create it first")
     hasher = _hasher_for(cfg, args.inputs[0], args.bits)
-    n_features = 2 ** args.bits if cfg["format"] == "svmlight" and args.bits else None
+    n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
 
     def chunks():
         for _ in range(args.epochs):
@@ -250,7 +275,7 @@ def cmd_train(args):
         est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every, resume=args.resume,
         progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
-        checkpoint_metadata={"training": training},
+        checkpoint_metadata={"training": training}, nnz_every=args.nnz_every,
     )
     seconds = time.perf_counter() - t0
     last = history.last("train")
@@ -266,7 +291,16 @@ def cmd_train(args):
         export_sparse(est, args.sparse_output, hasher=hasher)
     if not args.quiet:
         _summary(history, est, seconds, args.output)
+    if args.json:
+        print(json.dumps(_json_ready({
+            "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
+            "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
+            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
     return EXIT_OK
+
+
+def _json_ready(record):
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
 
 
 def _summary(history, est, seconds, output):
@@ -300,10 +334,10 @@ def _model_and_reader(args):
     training = (header.get("metadata") or {}).get("training") or {}
     cfg = _reader_config(args, training.get("reader"))
     spec = training.get("hasher_spec")
-    if spec is None and cfg["format"] != "svmlight":
+    if spec is None and cfg["format"] not in ("svmlight", "vw"):
         spec = getattr(model, "hasher_spec", None)
     hasher = _hasher_for(cfg, args.inputs[0], None, spec=spec)
-    n_features = getattr(model, "n_features_in_", None) if cfg["format"] == "svmlight" else None
+    n_features = getattr(model, "n_features_in_", None) if cfg["format"] in ("svmlight", "vw") else None
     return model, cfg, hasher, n_features
 
 
@@ -442,7 +476,7 @@ def cmd_demo(args):
                              seed=args.seed)
     t0 = time.perf_counter()
     history = fit_stream(est, chunks, progress=not args.quiet, total_rows=args.rows,
-                         holdout_every=args.holdout_every)
+                         holdout_every=args.holdout_every, nnz_every=args.chunk_size)
     seconds = time.perf_counter() - t0
     _summary(history, est, seconds, None)
     if args.output:
@@ -553,6 +587,10 @@ def build_parser():
     g.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (same inputs and options)")
     g.add_argument("--history", metavar="CSV", help="write per-chunk metrics as CSV")
+    g.add_argument("--nnz-every", type=int, metavar="N", dest="nnz_every",
+                   help="count the non-zero weights every N rows (default: only at the end)")
+    g.add_argument("--json", action="store_true",
+                   help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros)")
     g.add_argument("--sparse-output", metavar="PATH",
                    help="also export the non-zero weights for serving")
     p.set_defaults(func=cmd_train)

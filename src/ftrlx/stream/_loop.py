@@ -183,8 +183,8 @@ def fit_stream(
         Extra JSON-able header metadata for checkpoint files.
     nnz_every : int, optional
         Count the non-zero weights (a read of the whole state, O(n_features)) at the first chunk boundary past
-        every multiple of this many rows of the stream.  By default they are counted only at the end of the run and at
-        checkpoints, so that the cost of a chunk does not grow with the width of the model.
+        every multiple of this many rows of the stream.  By default they are counted only at the end of the run,
+        so that the cost of a chunk does not grow with the width of the model.
     prefetch_chunks : int, default=2
         Chunks read ahead of training in a background thread (see :func:`ftrlx.stream.prefetch`); 0 reads the
         stream in the calling thread.

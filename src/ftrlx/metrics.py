@@ -14,6 +14,8 @@ Their state is a handful of scalars and arrays, exposed through
 
 import numpy as np
 
+from ._kernels import _metrics
+
 __all__ = ["binary_log_loss", "RunningLogLoss", "RunningAUC"]
 
 # Same clipping as sklearn.metrics.log_loss for float64 probabilities.
@@ -70,8 +72,7 @@ def binary_log_loss(y, p, *, normalize=True):
 
 
 def _loss_sum(y, p):
-    p = np.clip(p, _EPS, 1.0 - _EPS)
-    return float(-(np.log(p[y]).sum() + np.log1p(-p[~y]).sum()))
+    return float(_metrics.log_loss_sum(y.view(np.uint8), np.ascontiguousarray(p), _EPS))
 
 
 class RunningLogLoss:
@@ -125,9 +126,28 @@ def _twice_u(pos, neg):
     """
     if pos.size == 0 or neg.size == 0:
         return 0
-    below = np.searchsorted(neg, pos, side="left")
-    below_or_tied = np.searchsorted(neg, pos, side="right")
-    return int(below.sum(dtype=np.int64)) + int(below_or_tied.sum(dtype=np.int64))
+    return int(_metrics.twice_u(pos, neg))
+
+
+class _SortedScores:
+    """Scores kept sorted in a buffer that grows by doubling; a chunk is merged in place, in one pass."""
+
+    def __init__(self, values=None):
+        values = np.empty(0) if values is None else np.asarray(values, dtype=np.float64)
+        self.buf = np.array(values, dtype=np.float64)
+        self.n = values.size
+
+    @property
+    def values(self):
+        return self.buf[: self.n]
+
+    def add(self, sorted_new):
+        need = self.n + sorted_new.size
+        if need > self.buf.size:
+            grown = np.empty(max(need, 2 * self.buf.size, 1024))
+            grown[: self.n] = self.values
+            self.buf = grown
+        self.n = _metrics.merge_into(self.buf, self.n, sorted_new)
 
 
 class RunningAUC:
@@ -174,8 +194,8 @@ class RunningAUC:
         self.u2 = 0
         self.n_pos = 0
         self.n_neg = 0
-        self._pos = np.empty(0)
-        self._neg = np.empty(0)
+        self._pos = _SortedScores()
+        self._neg = _SortedScores()
         self._hist = None  # (2, n_bins) int64 counts once binned
 
     @property
@@ -191,10 +211,9 @@ class RunningAUC:
         return self.u2 / (2.0 * self.n_pos * self.n_neg)
 
     def _bin(self, p):
-        p = np.clip(p, _EPS, 1.0 - _EPS)
-        z = np.log(p) - np.log1p(-p)
-        scale = self.n_bins / (self._HI - self._LO)
-        return np.clip(((z - self._LO) * scale).astype(np.int64), 0, self.n_bins - 1)
+        out = np.empty(p.size, dtype=np.int64)
+        _metrics.logit_bins(np.ascontiguousarray(p), _EPS, self._LO, self._HI, self.n_bins, out)
+        return out
 
     def update(self, y, p):
         """Add one chunk; return that chunk's own AUC (NaN if it has one class)."""
@@ -208,9 +227,9 @@ class RunningAUC:
         if self.exact and self.n_pos + self.n_neg + y.size > self.exact_limit:
             self._to_histogram()
         if self.exact:
-            self.u2 += chunk_u2 + _twice_u(pos, self._neg) + _twice_u(self._pos, neg)
-            self._pos = _merge_sorted(self._pos, pos)
-            self._neg = _merge_sorted(self._neg, neg)
+            self.u2 += chunk_u2 + _twice_u(pos, self._neg.values) + _twice_u(self._pos.values, neg)
+            self._pos.add(pos)
+            self._neg.add(neg)
         else:
             self._add_binned(self._bin(pos), self._bin(neg))
         self.n_pos += pos.size
@@ -219,8 +238,8 @@ class RunningAUC:
 
     def _to_histogram(self):
         self._hist = np.zeros((2, self.n_bins), dtype=np.int64)
-        pos, neg = self._pos, self._neg
-        self._pos = self._neg = np.empty(0)
+        pos, neg = self._pos.values, self._neg.values
+        self._pos, self._neg = _SortedScores(), _SortedScores()
         # Restart the pair count from the binned scores so that every pair is
         # counted under the same (binned) rule.
         self.u2 = 0
@@ -249,7 +268,7 @@ class RunningAUC:
             "n_neg": self.n_neg,
         }
         if self.exact:
-            state["pos"], state["neg"] = self._pos, self._neg
+            state["pos"], state["neg"] = self._pos.values.copy(), self._neg.values.copy()
         else:
             state["hist"] = self._hist
         return state
@@ -263,13 +282,6 @@ class RunningAUC:
         if "hist" in state:
             obj._hist = np.array(state["hist"], dtype=np.int64)
         else:
-            obj._pos = np.array(state["pos"], dtype=np.float64)
-            obj._neg = np.array(state["neg"], dtype=np.float64)
+            obj._pos = _SortedScores(state["pos"])
+            obj._neg = _SortedScores(state["neg"])
         return obj
-
-
-def _merge_sorted(a, b):
-    if a.size == 0:
-        return b
-    return np.insert(a, np.searchsorted(a, b, side="left"), b)
-

@@ -270,6 +270,8 @@ def cmd_train(args):
         "reader": cfg,
         "hasher_spec": None if hasher is None else hasher.get_spec(),
     }
+    if args.resume:
+        _check_resumable(args.checkpoint, training)
     t0 = time.perf_counter()
     history = fit_stream(
         est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
@@ -297,6 +299,23 @@ def cmd_train(args):
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
             "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
     return EXIT_OK
+
+
+def _check_resumable(checkpoint, training):
+    """Refuse to resume from a checkpoint that was written while training on other inputs or options."""
+    if not os.path.exists(checkpoint):
+        return
+    from ftrlx.io import read_header
+
+    saved = (read_header(checkpoint).get("metadata") or {}).get("training") or {}
+    for key, flag in (("inputs", "the input files"), ("epochs", "--epochs"), ("chunk_size", "--chunk-size"),
+                      ("reader", "the reader options (--format, --label, ...)"),
+                      ("hasher_spec", "the hashing (--bits, ...)")):
+        if key in saved and saved[key] != training[key]:
+            raise UsageError(
+                f"--resume: checkpoint {checkpoint!r} was written with {flag} = {saved[key]!r}, not "
+                f"{training[key]!r}; resume with the same inputs and options, or pass another --checkpoint"
+            )
 
 
 def _json_ready(record):
@@ -381,6 +400,12 @@ def cmd_evaluate(args):
     for X, y, *_ in _open(args.input, cfg, args.chunk_size, hasher=hasher, n_features=n_features):
         y = np.asarray(y)
         yb = y == positive
+        outside = ~(yb | (y == classes[0]))
+        if outside.any():
+            raise ValueError(
+                f"{args.input}: label {y[outside][0].item()!r} is not one of the model's classes "
+                f"{np.asarray(classes).tolist()}; evaluate the model on data labelled like its training data"
+            )
         scores, is_proba = _scores(model, X)
         if is_proba:
             ll.update(yb, scores)

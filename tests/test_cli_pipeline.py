@@ -1,0 +1,61 @@
+"""The command line of the main job: format guesses, the JSON summary, per-row progressive validation."""
+
+import json
+
+import numpy as np
+import pytest
+
+import ftrlx
+from ftrlx.cli import main
+from ftrlx.datasets import write_click_data
+
+
+@pytest.fixture(scope="module")
+def criteo_tsv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tsv") / "clicks.tsv"
+    write_click_data(path, 3000, seed=2)
+    return path
+
+
+def test_tsv_with_the_criteo_layout_is_read_as_criteo(criteo_tsv, tmp_path, capsys):
+    model = tmp_path / "m.ftrlx"
+    assert main(["train", str(criteo_tsv), "--bits", "16", "-o", str(model), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "as a Criteo log" in err and "--format" in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["rows"] == 3000 and summary["nnz"] == ftrlx.load(model).n_nonzero_
+    assert summary["model"] == str(model)
+
+
+def test_tsv_of_another_layout_names_the_criteo_flag(tmp_path, capsys):
+    path = tmp_path / "other.tsv"
+    path.write_text("a\tb\n1\tx\n")
+    assert main(["train", str(path), "-o", str(tmp_path / "m.ftrlx")]) == 2
+    err = capsys.readouterr().err
+    assert "--label" in err and "--format criteo" in err
+
+
+def test_resume_refuses_a_checkpoint_of_other_inputs(criteo_tsv, tmp_path, capsys):
+    other = tmp_path / "other.tsv"
+    other.write_bytes(criteo_tsv.read_bytes()[: len(criteo_tsv.read_bytes()) // 2].rsplit(b"\n", 1)[0] + b"\n")
+    ckpt, model = tmp_path / "c.ckpt", tmp_path / "m.ftrlx"
+    base = ["--format", "criteo", "--bits", "12", "--checkpoint", str(ckpt), "-o", str(model), "-q"]
+    assert main(["train", str(criteo_tsv), *base]) == 0
+    before = model.read_bytes()
+    assert main(["train", str(other), *base, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "other.tsv" in err and "clicks.tsv" in err and "--checkpoint" in err
+    assert model.read_bytes() == before
+
+
+def test_evaluate_refuses_labels_outside_the_model_classes(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [f"{int(v > 2)},s{v},a{rng.integers(3)}" for v in rng.integers(0, 5, 200)]
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    train.write_text("y,site,app\n" + "\n".join(rows) + "\n")
+    test.write_text("y,site,app\n" + "\n".join(r.replace("1,", "2,", 1) for r in rows) + "\n")
+    model = tmp_path / "m.ftrlx"
+    assert main(["train", str(train), "--label", "y", "--bits", "10", "-o", str(model), "-q"]) == 0
+    rc = main(["evaluate", str(model), str(test)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "test.csv" in err and "label 2.0 is not one of the model's classes" in err

@@ -14,9 +14,11 @@ Examples
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import re
 import sys
 import time
 import traceback
@@ -24,6 +26,8 @@ import traceback
 import numpy as np
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: The input name that means standard input.
+STDIN = "-"
 
 EPILOG = """\
 exit status:
@@ -104,7 +108,7 @@ def _reader_config(args, saved=None):
         value = getattr(args, key, None)
         if value is not None:
             cfg[key] = value
-    for key in ("categorical", "numeric"):
+    for key in ("categorical", "numeric", "ignore"):
         value = getattr(args, key, None)
         if value is not None:
             cfg[key] = _columns(value)
@@ -139,7 +143,7 @@ def _looks_like_criteo(path):
 def _open(path, cfg, chunk_size, hasher=None, n_features=None):
     from ftrlx import datasets
 
-    if not os.path.exists(path):
+    if path != STDIN and not os.path.exists(path):
         raise FileNotFoundError(f"input file {path!r} does not exist")
     fmt = cfg["format"]
     bad = {"on_bad_lines": cfg.get("on_bad_lines") or "error"}
@@ -151,7 +155,7 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None):
         return datasets.iter_criteo(path, chunk_size=chunk_size, hasher=hasher, **bad)
     if fmt == "avazu":
         return datasets.iter_avazu(path, chunk_size=chunk_size, hasher=hasher, **bad)
-    tabular = {"label": cfg.get("label"), "categorical": cfg.get("categorical") or (),
+    tabular = {"label": cfg.get("label"), "categorical": _categorical(path, cfg),
                "numeric": cfg.get("numeric") or ()}
     if fmt == "csv":
         return datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher,
@@ -161,6 +165,32 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None):
             tabular.pop("label")
         return datasets.iter_parquet(path, chunk_size=chunk_size, hasher=hasher, **tabular)
     raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _categorical(path, cfg):
+    """The categorical columns: as given, or every column but the label, the numeric and the ignored ones."""
+    categorical, ignore = cfg.get("categorical") or [], set(cfg.get("ignore") or ())
+    if not ignore:
+        return categorical
+    if not categorical:
+        skip = ignore | set(cfg.get("numeric") or ()) | {cfg.get("label")}
+        categorical = [c for c in _column_names(path, cfg) if c not in skip]
+    return [c for c in categorical if c not in ignore]
+
+
+def _column_names(path, cfg):
+    if cfg["format"] == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    import csv
+
+    from ftrlx.datasets._base import open_binary
+    from ftrlx.datasets._tabular import _text_sep
+
+    with open_binary(path) as fh:
+        first = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+    return next(csv.reader([first], delimiter=cfg.get("sep") or _text_sep(path)), [])
 
 
 def _hasher_for(cfg, path, bits, spec=None):
@@ -205,12 +235,36 @@ def _estimator(args):
         params[name] = _parse_value(value)
     if args.seed is not None:
         params["random_state"] = args.seed
+    if getattr(args, "class_weight", None):
+        params["class_weight"] = _class_weight(args.class_weight)
     est.set_params(**params)
     # Report a bad value now, not after the input has been opened.
     validate = getattr(est, "_validate_params", None)
     if validate is not None:
         validate()
     return est
+
+
+def _class_weight(text):
+    """``--class-weight 0:1,1:5`` as the dict {0: 1.0, 1: 5.0}."""
+    weights = {}
+    for item in _columns(text):
+        label, sep, weight = item.partition(":")
+        try:
+            weights[_parse_value(label)] = float(weight)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise UsageError(f"--class-weight {text!r}: expected LABEL:WEIGHT pairs separated by commas, e.g. 0:1,1:5")
+    return weights
+
+
+def _options(args, est):
+    """What the command line set, for the model's provenance: the learner, its non-default parameters, training."""
+    defaults = type(est)().get_params()
+    params = {k: v for k, v in est.get_params().items() if repr(v) != repr(defaults.get(k))}
+    return {"algo": args.algo, "params": params, "epochs": args.epochs, "bits": args.bits,
+            "holdout_every": args.holdout_every, "max_rows": args.max_rows}
 
 
 def _write_lines(path, lines):
@@ -246,8 +300,52 @@ def cmd_train(args):
     cfg = _reader_config(args)
     est = _estimator(args)
     for path in args.inputs:
-        if not os.path.exists(path):
+        if path != STDIN and not os.path.exists(path):
             raise FileNotFoundError(f"input file {path!r} does not exist")
+    if args.inputs.count(STDIN) > 1:
+        raise UsageError("standard input (-) can be given only once")
+    if args.epochs < 1:
+        raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
+    with _replayable(args.inputs, args.epochs) as inputs:
+        return _train(args, cfg, est, inputs)
+
+
+@contextlib.contextmanager
+def _replayable(inputs, epochs):
+    """The inputs, with standard input or a pipe copied to a temporary file when it must be read more than once."""
+    spooled, out = [], []
+    try:
+        for path in inputs:
+            if epochs > 1 and (path == STDIN or not os.path.isfile(path)):
+                path = _spool(path)
+                spooled.append(path)
+            out.append(path)
+        yield out
+    finally:
+        for path in spooled:
+            os.remove(path)
+
+
+def _spool(path):
+    import shutil
+    import tempfile
+
+    from ftrlx.datasets._base import open_binary
+
+    src = open_binary(path) if path == STDIN else open(path, "rb")
+    with src:
+        # a gzip stream stays compressed on disk (its name tells the readers to decompress it)
+        suffix = ".gz" if path != STDIN and src.peek(2)[:2] == b"\x1f\x8b" else ""
+        fd, spooled = tempfile.mkstemp(prefix="ftrlx-input-", suffix=suffix)
+        with os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+    return spooled
+
+
+def _train(args, cfg, est, inputs):
+    import ftrlx
+    from ftrlx.stream import fit_stream
+
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
     if args.checkpoint_every and not args.checkpoint:
@@ -255,12 +353,12 @@ def cmd_train(args):
     out_dir = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(out_dir):
         raise FileNotFoundError(f"output directory {out_dir!r} does not exist; create it first")
-    hasher = _hasher_for(cfg, args.inputs[0], args.bits)
+    hasher = _hasher_for(cfg, inputs[0], args.bits)
     n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
 
     def chunks():
         for _ in range(args.epochs):
-            for path in args.inputs:
+            for path in inputs:
                 yield from _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
 
     training = {
@@ -269,6 +367,7 @@ def cmd_train(args):
         "chunk_size": args.chunk_size,
         "reader": cfg,
         "hasher_spec": None if hasher is None else hasher.get_spec(),
+        "options": _options(args, est),
     }
     if args.resume:
         _check_resumable(args.checkpoint, training)
@@ -455,6 +554,12 @@ def cmd_info(args):
         "n_nonzero": nnz,
         "n_weights": total,
         "rows_seen": meta.get("rows_seen", training.get("rows_seen")),
+        "inputs": training.get("inputs"),
+        "reader": training.get("reader"),
+        "hasher": training.get("hasher_spec"),
+        "trained_with": training.get("options"),
+        "progressive_logloss": training.get("progressive_logloss"),
+        "progressive_auc": training.get("progressive_auc"),
         "params": header["params"],
     }
     if args.json:
@@ -462,16 +567,23 @@ def cmd_info(args):
         return EXIT_OK
     width = max(len(k) for k in info)
     for key, value in info.items():
-        if key == "params":
+        if key == "params" or value is None:
             continue
-        if key == "n_nonzero" and value is not None and total:
+        if key == "n_nonzero" and total:
             value = f"{value} ({value / total:.2%} of {total})"
-        print(f"{key:<{width}}  {value}")
+        print(f"{key:<{width}}  {_printable(value)}")
     if info["params"]:
         print("params:")
         for key, value in sorted(info["params"].items()):
-            print(f"  {key} = {value!r}")
+            print(f"  {_printable(key)} = {_printable(repr(value))}")
     return EXIT_OK
+
+
+def _printable(value):
+    """``value`` as one line of text, control characters escaped (a file cannot fake lines of output)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str) if isinstance(
+        value, (dict, list)) else str(value)
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def cmd_demo(args):
@@ -494,8 +606,9 @@ def cmd_demo(args):
         out_dir = os.path.dirname(os.path.abspath(plot))
         if not os.path.isdir(out_dir):
             raise FileNotFoundError(f"plot directory {out_dir!r} does not exist; create it first")
-    print(f"ftrlx demo: {args.rows:,} synthetic click rows, 2^{args.bits} hashed features, "
-          f"FTRL-Proximal with progressive validation", file=sys.stderr)
+    say = (lambda *a, **k: None) if args.quiet else print
+    say(f"ftrlx demo: {args.rows:,} synthetic click rows, 2^{args.bits} hashed features, "
+        f"FTRL-Proximal with progressive validation", file=sys.stderr)
     est = ftrlx.FTRLClassifier(alpha=args.alpha, l1=args.l1, random_state=args.seed)
     chunks = iter_click_data(args.rows, chunk_size=args.chunk_size, n_features=2 ** args.bits,
                              seed=args.seed)
@@ -503,14 +616,15 @@ def cmd_demo(args):
     history = fit_stream(est, chunks, progress=not args.quiet, total_rows=args.rows,
                          holdout_every=args.holdout_every, nnz_every=args.chunk_size)
     seconds = time.perf_counter() - t0
-    _summary(history, est, seconds, None)
+    if not args.quiet:
+        _summary(history, est, seconds, None)
     if args.output:
         ftrlx.save(est, args.output, metadata={"rows_seen": history.last()["rows_seen"],
                                                "training": {"inputs": ["ftrlx demo"]}})
-        print(f"model written   {args.output}", file=sys.stderr)
+        say(f"model written   {args.output}", file=sys.stderr)
     if plot is not None:
         _plot(history, plot)
-        print(f"plot written    {plot}", file=sys.stderr)
+        say(f"plot written    {plot}", file=sys.stderr)
     last = history.last()
     print(json.dumps({"rows": last["rows_seen"], "progressive_logloss": last["cum_logloss"],
                       "progressive_auc": last["cum_auc"], "nnz": last["nnz"],
@@ -549,26 +663,34 @@ def _add_reader_options(p, defaults_from_model=False):
     note = " (default: as recorded in the model)" if defaults_from_model else ""
     g = p.add_argument_group("input")
     g.add_argument("--format", choices=FORMATS,
-                   help=f"input format; default: from the file extension{note}")
+                   help="input format (default: " + ("as recorded in the model)" if defaults_from_model else
+                                                     "from the file name; a .tsv of 40 fields is criteo)"))
     g.add_argument("--label", help=f"label column (csv, parquet){note}")
     g.add_argument("--categorical", metavar="COLS",
                    help=f"comma-separated categorical columns to hash (csv, parquet){note}")
     g.add_argument("--numeric", metavar="COLS",
                    help=f"comma-separated numeric columns (csv, parquet){note}")
-    g.add_argument("--sep", help="csv field separator (default: sniffed)")
+    g.add_argument("--sep", help="csv field separator (default: tab for .tsv/.tab files, comma otherwise)")
+    g.add_argument("--ignore", metavar="COLS",
+                   help=f"comma-separated columns that are not features, e.g. ids or leaking columns (csv, parquet){note}")
     g.add_argument("--on-bad-lines", choices=("error", "skip"),
                    help="what to do with malformed lines (default: error)")
     g.add_argument("--chunk-size", type=int, default=100_000, metavar="N",
                    help="rows per chunk (default: 100000)")
 
 
+def _common_options(p, default):
+    p.add_argument("--debug", action="store_true", default=default, help="show the full traceback on errors")
+    p.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="no progress bar or summary on stderr")
+    return p
+
+
 def build_parser():
     """The argparse parser of the ``ftrlx`` command."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true",
-                        help="show the full traceback on errors")
-    common.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress bar or summary on stderr")
+    common = _common_options(argparse.ArgumentParser(add_help=False), default=False)
+    # the same options after the command; SUPPRESS keeps a command's default from overwriting a global -q
+    after = _common_options(argparse.ArgumentParser(add_help=False), default=argparse.SUPPRESS)
 
     from ftrlx import __version__
 
@@ -580,7 +702,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"ftrlx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    kw = {"parents": [common], "epilog": EPILOG,
+    kw = {"parents": [after], "epilog": EPILOG,
           "formatter_class": argparse.RawDescriptionHelpFormatter}
 
     p = sub.add_parser("train", help="train a model on one or more files", **kw,
@@ -601,6 +723,8 @@ def build_parser():
     g.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="any other estimator parameter (repeatable)")
     g.add_argument("--seed", type=int, help="random_state of the estimator")
+    g.add_argument("--class-weight", dest="class_weight", metavar="LABEL:W,...",
+                   help="weight of each class's rows, e.g. 0:1,1:5")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=1, help="passes over the input (default: 1)")
     g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows")
@@ -699,12 +823,41 @@ def main(argv=None):
         message = str(exc) or "interrupted"
         print(f"ftrlx: {message}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of our output went away (``ftrlx predict ... | head``): that is its choice, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a status
         if debug:
             traceback.print_exc()
-        text = " ".join(str(exc).split()) or type(exc).__name__
+        text = _cli_remedies(" ".join(str(exc).split()) or type(exc).__name__)
         print(f"ftrlx: error: {text}", file=sys.stderr)
         return EXIT_ERROR
+
+
+# The library's remedies name Python arguments; on the command line the user needs the flags.
+_REMEDIES = (
+    (re.compile(r"on_bad_lines='skip'"), "--on-bad-lines skip"),
+    (re.compile(r"pass binary=False to keep labels as written"),
+     "the command line trains binary classifiers on labels -1/0/+1"),
+    (re.compile(r"pass a larger n_features"), "train with --bits B to fold every index into 2**B columns"),
+    (re.compile(r"pass the stream's two labels as classes="), "train on 0/1 labels"),
+)
+_SET_PARAMS = re.compile(r"Fix it with set_params\((\w+)=\.\.\.\) or in the constructor\.")
+
+
+def _cli_remedies(text):
+    for pattern, flag in _REMEDIES:
+        text = pattern.sub(flag, text)
+
+    def flag_for(match):
+        name = match.group(1)
+        if name in _PARAM_FLAGS:
+            return f"Fix it with --{name.replace('_', '-')}."
+        return f"Fix it with --param {name}=VALUE."
+
+    return _SET_PARAMS.sub(flag_for, text)
 
 
 def _entry():

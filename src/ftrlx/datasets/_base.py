@@ -3,6 +3,7 @@
 import bz2
 import gzip
 import os
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,9 +15,25 @@ BLOCK_BYTES = 1 << 23
 _ON_BAD_LINES = ("error", "skip")
 
 
+#: The path that names standard input.
+STDIN = "-"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def open_binary(path):
-    """Open ``path`` for reading bytes, decompressing .gz and .bz2 files."""
+    """Open ``path`` for reading bytes, decompressing .gz and .bz2 files.
+
+    ``"-"`` is standard input (decompressed when it starts with the gzip magic bytes); closing it leaves the
+    process's standard input open.
+    """
     path = os.fspath(path)
+    if path == STDIN:
+        fh = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        if fh.peek(2)[:2] != _GZIP_MAGIC:
+            return fh
+        unzipped = gzip.GzipFile(fileobj=fh, mode="rb")
+        unzipped.myfileobj = fh  # closed with it, as a file GzipFile opened itself
+        return unzipped
     if path.endswith(".gz"):
         return gzip.open(path, "rb")
     if path.endswith(".bz2"):

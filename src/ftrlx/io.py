@@ -59,19 +59,24 @@ True
 """
 
 import datetime
+import functools
 import hashlib
-import importlib
 import io as _io
 import json
 import math
+import numbers
 import os
+import re
+import secrets
+import socket
 import struct
-import tempfile
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["save", "load", "read_header", "export_sparse", "SparseModel", "FormatError"]
+__all__ = [
+    "save", "load", "read_header", "export_sparse", "SparseModel", "FormatError", "atomic_write", "check_writable",
+]
 
 MAGIC = b"\x89FTRLX\r\n"
 FORMAT_VERSION = 1
@@ -139,21 +144,48 @@ class _Encoder:
 
 
 def _decode(value, arrays):
+    """Rebuild a value from its JSON form; a FormatError for anything the encoder never writes."""
     if isinstance(value, list):
         return [_decode(v, arrays) for v in value]
-    if isinstance(value, dict):
-        if "$array" in value:
-            return arrays[value["$array"]]
-        if "$scalar" in value:
-            return arrays[value["$scalar"]][()]
-        if "$tuple" in value:
-            return tuple(_decode(v, arrays) for v in value["$tuple"])
-        if "$dict" in value:
-            return {_decode(k, arrays): _decode(v, arrays) for k, v in value["$dict"]}
-        if "$float" in value:
-            return float(value["$float"])
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
         raise FormatError(f"unknown tagged value {sorted(value)!r} in header")
-    return value
+    ((tag, inner),) = value.items()
+    if tag in ("$array", "$scalar"):
+        arr = _array_ref(inner, arrays)
+        if tag == "$array" or not isinstance(arr, np.ndarray):  # (read_header passes descriptions)
+            return arr
+        if arr.ndim != 0:
+            raise FormatError(f"a $scalar refers to array {inner}, of shape {arr.shape}, not to a 0-d array")
+        return arr[()]
+    if tag == "$tuple" and isinstance(inner, list):
+        return tuple(_decode(v, arrays) for v in inner)
+    if tag == "$dict" and isinstance(inner, list):
+        return _decode_dict(inner, arrays)
+    if tag == "$float" and inner in ("nan", "inf", "-inf"):
+        return float(inner)
+    raise FormatError(f"malformed tagged value {{{tag!r}: ...}} in header")
+
+
+def _array_ref(index, arrays):
+    # bool is an int to Python, but never an index the encoder writes
+    if type(index) is not int or not 0 <= index < len(arrays):
+        raise FormatError(f"reference to array {index!r}, but the file has {len(arrays)} arrays")
+    return arrays[index]
+
+
+def _decode_dict(items, arrays):
+    out = {}
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 2):
+            raise FormatError("a $dict entry is not a [key, value] pair")
+        key = _decode(item[0], arrays)
+        try:
+            out[key] = _decode(item[1], arrays)
+        except TypeError:  # an unhashable key (a list or an array)
+            raise FormatError(f"a $dict key of type {type(key).__name__} cannot be a key") from None
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -180,42 +212,84 @@ class _HashingWriter:
         self.fh.write(data)
 
 
-def _atomic_write(path, write):
-    """Call ``write(fh)`` on a temporary file and rename it over ``path``.
+# Temporary files are named ``.<target>.<pid>@<host>.<random>.tmp`` next to the target, so that the next save
+# of the same target can tell its own leftovers (from a writer killed before it could clean up) from files of
+# writers still at work: a file whose process is gone on this host is stale.
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.(?P<pid>[0-9]+)@(?P<host>[A-Za-z0-9-]*)\.[0-9a-f]+\.tmp\Z", re.DOTALL)
+_TEMP_TARGET_MAX = 160  # keeps the temporary's name within the usual 255-byte limit
 
-    The temporary file lives in the destination directory so that the final
-    :func:`os.replace` is a rename within one file system, which POSIX and
-    Windows both make atomic.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"cannot write {path!r}: directory {directory!r} does not exist; create it first"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+
+def _host_tag():
+    # the first label of the host name, reduced to characters that are safe in every file system
+    return re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname().split(".")[0])[:32]
+
+
+def _temp_target(base):
+    return base[:_TEMP_TARGET_MAX]
+
+
+def _pid_alive(pid):
+    """Whether process ``pid`` exists on this host (True when that cannot be told)."""
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return True
     try:
-        # mkstemp creates the file private (0600); give the result the mode an
-        # ordinary open() would have, or keep the mode of the file replaced.
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists but belongs to someone else
+        return True
+    return True
+
+
+def _remove_stale_temps(directory, base):
+    """Delete the temporary files of target ``base`` left by writers of this host that no longer run."""
+    target, host = _temp_target(base), _host_tag()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if m is None or m["target"] != target or m["host"] != host:
+            continue
+        pid = int(m["pid"])
+        if pid != os.getpid() and not _pid_alive(pid):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _create_temp(directory, base):
+    """Create a new, empty temporary file for target ``base``; return ``(fd, path)``.
+
+    ``os.open`` with mode 0o666 lets the kernel apply the process's umask, as an ordinary ``open()`` would, without
+    reading or changing the umask (which is process-wide, so changing it races with other threads)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    prefix = f".{_temp_target(base)}.{os.getpid()}@{_host_tag()}."
+    for _ in range(100):
+        tmp = os.path.join(directory, f"{prefix}{secrets.token_hex(8)}.tmp")
         try:
-            mode = os.stat(path).st_mode & 0o7777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {directory!r}: every name tried exists")
+
+
+def _keep_mode(fd, tmp, path):
+    """Give the temporary the mode of the file it will replace, if there is one."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        return  # a new file keeps the umask's mode
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # pragma: no cover - Windows
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    # Make the rename itself durable (not possible on every platform).
+
+
+def _fsync_directory(directory):
+    # Makes the rename itself durable (not possible on every platform).
     try:
         dfd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -226,6 +300,118 @@ def _atomic_write(path, write):
         pass
     finally:
         os.close(dfd)
+
+
+def atomic_write(path, write):
+    """Call ``write(fh)`` on a new temporary file, then rename it over ``path``.
+
+    A crash at any point leaves either the previous file or the complete new one.  The temporary file lives in the
+    destination directory, so that the final :func:`os.replace` is a rename within one file system (atomic on
+    POSIX and Windows); it is flushed to disk first.  The new file gets the mode of the file it replaces, or the
+    mode an ordinary ``open()`` would give it (0o666 less the umask).  Temporary files of ``path`` left behind by
+    a writer that was killed (its process no longer exists) are removed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; its directory must exist.
+    write : callable
+        Called once with a binary file object open for writing.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory of ``path`` does not exist.
+
+    See Also
+    --------
+    check_writable : tells before any work whether ``path`` can be written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ftrlx.io import atomic_write
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> atomic_write(path, lambda fh: fh.write(b"first"))
+    >>> atomic_write(path, lambda fh: fh.write(b"second"))
+    >>> open(path, "rb").read(), os.listdir(os.path.dirname(path))
+    (b'second', ['notes.txt'])
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"cannot write {path!r}: directory {directory!r} does not exist; create it first"
+        )
+    base = os.path.basename(path)
+    _remove_stale_temps(directory, base)
+    fd, tmp = _create_temp(directory, base)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _keep_mode(fh.fileno(), tmp, path)
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+_atomic_write = atomic_write  # the name the rest of ftrlx imports
+
+
+def check_writable(path, what="output"):
+    """Raise a clear ValueError now if :func:`atomic_write` could not write ``path`` later.
+
+    Call it before a long job whose result goes to ``path``, so that a typo in a directory name costs nothing.
+    Writing needs the directory to exist and to be writable (the file is replaced by a rename, so a read-only
+    file in a writable directory is fine); ``path`` must not be a directory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file that will be written.
+    what : str, default="output"
+        What the file is for, used in the message (e.g. ``"model output"``, ``"checkpoint"``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``, ``what`` and the reason.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ftrlx.io import check_writable
+    >>> directory = tempfile.mkdtemp()
+    >>> check_writable(os.path.join(directory, "model.ftrlx"))
+    >>> check_writable(os.path.join(directory, "missing", "model.ftrlx"), what="checkpoint")
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot write checkpoint '...model.ftrlx': directory '...missing' does not exist; create it or choose another path
+    """
+    path = os.fspath(path)
+    if not path:
+        raise ValueError(f"cannot write {what}: the path is empty; give a file name")
+    if os.path.isdir(path):
+        raise ValueError(f"cannot write {what} {path!r}: it is a directory; give a file name inside it")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(directory):
+        raise ValueError(
+            f"cannot write {what} {path!r}: directory {directory!r} does not exist; create it or choose another path"
+        )
+    if not os.path.isdir(directory):
+        raise ValueError(f"cannot write {what} {path!r}: {directory!r} is not a directory; choose another path")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"cannot write {what} {path!r}: directory {directory!r} is not writable by this user; "
+            "change its permissions or choose another path"
+        )
 
 
 def _write_container(path, header, arrays):
@@ -247,13 +433,22 @@ def _write_container(path, header, arrays):
             _write_blob(out, blob)
         fh.write(out.sha.digest())
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def _read_container(path, *, arrays=True):
+    """``(header, arrays)`` of a model file, after checking its length, checksum and manifest."""
     path = os.fspath(path)
     with open(path, "rb") as fh:
         data = fh.read()
+    header, start = _parse_container(path, data)
+    manifest = _check_manifest(path, header)
+    loaded = [_read_npy(path, i, data, start, entry) for i, entry in enumerate(manifest)] if arrays else []
+    return header, loaded
+
+
+def _parse_container(path, data):
+    """The header (a dict, with ``format_version`` added) and the payload's offset; the checksum verified."""
     if len(data) < _PREFIX.size or data[:8] != MAGIC:
         raise FormatError(f"{path!r} is not an ftrlx model file (bad magic bytes)")
     _, version, header_len = _PREFIX.unpack_from(data)
@@ -269,9 +464,11 @@ def _read_container(path, *, arrays=True):
         raise FormatError(f"{path!r} is truncated (header cut short); the file is incomplete")
     try:
         header = json.loads(data[_PREFIX.size : start].decode("utf-8"))
-        payload_nbytes = int(header["payload_nbytes"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FormatError(f"{path!r} has a corrupt header ({exc}); the file is damaged") from None
+        payload_nbytes = header["payload_nbytes"]
+        if type(payload_nbytes) is not int or payload_nbytes < 0:
+            raise ValueError(f"payload_nbytes={payload_nbytes!r} is not a byte count")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise FormatError(f"{path!r} has a corrupt header ({exc!r}); the file is damaged") from None
     end = start + payload_nbytes
     if len(data) != end + _DIGEST_SIZE:
         raise FormatError(
@@ -280,14 +477,55 @@ def _read_container(path, *, arrays=True):
         )
     if hashlib.sha256(memoryview(data)[:end]).digest() != data[end:]:
         raise FormatError(f"{path!r} failed its SHA-256 checksum; the file is corrupt")
+    if header.get("format") != "ftrlx-model":
+        raise FormatError(f"{path!r}: header entry 'format' is {header.get('format')!r}, not 'ftrlx-model'")
     header["format_version"] = version
-    loaded = []
-    if arrays:
-        for entry in header["arrays"]:
-            lo = start + entry["offset"]
-            blob = _io.BytesIO(memoryview(data)[lo : lo + entry["nbytes"]])
-            loaded.append(np.lib.format.read_array(blob, allow_pickle=False))
-    return header, loaded
+    return header, start
+
+
+def _is_count(value):
+    return type(value) is int and value >= 0
+
+
+def _check_manifest(path, header):
+    """The list of array entries, each checked to lie inside the payload."""
+    manifest = header.get("arrays")
+    if not isinstance(manifest, list):
+        raise FormatError(f"{path!r}: header entry 'arrays' is not a list; the file is damaged")
+    for i, e in enumerate(manifest):
+        ok = (isinstance(e, dict) and _is_count(e.get("offset")) and _is_count(e.get("nbytes"))
+              and isinstance(e.get("dtype"), str) and isinstance(e.get("shape"), list)
+              and all(_is_count(n) for n in e["shape"]))
+        if not ok:
+            raise FormatError(f"{path!r}: array {i} of the manifest is malformed ({e!r}); the file is damaged")
+        if e["offset"] + e["nbytes"] > header["payload_nbytes"]:
+            raise FormatError(
+                f"{path!r}: array {i} ends at byte {e['offset'] + e['nbytes']} of a payload of "
+                f"{header['payload_nbytes']} bytes; the file is damaged"
+            )
+    return manifest
+
+
+def _read_npy(path, i, data, start, entry):
+    """Array ``i``: a ``.npy`` blob whose own header must agree with the manifest and with its size."""
+    lo = start + entry["offset"]
+    blob = _io.BytesIO(memoryview(data)[lo : lo + entry["nbytes"]])
+    try:
+        version = np.lib.format.read_magic(blob)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f".npy format version {version} is not one ftrlx writes")
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(blob)
+        if dtype.hasobject:
+            raise ValueError("arrays of dtype object are never stored")
+        if dtype.str != entry["dtype"] or list(shape) != entry["shape"]:
+            raise ValueError(f"it holds {dtype.str} {list(shape)}, the manifest says {entry['dtype']} {entry['shape']}")
+        if math.prod(shape) * dtype.itemsize != entry["nbytes"] - blob.tell():
+            raise ValueError(f"its {entry['nbytes']} bytes do not fit a {dtype.str} array of shape {tuple(shape)}")
+        blob.seek(0)
+        return np.lib.format.read_array(blob, allow_pickle=False)
+    except (ValueError, TypeError, EOFError, OverflowError) as exc:
+        raise FormatError(f"{path!r}: array {i} of the payload is malformed ({exc}); the file is damaged") from None
 
 
 def _class_path(obj):
@@ -303,28 +541,42 @@ def _class_path(obj):
 
 
 def _check_trusted(class_path, action):
-    if not (class_path + ".").startswith(_TRUSTED_PREFIXES):
+    if not isinstance(class_path, str) or not (class_path + ".").startswith(_TRUSTED_PREFIXES):
         raise FormatError(
             f"refusing to {action} class {class_path!r}: only classes from the ftrlx package "
             "can be stored in an ftrlx model file; use pickle or joblib for other objects"
         )
 
 
-def _resolve_class(class_path):
-    _check_trusted(class_path, "load")
-    module_name, _, name = class_path.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        raise FormatError(
-            f"class {class_path!r} does not exist in this version of ftrlx; "
-            "load the file with the ftrlx version that wrote it"
-        ) from None
-    from sklearn.base import BaseEstimator
+@functools.lru_cache(maxsize=None)
+def _model_classes():
+    """The classes the format holds, by every name a file may give them: the online linear estimators."""
+    from ftrlx import linear_model
+    from ftrlx.linear_model._base import _OnlineLinearModel
 
-    if (not isinstance(cls, type) or not cls.__module__.startswith(_TRUSTED_PREFIXES)
-            or not issubclass(cls, BaseEstimator)):
-        raise FormatError(f"{class_path!r} is not an ftrlx estimator class; refusing to load it")
+    names = {}
+    for name in linear_model.__all__:
+        cls = getattr(linear_model, name)
+        if isinstance(cls, type) and issubclass(cls, _OnlineLinearModel):
+            for module in ("ftrlx", "ftrlx.linear_model", cls.__module__):
+                names[f"{module}.{name}"] = cls
+    return names
+
+
+def _check_registered(cls, class_path, action):
+    if cls is None or cls not in _model_classes().values():
+        raise FormatError(
+            f"refusing to {action} class {class_path!r}: the ftrlx model format holds only the online linear "
+            "estimators of ftrlx.linear_model (FTRLClassifier, RDARegressor, ...); use pickle or joblib "
+            "for other objects"
+        )
+
+
+def _resolve_class(class_path, path="the file"):
+    """The estimator class a file names; only the registered classes, looked up without importing anything."""
+    _check_trusted(class_path, "load")
+    cls = _model_classes().get(class_path)
+    _check_registered(cls, class_path, f"load {path!r} as")
     return cls
 
 
@@ -343,16 +595,12 @@ def _header(kind, class_path):
 def _save(model, path, kind, metadata, extra):
     class_path = _class_path(model)
     _check_trusted(class_path, "save")
-    if not hasattr(model, "get_params") or not hasattr(model, "__getstate__"):
-        raise TypeError(
-            f"cannot save {type(model).__name__}: expected an estimator with get_params() "
-            "and __getstate__()"
-        )
+    _check_registered(type(model), class_path, "save")
     enc = _Encoder()
     header = _header(kind, class_path)
     header.update(
         params=enc.encode(model.get_params(deep=False), "params"),
-        state=enc.encode(model.__getstate__(), "state"),
+        state=enc.encode(_storable_state(model), "state"),
         metadata=enc.encode(dict(metadata or {}), "metadata"),
     )
     if extra is not None:
@@ -399,16 +647,194 @@ def save(model, path, *, metadata=None):
     _save(model, path, "model", metadata, None)
 
 
-def _build(header, arrays):
-    cls = _resolve_class(header["class"])
-    state = _decode(header["state"], arrays)
-    if not isinstance(state, dict):
-        raise FormatError("the model state in the file is not a mapping; the file is damaged")
+def _storable_state(model):
+    state = dict(model.__getstate__())  # (a copy: __getstate__ may hand out the instance's own __dict__)
+    names = state.get("feature_names_in_")
+    if isinstance(names, np.ndarray) and names.dtype.hasobject and all(isinstance(n, str) for n in names.tolist()):
+        # scikit-learn keeps column names in an object array; the format stores them as fixed-width strings
+        state["feature_names_in_"] = np.array(names.tolist(), dtype=str)
+    return state
+
+
+# --------------------------------------------------------------------------
+# checks of a loaded estimator: a file that passed its checksum is still untrusted input, and the kernels trust
+# the state they are given completely (an n_features_in_ larger than the state array reads and writes out of
+# bounds), so every attribute is checked against what an estimator of the class can hold.
+
+_FITTED = ("n_features_in_", "state_", "istate_", "gstate_")
+_FITTED_OPTIONAL = ("n_iter_", "sparse_coef_", "feature_names_in_")
+# the slot (per coordinate and of the intercept) that accumulates squared gradients, so is never negative
+_SQUARES_SLOT = {"ftrl": 1, "adagrad": 1, "lazy_adam": 2}
+_MAX_STEPS = 2.0**53  # a step counter beyond this is no longer an exact integer in float64
+_REMEDY = "the file was altered or damaged; use a copy written by ftrlx.save"
+
+
+def _bad(path, name, problem, remedy=_REMEDY):
+    return FormatError(f"{path}: {name}: {problem}; {remedy}")
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_names(cls, state, path):
+    """Only the attributes an estimator of ``cls`` has; returns whether the state is that of a fitted model."""
+    from ftrlx.linear_model._base import OnlineClassifierMixin
+
+    params = cls._get_param_names()
+    fitted = _FITTED + (("classes_",) if issubclass(cls, OnlineClassifierMixin) else ())
+    allowed = set(params) | set(fitted) | set(_FITTED_OPTIONAL)
+    for key in state:
+        if not isinstance(key, str) or key not in allowed:
+            raise _bad(path, f"state[{key!r}]", f"is not an attribute of a {cls.__name__} (it has the "
+                       f"hyper-parameters {', '.join(params)} and the fitted attributes "
+                       f"{', '.join(fitted + _FITTED_OPTIONAL)})")
+    for name in params:
+        if name not in state:
+            raise _bad(path, name, f"the hyper-parameter is missing from the state of the {cls.__name__}")
+    present = [name for name in fitted + _FITTED_OPTIONAL if name in state]
+    missing = [name for name in fitted if name not in state]
+    if present and missing:
+        raise _bad(path, missing[0], f"is missing, but the file has the fitted attribute {present[0]}")
+    return bool(present)
+
+
+def _first_nonfinite(arr):
+    """Index of the first NaN or infinity of ``arr``, or None (in blocks, so a large state needs no big mask)."""
+    flat = arr.reshape(-1)
+    step = 1 << 20
+    for lo in range(0, flat.size, step):
+        bad = np.flatnonzero(~np.isfinite(flat[lo : lo + step]))
+        if bad.size:
+            return np.unravel_index(lo + int(bad[0]), arr.shape)
+    return None
+
+
+def _state_array(path, name, value, shape, why):
+    """A float64 array of exactly ``shape``, finite, C-contiguous and writable (the kernels' buffers)."""
+    if not isinstance(value, np.ndarray) or value.dtype != np.float64:
+        raise _bad(path, name, f"must be a float64 array, found {_describe(value)}")
+    if value.shape != shape:
+        raise _bad(path, name, f"has shape {value.shape}, but {why} needs {shape}")
+    at = _first_nonfinite(value)
+    if at is not None:
+        raise _bad(path, name, f"holds {value[at]} at index {tuple(int(i) for i in at)}; the state must be finite")
+    return np.require(value, requirements=["C", "W"])
+
+
+def _check_classes(path, classes, n_outputs):
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or classes.dtype.kind not in "biufUS":
+        raise _bad(path, "classes_", f"must be a 1-d array of numbers or strings, found {_describe(classes)}")
+    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+        raise _bad(path, "classes_", "holds NaN or infinity")
+    if classes.size < 2 or not np.array_equal(np.unique(classes), classes):
+        raise _bad(path, "classes_", f"must be at least two distinct labels in sorted order, found {classes.tolist()!r}")
+    expected = 1 if classes.size == 2 else classes.size
+    if n_outputs != expected:
+        raise _bad(path, "state_", f"has {n_outputs} outputs, but {classes.size} classes need {expected}")
+
+
+def _check_step_counter(path, gstate):
+    steps = gstate[:, 0]
+    if not ((steps >= 0) & (steps <= _MAX_STEPS) & (steps == np.floor(steps))).all():
+        raise _bad(path, "gstate_", f"column 0 (t_, steps taken) must hold whole numbers in [0, 2**53], "
+                   f"found {steps.tolist()!r}")
+
+
+def _check_fitted(cls, state, path):
+    """Shapes, dtypes, finiteness and consistency of the fitted attributes; the arrays made kernel-ready."""
+    from ftrlx._kernels import _online
+    from ftrlx.linear_model._base import OnlineClassifierMixin
+
+    n_features = state["n_features_in_"]
+    if not _is_int(n_features) or n_features < 1:
+        raise _bad(path, "n_features_in_", f"must be a positive integer, found {_describe(n_features)}")
+    _, n_slots, n_islots = _online.ALGORITHMS[cls._algorithm]
+    raw = state["state_"]
+    n_outputs = raw.shape[0] if isinstance(raw, np.ndarray) and raw.ndim == 3 and raw.shape[0] >= 1 else 1
+    why = f"a {cls.__name__} with n_features_in_={n_features} and {n_outputs} output(s)"
+    state["n_features_in_"] = int(n_features)
+    state["state_"] = _state_array(path, "state_", raw, (n_outputs, n_features, n_slots), why)
+    # the small arrays are copied, so that no two attributes can share one buffer
+    state["istate_"] = _state_array(path, "istate_", state["istate_"], (n_outputs, n_islots), why).copy()
+    state["gstate_"] = _state_array(path, "gstate_", state["gstate_"], (n_outputs, _online.GLOBAL_SLOTS),
+                                    why).copy()
+    _check_step_counter(path, state["gstate_"])
+    slot = _SQUARES_SLOT.get(cls._algorithm)
+    if slot is not None:
+        for name in ("state_", "istate_"):
+            if (state[name][..., slot] < 0).any():
+                raise _bad(path, name, f"slot {slot} accumulates squared gradients but holds a negative value")
+    if issubclass(cls, OnlineClassifierMixin):
+        _check_classes(path, state["classes_"], n_outputs)
+    elif n_outputs != 1:
+        raise _bad(path, "state_", f"has {n_outputs} outputs, but a regressor has one")
+    _check_optional(path, state, n_features)
+
+
+def _check_optional(path, state, n_features):
+    if "n_iter_" in state and not (_is_int(state["n_iter_"]) and state["n_iter_"] >= 0):
+        raise _bad(path, "n_iter_", f"must be a non-negative integer, found {_describe(state['n_iter_'])}")
+    if "sparse_coef_" in state and not isinstance(state["sparse_coef_"], (bool, np.bool_)):
+        raise _bad(path, "sparse_coef_", f"must be True or False, found {_describe(state['sparse_coef_'])}")
+    if "feature_names_in_" in state:
+        names = state["feature_names_in_"]
+        if not (isinstance(names, np.ndarray) and names.dtype.kind == "U" and names.shape == (n_features,)):
+            raise _bad(path, "feature_names_in_", f"must be {n_features} strings (one per feature), "
+                       f"found {_describe(names)}")
+        state["feature_names_in_"] = names.astype(object)  # as scikit-learn records them
+
+
+def _same_value(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype \
+            and a.shape == b.shape and a.tobytes() == b.tobytes()
+    return type(a) is type(b) and repr(a) == repr(b)
+
+
+def _check_params_entry(cls, params, state, path):
+    """The header's ``params`` (what ``ftrlx info`` shows) must be the hyper-parameters the model has."""
+    names = cls._get_param_names()
+    if not isinstance(params, dict) or sorted(params, key=str) != sorted(names):
+        raise _bad(path, "params", f"must name exactly the hyper-parameters of a {cls.__name__}")
+    for name in names:
+        if not _same_value(params[name], state[name]):
+            raise _bad(path, name, f"the header says {params[name]!r} but the model state has {state[name]!r}")
+
+
+def _decoded(path, header, key, arrays, kind=dict):
+    try:
+        value = _decode(header[key], arrays)
+    except KeyError:
+        raise FormatError(f"{path}: header entry {key!r} is missing; {_REMEDY}") from None
+    except (FormatError, RecursionError) as exc:
+        raise FormatError(f"{path}: header entry {key!r}: {exc}; {_REMEDY}") from None
+    if not isinstance(value, kind):
+        raise _bad(path, key, f"must be a mapping, found {_describe(value)}")
+    return value
+
+
+def _build(header, arrays, path="the file"):
+    """The estimator of a model or checkpoint file, every attribute and hyper-parameter checked."""
+    cls = _resolve_class(header.get("class"), path)
+    state = _decoded(path, header, "state", arrays)
+    params = _decoded(path, header, "params", arrays)
+    if _check_names(cls, state, path):
+        _check_fitted(cls, state, path)
+    _check_params_entry(cls, params, state, path)
     obj = cls.__new__(cls)
-    if hasattr(obj, "__setstate__"):
-        obj.__setstate__(state)
-    else:  # pragma: no cover - every ftrlx estimator derives from BaseEstimator
-        obj.__dict__.update(state)
+    obj.__setstate__(state)
+    try:
+        obj._validate_params()  # the estimator's own rules, cross-parameter ones included
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"{path}: invalid hyper-parameter: {exc}") from None
     return obj
 
 
@@ -431,8 +857,12 @@ def load(path):
     Raises
     ------
     FormatError
-        If the file is corrupt or truncated (checksum or length mismatch),
-        written by a newer format version, or names a class outside ftrlx.
+        A ``ValueError`` naming the file, if it is corrupt or truncated
+        (checksum or length mismatch), written by a newer format version,
+        names a class that is not one of ftrlx's online linear estimators,
+        or holds an attribute that such an estimator cannot have (an unknown
+        name, an array of the wrong shape or dtype, a non-finite state, an
+        invalid hyper-parameter).
 
     Examples
     --------
@@ -443,10 +873,14 @@ def load(path):
     >>> ftrlx.load(path).get_params()["l1"]
     2.0
     """
+    path = os.fspath(path)
     header, arrays = _read_container(path)
-    if header.get("kind") == "sparse":
-        return SparseModel._from_container(header, arrays)
-    return _build(header, arrays)
+    kind = header.get("kind")
+    if kind == "sparse":
+        return SparseModel._from_container(header, arrays, path)
+    if kind not in ("model", "checkpoint"):
+        raise FormatError(f"{path}: header entry 'kind' is {kind!r}, not 'model', 'checkpoint' or 'sparse'; {_REMEDY}")
+    return _build(header, arrays, path)
 
 
 def read_header(path):
@@ -474,18 +908,21 @@ def read_header(path):
     >>> h["format_version"], h["class"], h["metadata"]
     (1, 'ftrlx.FTRLClassifier', {'rows_seen': 0})
     """
+    path = os.fspath(path)
     header, _ = _read_container(path, arrays=False)
     placeholders = [
         f"<array {e['dtype']} shape={tuple(e['shape'])}>" for e in header["arrays"]
     ]
+    params = _decoded(path, header, "params", placeholders) if "params" in header else {}
+    metadata = _decoded(path, header, "metadata", placeholders) if "metadata" in header else {}
     out = {
         "format_version": header["format_version"],
         "kind": header.get("kind"),
         "class": header.get("class"),
         "ftrlx_version": header.get("ftrlx_version"),
         "created": header.get("created"),
-        "params": _decode(header.get("params", {}), placeholders),
-        "metadata": _decode(header.get("metadata", {}), placeholders),
+        "params": params,
+        "metadata": metadata,
         "arrays": header["arrays"],
     }
     return out
@@ -500,13 +937,14 @@ def _save_checkpoint(model, path, stream_state, metadata=None):
 
 
 def _load_checkpoint(path):
+    path = os.fspath(path)
     header, arrays = _read_container(path)
     if header.get("kind") != "checkpoint":
         raise FormatError(
-            f"{os.fspath(path)!r} is a saved {header.get('kind')}, not a training checkpoint; "
+            f"{path!r} is a saved {header.get('kind')}, not a training checkpoint; "
             "pass the file written by fit_stream(checkpoint=...)"
         )
-    return _build(header, arrays), _decode(header["extra"], arrays)
+    return _build(header, arrays, path), _decoded(path, header, "extra", arrays)
 
 
 # --------------------------------------------------------------------------
@@ -514,6 +952,7 @@ def _load_checkpoint(path):
 
 
 _LINKS = {"log_loss": "logistic"}
+_LINK_NAMES = ("logistic", "identity")
 
 
 def export_sparse(model, path, hasher=None):
@@ -586,6 +1025,62 @@ def export_sparse(model, path, hasher=None):
     _write_container(path, header, enc.arrays)
 
 
+_SPARSE_KEYS = ("indptr", "indices", "values", "intercept", "n_features", "classes", "loss", "link",
+                "estimator", "hasher_spec")
+
+
+def _check_sparse_entries(path, s):
+    """The entries of a sparse export that its constructor takes as given: types, labels, link, hasher."""
+    for name, dtype in (("indptr", np.int64), ("indices", np.int64), ("values", np.float64), ("intercept", np.float64)):
+        if not (isinstance(s[name], np.ndarray) and s[name].dtype == dtype and s[name].ndim == 1):
+            raise _bad(path, name, f"must be a 1-d {np.dtype(dtype).name} array, found {_describe(s[name])}")
+    if not _is_int(s["n_features"]):
+        raise _bad(path, "n_features", f"must be an integer, found {_describe(s['n_features'])}")
+    for name in ("loss", "estimator"):
+        if s[name] is not None and not isinstance(s[name], str):
+            raise _bad(path, name, f"must be a string, found {_describe(s[name])}")
+    if s["link"] not in _LINK_NAMES:
+        raise _bad(path, "link", f"must be one of {', '.join(map(repr, _LINK_NAMES))}, found {_describe(s['link'])}")
+    if s["classes"] is not None:
+        n_out = s["indptr"].size - 1
+        _check_classes(path, s["classes"], n_out)
+    spec = s["hasher_spec"]
+    if spec is not None:
+        from ftrlx.hashing import CategoricalHasher
+
+        try:
+            width = CategoricalHasher.from_spec(spec).get_spec()["n_features"]
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise _bad(path, "hasher_spec", f"is not a valid hasher specification ({exc!r})") from None
+        if width != s["n_features"]:
+            raise _bad(path, "hasher_spec", f"hashes into {width} columns, but the weights have {s['n_features']}")
+
+
+def _check_sparse_weights(model, where):
+    """Row pointers, column indices and values of the weights, and the intercepts: the scoring product reads
+    them without checking.  Returns the number of output rows."""
+    indptr, indices, values = model.indptr, model.indices, model.values
+    if model.n_features_in_ < 1:
+        raise ValueError(f"{where}: n_features is {model.n_features_in_}, it must be positive")
+    if indptr.ndim != 1 or indptr.size < 2 or indptr[0] != 0 or (np.diff(indptr) < 0).any():
+        raise ValueError(f"{where}: indptr must start at 0 and never decrease, found {indptr.tolist()[:10]!r}")
+    if indices.ndim != 1 or values.shape != indices.shape or indptr[-1] != indices.size:
+        raise ValueError(f"{where}: indptr ends at {indptr[-1]}, but there are {indices.size} indices and "
+                         f"{values.size} values")
+    if indices.size and (indices.min() < 0 or indices.max() >= model.n_features_in_):
+        raise ValueError(f"{where}: a weight index lies outside [0, {model.n_features_in_})")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{where}: the weight values hold NaN or infinity")
+    n_out = indptr.size - 1
+    if model.intercept.shape != (n_out,):
+        raise ValueError(
+            f"{where}: intercept has shape {model.intercept.shape}, expected ({n_out},) to match the weight rows"
+        )
+    if not np.isfinite(model.intercept).all():
+        raise ValueError(f"{where}: the intercepts hold NaN or infinity")
+    return n_out
+
+
 class SparseModel:
     """Predictions from a sparse weight export (see :func:`export_sparse`).
 
@@ -632,12 +1127,7 @@ class SparseModel:
         self.hasher_spec = hasher_spec
         self.estimator = estimator
         self._hasher = None
-        n_out = self.indptr.size - 1
-        if self.intercept.shape != (n_out,):
-            raise ValueError(
-                f"intercept has shape {self.intercept.shape}, expected ({n_out},) "
-                "to match the weight rows"
-            )
+        n_out = _check_sparse_weights(self, "SparseModel")
         # A (n_features, n_outputs) CSC-free representation: one sparse matrix
         # whose columns are the weight rows, so scoring is one sparse product.
         self._w = sp.csr_matrix(
@@ -647,20 +1137,29 @@ class SparseModel:
     @classmethod
     def load(cls, path):
         """Read a file written by :func:`export_sparse`."""
+        path = os.fspath(path)
         header, arrays = _read_container(path)
         if header.get("kind") != "sparse":
             raise FormatError(
                 f"{os.fspath(path)!r} is a full {header.get('kind')} file, not a sparse export; "
                 "use ftrlx.load, or write one with ftrlx.io.export_sparse"
             )
-        return cls._from_container(header, arrays)
+        return cls._from_container(header, arrays, path)
 
     @classmethod
-    def _from_container(cls, header, arrays):
-        s = _decode(header["state"], arrays)
-        return cls(s["indptr"], s["indices"], s["values"], s["intercept"], s["n_features"],
-                   classes=s["classes"], loss=s["loss"], link=s["link"],
-                   hasher_spec=s["hasher_spec"], estimator=s["estimator"])
+    def _from_container(cls, header, arrays, path="the file"):
+        s = _decoded(path, header, "state", arrays)
+        names = sorted(s, key=str)
+        if names != sorted(_SPARSE_KEYS):
+            raise _bad(path, "state", f"a sparse export holds exactly {', '.join(sorted(_SPARSE_KEYS))}; "
+                       f"found {', '.join(map(str, names))}")
+        _check_sparse_entries(path, s)
+        try:
+            return cls(s["indptr"], s["indices"], s["values"], s["intercept"], s["n_features"],
+                       classes=s["classes"], loss=s["loss"], link=s["link"],
+                       hasher_spec=s["hasher_spec"], estimator=s["estimator"])
+        except ValueError as exc:
+            raise FormatError(f"{path}: {exc}; {_REMEDY.replace('ftrlx.save', 'export_sparse')}") from None
 
     @property
     def n_nonzero(self):

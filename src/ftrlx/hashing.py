@@ -7,53 +7,39 @@ learners expect. Each ``(field, value)`` pair is hashed with 32-bit MurmurHash3
 ``n_features`` columns, so no vocabulary has to be kept and every chunk of a
 stream can be transformed on its own.
 
-Speed comes from hashing each *distinct* value of a column once per chunk: the
-column is factorised (``np.unique`` or pyarrow's ``dictionary_encode``), the
-distinct tokens are hashed by a MurmurHash3 written with NumPy array operations,
-and the hashes are gathered back to the rows.
+The work is compiled (``ftrlx._kernels._hashing``): Arrow string columns are
+hashed straight from their buffers, integer columns are factorised and each
+distinct value written in decimal in C, and the CSR rows are sorted and summed
+in C. The private modules hold the layers: ``_hashing_tokens`` (what a cell
+hashes as), ``_hashing_tables`` (input tables), ``_hashing_views`` (columns
+as token tables), ``_hashing_transform`` (the compiled transform) and
+``_hashing_reference`` (the former NumPy implementation, which the tests hold
+the compiled one to, bit for bit).
 """
 
-import math
 import numbers
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._hashing_reference import transform_reference
+from ._hashing_tables import _columns_of, _names  # noqa: F401 (_names: imported by the readers)
+from ._hashing_tokens import _as_float, _log_bin_codes, _log_bin_token, _value_token  # noqa: F401
+from ._hashing_transform import transform_compiled
+from ._hashing_views import pack_tokens
+from ._kernels import _hashing as _kernel
 
 __all__ = ["CategoricalHasher"]
 
 _NUMERIC_MODES = ("value", "log_bin", "both")
 _SPEC_VERSION = 1
 
-# Integer columns whose values span at most this many codes are factorised
-# with a presence table instead of a sort: O(n) instead of O(n log n).
-_DENSE_RANGE_LIMIT = 1 << 24
-
-
-# --------------------------------------------------------------------------
-# MurmurHash3 (x86, 32 bit) over many byte strings at once
-# --------------------------------------------------------------------------
-_C1 = np.uint32(0xCC9E2D51)
-_C2 = np.uint32(0x1B873593)
-
-
-def _rotl(x, r):
-    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
-
-
-def _mix_key(k):
-    k = k * _C1
-    k = _rotl(k, 15)
-    return k * _C2
-
 
 def murmurhash3_32_many(tokens, seed=0):
     """Hash a sequence of byte strings with 32-bit MurmurHash3.
 
     The result equals ``sklearn.utils.murmurhash3_32(token, seed, positive=True)``
-    for every token, computed with array operations instead of one call each.
+    for every token, computed in one compiled loop instead of one call each.
 
     Parameters
     ----------
@@ -74,256 +60,10 @@ def murmurhash3_32_many(tokens, seed=0):
     ...                         for t in [b"C1\\x00abc", b"", b"a longer token"]]
     True
     """
-    n = len(tokens)
-    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
-    if n == 0:
+    if len(tokens) == 0:
         return np.zeros(0, dtype=np.uint32)
-    # Pad every token with zeros to a whole number of 4-byte words plus one,
-    # so the tail word of each token can be read like any other word.
-    n_words = int(lengths.max()) // 4 + 1
-    padded = np.zeros((n, n_words * 4), dtype=np.uint8)
-    flat = np.frombuffer(b"".join(tokens), dtype=np.uint8)
-    starts = np.cumsum(lengths) - lengths
-    rows = np.repeat(np.arange(n), lengths)
-    cols = np.arange(flat.size) - np.repeat(starts, lengths)
-    padded[rows, cols] = flat
-    words = padded.view("<u4").astype(np.uint32, copy=False)
-
-    n_blocks = lengths // 4
-    h = np.full(n, seed & 0xFFFFFFFF, dtype=np.uint32)
-    for j in range(int(n_blocks.max())):
-        active = n_blocks > j
-        hk = h ^ _mix_key(words[:, j])
-        hk = _rotl(hk, 13) * np.uint32(5) + np.uint32(0xE6546B64)
-        h = np.where(active, hk, h)
-    has_tail = (lengths & 3) != 0
-    tail = words[np.arange(n), n_blocks]
-    h = np.where(has_tail, h ^ _mix_key(tail), h)
-    h ^= lengths.astype(np.uint32)
-    h ^= h >> np.uint32(16)
-    h *= np.uint32(0x85EBCA6B)
-    h ^= h >> np.uint32(13)
-    h *= np.uint32(0xC2B2AE35)
-    h ^= h >> np.uint32(16)
-    return h
-
-
-# --------------------------------------------------------------------------
-# Turning cells into byte tokens
-# --------------------------------------------------------------------------
-def _value_token(v):
-    """Return the byte token of one categorical cell, or None when missing.
-
-    Strings are UTF-8 encoded, integers (and floats holding an integer, which
-    is what an integer column with missing values becomes in pandas) are
-    written in decimal, other floats with ``repr``, booleans as True/False.
-    """
-    if v is None:
-        return None
-    if isinstance(v, bytes):
-        return v or None
-    if isinstance(v, str):
-        return v.encode("utf-8") if v else None
-    if isinstance(v, (bool, np.bool_)):
-        return b"True" if v else b"False"
-    if isinstance(v, numbers.Integral):
-        return str(int(v)).encode()
-    if isinstance(v, numbers.Real):
-        v = float(v)
-        if math.isnan(v):
-            return None
-        if v.is_integer():
-            return str(int(v)).encode()
-        return repr(v).encode()
-    text = str(v)
-    return text.encode("utf-8") if text else None
-
-
-def _log_bin_token(code):
-    """Byte token of a log-bin code produced by :func:`_log_bin_codes`."""
-    if code == 0:
-        return b"0"
-    sign = b"-" if code < 0 else b"+"
-    code = abs(code)
-    if code == _INF_CODE:
-        return sign + b"inf"
-    if code <= 3:
-        return sign + b"s%d" % (code - 1)
-    return sign + b"l%d" % (code - 4)
-
-
-_INF_CODE = 1 << 40
-
-
-def _log_bin_codes(x):
-    """Integer bin code per value (see CategoricalHasher); NaN gets no code.
-
-    Returns the codes and a mask of the cells that have one.
-    """
-    valid = ~np.isnan(x)
-    a = np.abs(np.where(valid, x, 0.0))
-    finite = np.isfinite(a)
-    a_fin = np.where(finite, a, 0.0)
-    small = a_fin <= 2.0
-    with np.errstate(divide="ignore"):
-        large_bin = np.floor(np.log(np.where(small, 3.0, a_fin)) ** 2)
-    code = np.where(small, 1 + np.floor(a_fin), 4 + large_bin).astype(np.int64)
-    code[~finite] = _INF_CODE
-    code[a == 0] = 0
-    code = np.where(x < 0, -code, code)
-    return code, valid
-
-
-def _factorize(col):
-    """Split a column into per-row codes and the tokens of its distinct values.
-
-    Returns ``(codes, tokens)``: ``codes`` is int64 with -1 for missing cells
-    and ``tokens[codes[i]]`` is the byte token of row i.
-    """
-    if isinstance(col, (pa.Array, pa.ChunkedArray)):
-        return _factorize_arrow(col)
-    arr = np.asarray(col)
-    if arr.ndim != 1:
-        raise ValueError(f"expected a 1-D column, got shape {arr.shape}")
-    kind = arr.dtype.kind
-    if kind in "iub":
-        return _factorize_int(arr)
-    if kind in "fUS":
-        uniques, codes = np.unique(arr, return_inverse=True)
-        return _codes_and_tokens(codes.reshape(-1), uniques.tolist())
-    try:
-        return _factorize_arrow(pa.array(arr, from_pandas=True))
-    except (pa.ArrowException, TypeError, ValueError):
-        pass
-    # Mixed Python objects pyarrow cannot type: map cells through a dict.
-    seen = {}
-    codes = np.fromiter((seen.setdefault(_value_token(v), len(seen)) for v in arr),
-                        dtype=np.int64, count=arr.size)
-    return _codes_and_tokens(codes, list(seen))
-
-
-def _codes_and_tokens(codes, values):
-    """Codes into ``values`` -> codes into the non-missing tokens only."""
-    tokens = [_value_token(v) for v in values]
-    keep = np.array([t is not None for t in tokens], dtype=bool)
-    remap = np.full(len(tokens) + 1, -1, dtype=np.int64)
-    remap[:-1][keep] = np.arange(int(keep.sum()))
-    codes = np.asarray(codes, dtype=np.int64)
-    return remap[codes], [t for t in tokens if t is not None]
-
-
-def _factorize_int(arr):
-    if arr.dtype.kind == "b":
-        return _codes_and_tokens(arr.astype(np.int64), [False, True])
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.int64), []
-    lo, hi = int(arr.min()), int(arr.max())
-    if hi - lo < _DENSE_RANGE_LIMIT:
-        shifted = (arr - lo).astype(np.int64)
-        present = np.zeros(hi - lo + 1, dtype=bool)
-        present[shifted] = True
-        uniques = np.flatnonzero(present)
-        position = np.cumsum(present) - 1
-        tokens = [str(v).encode() for v in (uniques + lo).tolist()]
-        return position[shifted], tokens
-    uniques, codes = np.unique(arr, return_inverse=True)
-    return codes.reshape(-1).astype(np.int64), [str(v).encode() for v in uniques.tolist()]
-
-
-def _factorize_arrow(col):
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if not pa.types.is_dictionary(col.type):
-        col = pc.dictionary_encode(col)
-    indices = col.indices.fill_null(-1) if col.indices.null_count else col.indices
-    codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    values = col.dictionary.to_pylist()
-    return _codes_and_tokens(np.where(codes < 0, len(values), codes), values)
-
-
-def _as_float(col, name):
-    """Numeric column -> float64 array with NaN for missing cells."""
-    if isinstance(col, (pa.Array, pa.ChunkedArray)):
-        if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks()
-        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-                or pa.types.is_boolean(col.type) or pa.types.is_null(col.type)):
-            try:
-                col = pc.cast(pc.if_else(pc.equal(col, ""), None, col), pa.float64())
-            except (pa.ArrowException, TypeError) as exc:
-                raise ValueError(
-                    f"column {name!r} is declared numeric but holds a value that is "
-                    f"not a number ({exc}); list it under categorical instead"
-                ) from None
-        return col.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    arr = np.asarray(col)
-    if arr.dtype.kind in "iubf":
-        return arr.astype(np.float64)
-    try:
-        return pa.array(arr, from_pandas=True).cast(pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        pass
-    out = np.empty(arr.size, dtype=np.float64)
-    for i, v in enumerate(arr.tolist()):
-        if v is None or (isinstance(v, str) and v == ""):
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"column {name!r} is declared numeric but row {i} holds {v!r}; "
-                "list it under categorical instead"
-            ) from None
-    return out
-
-
-# --------------------------------------------------------------------------
-# Input tables
-# --------------------------------------------------------------------------
-def _columns_of(X):
-    """Return ``(names, n_rows, get)`` for any supported input table."""
-    if isinstance(X, (pa.Table, pa.RecordBatch)):
-        names = [str(c) for c in X.column_names]
-        return names, X.num_rows, lambda name: X.column(name)
-    if isinstance(X, dict):
-        names = [str(k) for k in X]
-        by_name = {str(k): v for k, v in X.items()}
-        lengths = {len(v) for v in by_name.values()}
-        if len(lengths) > 1:
-            raise ValueError(f"the columns of the dict have different lengths {sorted(lengths)}")
-        n_rows = lengths.pop() if lengths else 0
-        return names, n_rows, by_name.__getitem__
-    if hasattr(X, "columns") and hasattr(X, "iloc"):  # a pandas DataFrame
-        names = [str(c) for c in X.columns]
-        if len(set(names)) != len(names):
-            raise ValueError("the DataFrame has duplicate column names")
-        by_name = dict(zip(names, X.columns))
-
-        def get(name):
-            series = X[by_name[name]]
-            try:
-                return pa.Array.from_pandas(series)
-            except (pa.ArrowException, TypeError, ValueError):
-                return series.to_numpy()
-
-        return names, len(X), get
-    arr = np.asarray(X)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"expected a 2-D array, a DataFrame, a pyarrow Table or a dict of columns; "
-            f"got an array of shape {arr.shape}"
-        )
-    names = [str(i) for i in range(arr.shape[1])]
-    return names, arr.shape[0], lambda name: arr[:, int(name)]
-
-
-def _names(value):
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes, numbers.Integral)):
-        value = [value]
-    return [str(v) for v in value]
+    offsets, data = pack_tokens(tokens)
+    return _kernel.hash_table(offsets, data, int(seed & 0xFFFFFFFF))
 
 
 class CategoricalHasher(TransformerMixin, BaseEstimator):
@@ -594,139 +334,8 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
         >>> Xt.sum(axis=1).ravel().tolist()  # two tokens per row, unless they collide
         [[2.0, 2.0]]
         """
-        names, n_rows, get = _columns_of(X)
-        categorical, numeric, pairs, dtype = self._plan(names)
-        n_features = int(self.n_features)
-        seed = int(self.seed)
-        cols, vals = [], []
+        return transform_compiled(self, X)
 
-        index_dtype = np.int32 if n_features < 2**31 else np.int64
-
-        def emit(tokens, codes):
-            index, sign = self._hash(tokens, seed, n_features)
-            # One slot past the tokens stands for "missing": column n_features,
-            # which sorts after every real column and is dropped at the end.
-            index = np.append(index, n_features).astype(index_dtype)
-            cols.append(index[codes])
-            if self.signed:
-                vals.append(np.append(sign, 0.0)[codes])
-            else:
-                vals.append(None)
-
-        token_cache = {}
-
-        def tokens_of(name):
-            # Categorical view of a column: its values, or its log-bin tokens.
-            if name not in token_cache:
-                if name in numeric and self.numeric_mode != "value":
-                    token_cache[name] = self._bin_tokens(name, get(name))
-                else:
-                    token_cache[name] = _factorize(get(name))
-            return token_cache[name]
-
-        for name in categorical:
-            codes, values = tokens_of(name)
-            prefix = name.encode("utf-8") + b"\x00"
-            emit([prefix + v for v in values], codes)
-
-        for name in numeric:
-            if self.numeric_mode in ("value", "both"):
-                x = _as_float(get(name), name)
-                if np.isinf(x).any():
-                    raise ValueError(
-                        f"numeric column {name!r} holds an infinite value; replace it, "
-                        "or use numeric_mode='log_bin' which gives infinity its own bin"
-                    )
-                index, sign = self._hash([name.encode("utf-8")], seed, n_features)
-                present = ~np.isnan(x)
-                present &= x != 0
-                cols.append(np.where(present, index[0], n_features).astype(index_dtype))
-                vals.append(np.where(present, x * sign[0], 0.0))
-            if self.numeric_mode in ("log_bin", "both"):
-                codes, values = tokens_of(name)
-                prefix = name.encode("utf-8") + b"\x00"
-                emit([prefix + v for v in values], codes)
-
-        for a, b in pairs:
-            codes_a, values_a = tokens_of(a)
-            codes_b, values_b = tokens_of(b)
-            width = max(len(values_b), 1)
-            both = (codes_a >= 0) & (codes_b >= 0)
-            pair_codes = np.where(both, codes_a * width + codes_b, -1)
-            uniques, inverse = np.unique(pair_codes[both], return_inverse=True)
-            head = a.encode("utf-8") + b"\x00"
-            mid = b"\x00" + b.encode("utf-8") + b"\x00"
-            tokens = [head + values_a[u // width] + mid + values_b[u % width]
-                      for u in uniques.tolist()]
-            codes = np.full(n_rows, -1, dtype=np.int64)
-            codes[both] = inverse.reshape(-1)
-            emit(tokens, codes)
-
-        return self._assemble(cols, vals, n_rows, n_features, dtype)
-
-    def _bin_tokens(self, name, col):
-        codes, valid = _log_bin_codes(_as_float(col, name))
-        uniques, inverse = np.unique(codes[valid], return_inverse=True)
-        out = np.full(codes.shape, -1, dtype=np.int64)
-        out[valid] = inverse.reshape(-1)
-        return out, [_log_bin_token(c) for c in uniques.tolist()]
-
-    def _hash(self, tokens, seed, n_features):
-        h = murmurhash3_32_many(tokens, seed)
-        index = (h.astype(np.int64) % n_features)
-        if self.signed:
-            sign = np.where(h >> np.uint32(31), -1.0, 1.0)
-        else:
-            sign = np.ones(len(tokens))
-        return index, sign
-
-    @staticmethod
-    def _assemble(cols, vals, n_rows, n_features, dtype):
-        """CSR from one column array per emitted field (n_features = none)."""
-        index_dtype = np.int32 if n_features < 2**31 else np.int64
-        if not cols or n_rows == 0:
-            return sp.csr_matrix((n_rows, n_features), dtype=dtype)
-        # Row-major (n_rows, n_fields) blocks: sorting each short row is far
-        # cheaper than scipy's general COO -> CSR conversion.
-        C = np.ascontiguousarray(np.stack(cols).T)
-        if all(v is None for v in vals):
-            C.sort(axis=1)
-            V = None
-        else:
-            V = np.stack([np.ones(n_rows) if v is None else v for v in vals]).T
-            order = np.argsort(C, axis=1, kind="stable")
-            C = np.take_along_axis(C, order, axis=1)
-            V = np.take_along_axis(V, order, axis=1)
-        real = C != n_features
-        starts = real.copy()
-        starts[:, 1:] &= C[:, 1:] != C[:, :-1]
-        flat_starts = np.flatnonzero(starts.ravel())
-        indices = C.ravel()[flat_starts]
-        if V is None:
-            # Each repeat of a column (a collision) adds one to its run.
-            data = np.ones(flat_starts.size, dtype=np.float64)
-            repeats = np.flatnonzero((real & ~starts).ravel())
-            if repeats.size:
-                runs = np.searchsorted(flat_starts, repeats, side="right") - 1
-                np.add.at(data, runs, 1.0)
-        else:
-            # Entries of a run are contiguous; the padding slots after a row's
-            # last run add zeros, so each segment sums exactly one run.
-            flat_values = np.where(real, V, 0.0).ravel()
-            data = np.add.reduceat(flat_values, flat_starts) if flat_starts.size else \
-                np.zeros(0)
-        counts = starts.sum(axis=1)
-        nonzero = data != 0
-        if not nonzero.all():
-            row_of = np.repeat(np.arange(n_rows), counts)
-            counts = np.bincount(row_of[nonzero], minlength=n_rows)
-            data, indices = data[nonzero], indices[nonzero]
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        if indptr[-1] >= 2**31:
-            index_dtype = np.int64
-        X = sp.csr_matrix((data.astype(dtype, copy=False), indices.astype(index_dtype),
-                           indptr.astype(index_dtype)), shape=(n_rows, n_features))
-        X.has_sorted_indices = True
-        X.has_canonical_format = True
-        return X
+    def _transform_reference(self, X):
+        """:meth:`transform` computed by the NumPy reference implementation (for tests)."""
+        return transform_reference(self, X)

@@ -282,3 +282,35 @@ def test_export_requires_fitted_model(tmp_path):
                      loss="log_loss", link="logistic", hasher_spec=served_spec)
     with pytest.raises(ValueError, match="no hasher specification"):
         sm.predict_proba_raw({"a": ["x"]})
+
+
+def test_read_header_describes_numpy_scalar_params(tmp_path):
+    path = tmp_path / "s.ftrlx"
+    ftrlx.save(ftrlx.FTRLClassifier(batch_size=np.int64(4)), path)
+    assert read_header(path)["params"]["batch_size"] == "<array <i8 shape=()>"
+    loaded = ftrlx.load(path)
+    assert type(loaded.batch_size) is np.int64 and loaded.batch_size == 4
+
+
+def test_a_model_file_with_a_width_beyond_its_state_is_refused(tmp_path):
+    model, _ = fitted()
+    path = tmp_path / "m.ftrlx"
+    ftrlx.save(model, path)
+    rewrite(path, edit_header=lambda h: [pair.__setitem__(1, 10**7) for pair in h["state"]["$dict"]
+                                         if pair[0] == "n_features_in_"])
+    with pytest.raises(ValueError, match=r"m\.ftrlx: state_: has shape \(1, 200, 2\).*n_features_in_=10000000"):
+        ftrlx.load(path)
+
+
+def test_the_temporary_file_of_a_save_is_named_after_its_target(tmp_path, monkeypatch):
+    seen = []
+
+    def spy(fh, blob):
+        seen.extend(os.listdir(tmp_path))
+        fh.write(blob)
+
+    monkeypatch.setattr(fio, "_write_blob", spy)
+    model, _ = fitted()
+    ftrlx.save(model, tmp_path / "m.ftrlx")
+    assert seen and all(name.startswith(f".m.ftrlx.{os.getpid()}@") and name.endswith(".tmp") for name in seen)
+    assert os.listdir(tmp_path) == ["m.ftrlx"]

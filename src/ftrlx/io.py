@@ -40,9 +40,20 @@ NumPy scalar stored as a 0-d array, so its dtype survives), ``{"$tuple":
 Python's shortest round-trip repr, so every value reads back bit for bit.
 
 A reader refuses a file whose magic, length or checksum is wrong, and one
-whose format version is newer than it knows.  Files are written to a
-temporary file in the destination directory, flushed to disk and renamed over
-the target, so a crash leaves either the old file or the new one.
+whose format version is newer than it knows.  A correct checksum proves only
+that the file is intact, not that its content is sane, so :func:`load` also
+checks the content against the estimator class it names, which must be one of
+the online linear estimators of :mod:`ftrlx.linear_model`: the state may hold
+only that class's hyper-parameters and fitted attributes, every array must
+have the shape and dtype the class's algorithm needs and be finite, the
+classes must match the number of outputs, and the hyper-parameters must pass
+the estimator's own validation.  Anything else is a :class:`FormatError` (a
+``ValueError``) naming the file and the attribute.
+
+Files are written to a temporary file in the destination directory
+(``.<name>.<pid>@<host>.<random>.tmp``), flushed to disk and renamed over the
+target, so a crash leaves either the old file or the new one; the next save of
+the same target removes temporaries whose writer (on this host) has died.
 
 Examples
 --------
@@ -568,7 +579,7 @@ def _check_registered(cls, class_path, action):
         raise FormatError(
             f"refusing to {action} class {class_path!r}: the ftrlx model format holds only the online linear "
             "estimators of ftrlx.linear_model (FTRLClassifier, RDARegressor, ...); use pickle or joblib "
-            "for other objects"
+            "for other objects (or a newer ftrlx, if one wrote the file)"
         )
 
 

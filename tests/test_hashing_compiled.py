@@ -79,12 +79,15 @@ def test_kernels_refuse_bad_tables():
     C = np.empty((1, 2), dtype=np.int64)
     prefix = np.frombuffer(b"a\x00", dtype=np.uint8)
     data = np.frombuffer(b"xy", dtype=np.uint8)
+    offsets = np.array([0, 1, 2])
     with pytest.raises(ValueError, match="offsets outside"):
-        kernel.emit_tokens(prefix, None, np.array([0, 1, 3]), data, 0, 16, False, C, None, 0)
+        kernel.emit_tokens(prefix, None, np.array([0, 1, 3]), data, None, 0, 0, 16, False, C, None, 0)
     with pytest.raises(ValueError, match="code 5"):
-        kernel.emit_tokens(prefix, np.array([0, 5]), np.array([0, 1, 2]), data, 0, 16, False, C, None, 0)
+        kernel.emit_tokens(prefix, np.array([0, 5]), offsets, data, None, 0, 0, 16, False, C, None, 0)
     with pytest.raises(ValueError, match="field 3"):
-        kernel.emit_tokens(prefix, None, np.array([0, 1, 2]), data, 0, 16, False, C, None, 3)
+        kernel.emit_tokens(prefix, None, offsets, data, None, 0, 0, 16, False, C, None, 3)
+    with pytest.raises(ValueError, match="validity bitmap of 1 bytes"):
+        kernel.emit_tokens(prefix, None, offsets, data, np.ones(1, np.uint8), 7, 0, 16, False, C, None, 0)
 
 
 # --------------------------------------------------------------------------
@@ -247,11 +250,22 @@ def test_arrow_dictionary_with_null_values_and_null_indices():
     assert X.getnnz(axis=1).tolist() == [4, 0, 1, 4, 0, 4]  # s, i, f and the pair where present
 
 
+def test_arrow_integer_columns_with_nulls():
+    table = pa.table({"all_null": pa.array([None, None, None], pa.int64()),
+                      "some": pa.array([None, 2**40, -3], pa.int64()).slice(0),
+                      "u": pa.array([2**64 - 1, None, 0], pa.uint64()),
+                      "sliced": pa.array([9, None, 1, 5, None]).slice(2)})
+    for signed in [False, True]:
+        hasher = CategoricalHasher(n_features=2**20, signed=signed, interactions=[("some", "sliced")])
+        X = both_ways(hasher, table)
+        assert X.getnnz(axis=1).tolist() == [2, 3, 2]
+
+
 def test_string_columns_are_hashed_from_arrow_buffers():
     # A sliced, chunked string column: its view reads Arrow's offsets and bytes where they are.
     arr = pa.array(["p", None, "qq", "", "rrr", "s"]).slice(1, 4)
     view = column_view(arr)
-    assert view.codes.tolist() == [-1, 1, 2, 3]
+    assert view.codes is None and view.validity is not None and view.validity_offset == 1
     assert view.data.ctypes.data == np.frombuffer(arr.buffers()[2], dtype=np.uint8).ctypes.data
     big = pa.chunked_array([pa.array(["a", "b"] * 50), pa.array(["c"] * 7, pa.string())])
     both_ways(CategoricalHasher(n_features=128, signed=True), pa.table({"x": big}))

@@ -82,7 +82,12 @@ def _log_bin_codes(x):
 
 
 def _factorize_int_values(arr):
-    """Integer array -> (per-row codes, distinct values as an integer array)."""
+    """Integer array -> (per-row codes, distinct values as an integer array).
+
+    ``arr - lo`` is computed in the array's own dtype, so a NumPy int8/int16/int32 column whose values span
+    more than that dtype wraps and some values hash as others. That is how such columns have always been
+    hashed (saved models depend on it), so it is kept; Arrow columns are widened to int64 before they get here.
+    """
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     lo, hi = int(arr.min()), int(arr.max())

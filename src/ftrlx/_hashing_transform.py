@@ -71,16 +71,17 @@ class _Blocks:
     def tokens(self, name, view):
         """A field of tokens ``b"<name>\\x00<token>"``."""
         prefix = np.frombuffer(name.encode("utf-8") + b"\x00", dtype=np.uint8)
-        _kernel.emit_tokens(prefix, view.codes, view.offsets, view.data, self.seed, self.n_features,
-                            self.signed, self.C, self.V, self.j)
+        _kernel.emit_tokens(prefix, view.codes, view.offsets, view.data, view.validity, view.validity_offset,
+                            self.seed, self.n_features, self.signed, self.C, self.V, self.j)
         self.j += 1
 
     def pair(self, a, b, view_a, view_b):
         """The interaction field ``b"<a>\\x00<token a>\\x00<b>\\x00<token b>"``."""
         head = np.frombuffer(a.encode("utf-8") + b"\x00", dtype=np.uint8)
         mid = np.frombuffer(b"\x00" + b.encode("utf-8") + b"\x00", dtype=np.uint8)
-        _kernel.emit_pairs(head, mid, view_a.codes, view_a.offsets, view_a.data,
-                           view_b.codes, view_b.offsets, view_b.data,
+        _kernel.emit_pairs(head, mid,
+                           view_a.codes, view_a.offsets, view_a.data, view_a.validity, view_a.validity_offset,
+                           view_b.codes, view_b.offsets, view_b.data, view_b.validity, view_b.validity_offset,
                            self.seed, self.n_features, self.signed, self.C, self.V, self.j)
         self.j += 1
 

@@ -3,8 +3,9 @@
 A :class:`TokenView` is the categorical view of one column of a chunk: a
 table of byte tokens laid out like an Arrow binary array (``offsets`` and
 ``data``) and ``codes``, the token of each row (-1 for a missing cell; None
-when row ``r`` is token ``r``). An empty token also stands for a missing
-cell, which is what an empty string is.
+when row ``r`` is token ``r``), plus the Arrow validity bitmap of the rows
+when the column has nulls. An empty token also stands for a missing cell,
+which is what an empty string is.
 
 Where the views come from, fastest first:
 
@@ -41,12 +42,15 @@ _INT64_LIMIT = 2.0**63
 class TokenView:
     """Row codes into a token table (see the module docstring)."""
 
-    __slots__ = ("codes", "offsets", "data")
+    __slots__ = ("codes", "offsets", "data", "validity", "validity_offset")
 
-    def __init__(self, codes, offsets, data):
+    def __init__(self, codes, offsets, data, validity=None, validity_offset=0):
         self.codes = None if codes is None else np.ascontiguousarray(codes, dtype=np.int64)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         self.data = data if data is not None else _EMPTY_BYTES
+        # An Arrow validity bitmap (bit validity_offset + r clear: row r is null), or None.
+        self.validity = validity
+        self.validity_offset = validity_offset
 
     @classmethod
     def from_tokens(cls, codes, tokens):
@@ -146,8 +150,16 @@ def arrow_view(col):
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     if _is_binary_like(col.type):
-        offsets, data = binary_table(col)
-        return TokenView(_null_codes(col), offsets, data)
+        return TokenView(None, *binary_table(col), *_validity(col))
+    if pa.types.is_integer(col.type) and not pa.types.is_uint64(col.type):
+        # Factorised in NumPy (a presence table for a short range) rather than by Arrow's hash table; the
+        # null slots are filled with a value the column holds anyway and masked by the validity bitmap.
+        # Widened first: the factorisation subtracts the minimum, which would wrap in a narrow type.
+        low = pc.min(col)
+        filled = col.fill_null(low if low.is_valid else 0) if col.null_count else col
+        view = int_view(filled.to_numpy(zero_copy_only=False).astype(np.int64))
+        view.validity, view.validity_offset = _validity(col)
+        return view
     if not pa.types.is_dictionary(col.type):
         if not _is_fast_value_type(col.type):
             return _arrow_view_python(col)
@@ -159,13 +171,12 @@ def arrow_view(col):
     return dictionary_view(codes, col.dictionary)
 
 
-def _null_codes(arr):
-    """Row codes of a plain array: None (row r is token r), or -1 at the nulls."""
-    if not arr.null_count:
-        return None
-    codes = np.arange(len(arr), dtype=np.int64)
-    codes[arr.is_null().to_numpy(zero_copy_only=False)] = -1
-    return codes
+def _validity(arr):
+    """``(bitmap bytes, bit offset)`` of an Arrow array's nulls, or ``(None, 0)`` when it has none."""
+    bitmap = arr.buffers()[0]
+    if not arr.null_count or bitmap is None:
+        return None, 0
+    return np.frombuffer(bitmap, dtype=np.uint8), arr.offset
 
 
 def binary_table(arr):

@@ -72,6 +72,20 @@ cdef inline int64_t check_codes(const int64_t[::1] codes, Py_ssize_t n_rows, Py_
     return -1
 
 
+cdef const uint8_t* validity_pointer(const uint8_t[::1] validity, Py_ssize_t offset, Py_ssize_t n_rows) except? NULL:
+    """The bytes of an Arrow validity bitmap covering bits offset .. offset + n_rows (None: every row is valid)."""
+    if validity is None:
+        return NULL
+    if offset < 0 or validity.shape[0] * 8 < offset + n_rows:
+        raise ValueError(f"a validity bitmap of {validity.shape[0]} bytes cannot cover rows {offset} to "
+                         f"{offset + n_rows}")
+    return &validity[0] if validity.shape[0] > 0 else NULL
+
+
+cdef inline bint is_valid(const uint8_t* bits, Py_ssize_t i) noexcept nogil:
+    return bits == NULL or (bits[i >> 3] >> (i & 7)) & 1
+
+
 def hash_table(const int64_t[::1] offsets, const uint8_t[::1] data, uint32_t seed):
     """MurmurHash3 (x86, 32 bit) of every token of a table, as a uint32 array."""
     cdef Py_ssize_t e, n = offsets.shape[0] - 1
@@ -202,14 +216,19 @@ cdef void gather_slots(const Slots* tokens, const int64_t* codes, Py_ssize_t n_r
 
 
 def emit_tokens(const uint8_t[::1] prefix, const int64_t[::1] codes, const int64_t[::1] offsets,
-                const uint8_t[::1] data, uint32_t seed, int64_t n_features, bint signed,
-                int64_t[:, ::1] C, double[:, ::1] V, Py_ssize_t j):
-    """Fill field j (row j of the field-major blocks C and V; V may be None) with the hashed ``prefix + token``."""
+                const uint8_t[::1] data, const uint8_t[::1] validity, Py_ssize_t validity_offset, uint32_t seed,
+                int64_t n_features, bint signed, int64_t[:, ::1] C, double[:, ::1] V, Py_ssize_t j):
+    """Fill field j (row j of the field-major blocks C and V; V may be None) with the hashed ``prefix + token``.
+
+    Row r is token ``codes[r]`` (codes None: token r); it is missing if that is -1, if the token is empty or if
+    bit ``validity_offset + r`` of the Arrow validity bitmap ``validity`` (None: all valid) is clear.
+    """
     cdef Slots rows = make_slots(C, V, j, n_features, signed)
     cdef Slots tokens = rows
-    cdef Py_ssize_t n_rows = C.shape[1], n_prefix = prefix.shape[0], n_tokens = offsets.shape[0] - 1
+    cdef Py_ssize_t r, n_rows = C.shape[1], n_prefix = prefix.shape[0], n_tokens = offsets.shape[0] - 1
     cdef Py_ssize_t longest = longest_token(offsets, data.shape[0])
     check_codes(codes, n_rows, n_tokens)
+    cdef const uint8_t* bits = validity_pointer(validity, validity_offset, n_rows)
     cdef const int64_t* code = &codes[0] if codes is not None and n_rows > 0 else NULL
     cdef const uint8_t* d = data_pointer(data)
     cdef char* scratch = <char*>malloc(n_prefix + longest + 1)
@@ -229,17 +248,21 @@ def emit_tokens(const uint8_t[::1] prefix, const int64_t[::1] codes, const int64
         hash_prefixed(scratch, n_prefix, &offsets[0], d, n_tokens, seed, &tokens)
         if code != NULL:
             gather_slots(&tokens, code, n_rows, &rows)
+        if bits != NULL:
+            for r in range(n_rows):
+                if not is_valid(bits, validity_offset + r):
+                    put_missing(&rows, r)
     free(scratch)
     if code != NULL:
         free(tokens.cols)
         free(tokens.vals)
 
 
-cdef inline Py_ssize_t token_of(const int64_t* codes, Py_ssize_t r, const int64_t* offsets,
-                                int64_t* start) noexcept nogil:
+cdef inline Py_ssize_t token_of(const int64_t* codes, const uint8_t* bits, Py_ssize_t bit0, Py_ssize_t r,
+                                const int64_t* offsets, int64_t* start) noexcept nogil:
     """Length of row r's token (0: missing) and, in start, where it begins."""
     cdef int64_t e = r if codes == NULL else codes[r]
-    if e < 0:
+    if e < 0 or not is_valid(bits, bit0 + r):
         return 0
     start[0] = offsets[e]
     return offsets[e + 1] - offsets[e]
@@ -247,16 +270,23 @@ cdef inline Py_ssize_t token_of(const int64_t* codes, Py_ssize_t r, const int64_
 
 def emit_pairs(const uint8_t[::1] head, const uint8_t[::1] mid,
                const int64_t[::1] codes_a, const int64_t[::1] offsets_a, const uint8_t[::1] data_a,
+               const uint8_t[::1] validity_a, Py_ssize_t validity_offset_a,
                const int64_t[::1] codes_b, const int64_t[::1] offsets_b, const uint8_t[::1] data_b,
+               const uint8_t[::1] validity_b, Py_ssize_t validity_offset_b,
                uint32_t seed, int64_t n_features, bint signed, int64_t[:, ::1] C, double[:, ::1] V,
                Py_ssize_t j):
-    """Fill field j with the hash of ``head + token_a + mid + token_b``; rows missing either side get none."""
+    """Fill field j with the hash of ``head + token_a + mid + token_b``; rows missing either side get none.
+
+    Each side is given as to :func:`emit_tokens`.
+    """
     cdef Slots rows = make_slots(C, V, j, n_features, signed)
     cdef Py_ssize_t r, n_rows = C.shape[1], n_head = head.shape[0], n_mid = mid.shape[0]
     cdef Py_ssize_t longest_a = longest_token(offsets_a, data_a.shape[0])
     cdef Py_ssize_t longest_b = longest_token(offsets_b, data_b.shape[0])
     check_codes(codes_a, n_rows, offsets_a.shape[0] - 1)
     check_codes(codes_b, n_rows, offsets_b.shape[0] - 1)
+    cdef const uint8_t* bits_a = validity_pointer(validity_a, validity_offset_a, n_rows)
+    cdef const uint8_t* bits_b = validity_pointer(validity_b, validity_offset_b, n_rows)
     cdef const int64_t* code_a = &codes_a[0] if codes_a is not None and n_rows > 0 else NULL
     cdef const int64_t* code_b = &codes_b[0] if codes_b is not None and n_rows > 0 else NULL
     cdef const uint8_t* da = data_pointer(data_a)
@@ -271,8 +301,8 @@ def emit_pairs(const uint8_t[::1] head, const uint8_t[::1] mid,
         memcpy(scratch, &head[0], n_head)
     with nogil:
         for r in range(n_rows):
-            la = token_of(code_a, r, &offsets_a[0], &start_a)
-            lb = token_of(code_b, r, &offsets_b[0], &start_b)
+            la = token_of(code_a, bits_a, validity_offset_a, r, &offsets_a[0], &start_a)
+            lb = token_of(code_b, bits_b, validity_offset_b, r, &offsets_b[0], &start_b)
             if la == 0 or lb == 0:
                 put_missing(&rows, r)
                 continue

@@ -128,3 +128,32 @@ def test_info_shows_provenance_and_escapes_control_characters(tmp_path, capsys):
     assert "\x1b" not in out
     inputs_line = next(line for line in out.splitlines() if line.startswith("inputs"))
     assert "fake" in inputs_line  # one line: the newline in the file did not start a line of output
+
+
+@pytest.mark.parametrize("flag", ["-o", "--checkpoint", "--history", "--sparse-output"])
+def test_unwritable_outputs_are_refused_before_training(flag, svm_file, tmp_path, capsys):
+    outputs = {"-o": str(tmp_path / "m.ftrlx")}
+    outputs[flag] = str(tmp_path / "missing" / "out")
+    args = ["train", str(svm_file), "--bits", "10", "-q"] + [x for kv in outputs.items() for x in kv]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert flag in err and "missing" in err
+    assert not (tmp_path / "m.ftrlx").exists()
+
+
+def test_a_model_that_cannot_be_written_at_the_end_is_saved_elsewhere(svm_file, tmp_path, capsys, monkeypatch):
+    import ftrlx.cli as cli
+
+    real_save = ftrlx.save
+
+    def failing_save(est, path, metadata=None):
+        if str(path).endswith("m.ftrlx"):
+            raise PermissionError(13, "Permission denied")
+        return real_save(est, path, metadata=metadata)
+
+    monkeypatch.setattr(ftrlx, "save", failing_save)
+    assert cli.main(["train", str(svm_file), "--bits", "10", "-o", str(tmp_path / "m.ftrlx"), "-q"]) == 1
+    err = capsys.readouterr().err
+    rescued = err.split("saved to '")[1].split("'")[0]
+    assert ftrlx.load(rescued).n_features_in_ == 2**10
+    __import__("os").remove(rescued)

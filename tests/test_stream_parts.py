@@ -89,3 +89,25 @@ def test_cadence_meets_the_same_multiples_after_a_resume():
     # stopped after three chunks (310 rows) and resumed from there
     assert events(310, steps[3:]) == [r for r in whole if r > 310]
     assert not _Cadence(None, 0).due(np.int64(10**9))
+
+
+@pytest.mark.parametrize("broken", [{}, {"chunks_done": "3"}, {"history": [1, 2]}, {"rows_seen": -1}])
+def test_resume_from_a_crafted_run_state_is_refused_cleanly(broken, tmp_path):
+    import scipy.sparse as sp
+
+    import ftrlx
+    from ftrlx.io import _save_checkpoint
+
+    X = sp.random(50, 20, density=0.2, format="csr", random_state=0)
+    y = np.arange(50) % 2
+    saved = ftrlx.FTRLClassifier().partial_fit(X, y, classes=[0, 1])
+    good = {"version": 1, "chunks_done": 1, "rows_read": 50, "rows_seen": 50, "finished": False,
+            "holdout_every": None, "history": [], "train": {}, "holdout": {}}
+    ckpt = tmp_path / "c.ckpt"
+    _save_checkpoint(saved, ckpt, {k: v for k, v in {**good, **broken}.items()
+                                   if not (broken == {} and k == "history")})
+    est = ftrlx.FTRLClassifier().partial_fit(X[:10], y[:10], classes=[0, 1])
+    before = est.coef_.copy()
+    with pytest.raises(ValueError, match="run state|history"):
+        ftrlx.fit_stream(est, [(X, y)], checkpoint=ckpt, resume=True, progress=False)
+    np.testing.assert_array_equal(est.coef_, before)

@@ -350,9 +350,8 @@ def _train(args, cfg, est, inputs):
         raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
     if args.checkpoint_every and not args.checkpoint:
         raise UsageError("--checkpoint-every needs --checkpoint PATH")
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise FileNotFoundError(f"output directory {out_dir!r} does not exist; create it first")
+    _check_outputs((args.output, "-o model output"), (args.checkpoint, "--checkpoint"),
+                   (args.sparse_output, "--sparse-output"), (args.history, "--history"))
     hasher = _hasher_for(cfg, inputs[0], args.bits)
     n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
 
@@ -385,7 +384,7 @@ def _train(args, cfg, est, inputs):
     rows_seen = last["rows_seen"]
     training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"],
                     progressive_auc=last["cum_auc"])
-    ftrlx.save(est, args.output, metadata={"rows_seen": rows_seen, "training": training})
+    _save_safely(est, args.output, {"rows_seen": rows_seen, "training": training})
     if args.sparse_output:
         from ftrlx.io import export_sparse
 
@@ -398,6 +397,31 @@ def _train(args, cfg, est, inputs):
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
             "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
     return EXIT_OK
+
+
+def _check_outputs(*outputs):
+    """Every output can be written: checked before training, so that a bad path does not cost the run."""
+    from ftrlx.io import check_writable
+
+    for path, what in outputs:
+        if path is not None and path != STDIN:
+            check_writable(path, what)
+
+
+def _save_safely(est, path, metadata):
+    """Save the trained model; if that fails now, save it in the temporary folder and say where."""
+    import tempfile
+
+    import ftrlx
+
+    try:
+        ftrlx.save(est, path, metadata=metadata)
+    except OSError as exc:
+        fd, rescue = tempfile.mkstemp(prefix="ftrlx-rescued-", suffix=".ftrlx")
+        os.close(fd)
+        ftrlx.save(est, rescue, metadata=metadata)
+        raise OSError(f"could not write the model to {path!r} ({exc.strerror or exc}); the trained model was saved "
+                      f"to {rescue!r} instead") from exc
 
 
 def _check_resumable(checkpoint, training):
@@ -472,6 +496,7 @@ def _scores(model, X):
 
 def cmd_predict(args):
     args.inputs = [args.input]
+    _check_outputs((args.output, "-o predictions output"))
     model, cfg, hasher, n_features = _model_and_reader(args)
     reader = _open(args.input, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
 

@@ -37,6 +37,24 @@ class RunState:
         self.finished = bool(state["finished"])
 
 
+_RUN_KEYS = {"chunks_done": int, "rows_read": int, "rows_seen": int, "finished": bool, "history": list,
+             "train": dict, "holdout": dict}
+
+
+def _check_run_state(state, path):
+    """The loop's part of a checkpoint has every entry, of the right type (a crafted file gets a clear error)."""
+    for key, kind in _RUN_KEYS.items():
+        value = state.get(key) if isinstance(state, dict) else None
+        if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
+            raise ValueError(
+                f"checkpoint {path!r} has no valid {key!r} entry in its run state; it was not written by "
+                "ftrlx.fit_stream (or is damaged): start again without resume"
+            )
+    if not all(isinstance(rec, dict) for rec in state["history"]):
+        raise ValueError(f"checkpoint {path!r}: its history holds something other than records; start again "
+                         "without resume")
+
+
 def write(estimator, path, run, finished, holdout_every, metadata, history_csv):
     """Write the checkpoint (model and run state) atomically, and the history CSV beside it."""
     if path is None:
@@ -58,11 +76,12 @@ def resume(estimator, path, run, holdout_every):
     from ftrlx.io import _load_checkpoint
 
     saved, state = _load_checkpoint(path)
+    _check_run_state(state, path)
     if state.get("version", 0) > CHECKPOINT_VERSION:
         raise ValueError(f"checkpoint {path!r} is from a newer ftrlx; upgrade to resume")
-    if state["holdout_every"] != holdout_every:
+    if state.get("holdout_every") != holdout_every:
         raise ValueError(
-            f"checkpoint {path!r} was written with holdout_every={state['holdout_every']!r}, not "
+            f"checkpoint {path!r} was written with holdout_every={state.get('holdout_every')!r}, not "
             f"{holdout_every!r}; resume with the same setting"
         )
     _check_same_model(estimator, saved, path)

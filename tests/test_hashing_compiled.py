@@ -277,3 +277,11 @@ def test_fractional_floats_take_the_python_path_for_those_values_only():
     tokens = [None if c < 0 else view.data[view.offsets[c]:view.offsets[c + 1]].tobytes() or None
               for c in view.codes.tolist()]  # an empty token is a missing cell
     assert tokens == [b"1", b"0.25", b"inf", b"3", b"10000000000000000000", None, b"0", b"0.25"]
+
+
+def test_import_paths_kept():
+    from ftrlx.datasets import iter_csv  # noqa: F401 (imports _names from ftrlx.hashing)
+    from ftrlx.hashing import (_as_float, _columns_of, _log_bin_codes, _log_bin_token, _names,  # noqa: F401
+                               _value_token)
+    assert _names("a") == ["a"] and _value_token(5.0) == b"5"
+    assert CategoricalHasher.__module__ == "ftrlx.hashing"

@@ -23,15 +23,15 @@ checks it against central finite differences and against PyTorch autograd.
 ==============  =======================  ==============================  ==============
 layer           input                    one group (statistics over)     gamma, beta
 ==============  =======================  ==============================  ==============
-BatchNorm       (N, C) or (N, C, *S)     one channel over N and S        (C,)
-LayerNorm       (*B, *F)                 one sample over F               F
+BatchNorm       (N, C), ``(N, C, *S)``   one channel over N and S        (C,)
+LayerNorm       ``(*B, *F)``             one sample over F               F
 InstanceNorm    (N, C, L), (N, C, H, W)  one sample and channel over S   (C,)
-GroupNorm       (N, C, *S)               one sample over C/G channels    (C,)
+GroupNorm       ``(N, C, *S)``           one sample over C/G channels    (C,)
                                          and S
 ==============  =======================  ==============================  ==============
 
 ``F`` is ``normalized_shape`` and ``S`` the spatial axes.  ``GroupNorm``
-with one group equals ``LayerNorm`` over (C, *S) with per-channel affine
+with one group equals ``LayerNorm`` over ``(C, *S)`` with per-channel affine
 parameters, and with C groups equals ``InstanceNorm``.
 
 Variance convention (the same as PyTorch): the *biased* variance (divide by
@@ -342,7 +342,7 @@ class LayerNorm(_Normalization):
     Parameters
     ----------
     normalized_shape : int or tuple of int
-        The trailing shape F normalised over; the input is (*B, *F).
+        The trailing shape F normalised over; the input is ``(*B, *F)``.
     eps : float, default=1e-5
         Added to the variance before the square root, >= 0.
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64
@@ -438,7 +438,7 @@ class GroupNorm(_Normalization):
     """Group normalisation: each sample over groups of C/G channels and the spatial axes.
 
     Channels ``g*C/G .. (g+1)*C/G - 1`` form group ``g``.  ``num_groups=1``
-    is layer norm over (C, *S) and ``num_groups=C`` is instance norm (both
+    is layer norm over ``(C, *S)`` and ``num_groups=C`` is instance norm (both
     with per-channel gamma and beta).
 
     Parameters
@@ -446,7 +446,7 @@ class GroupNorm(_Normalization):
     num_groups : int
         Number of groups G; must divide ``num_channels``.
     num_channels : int
-        Number of channels C; the input is (N, C) or (N, C, *S).
+        Number of channels C; the input is ``(N, C)`` or ``(N, C, *S)``.
     eps : float, default=1e-5
         Added to the variance before the square root, >= 0.
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64

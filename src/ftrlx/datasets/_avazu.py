@@ -48,6 +48,8 @@ class AvazuReader(TextReader):
     """Avazu CSV with header; see :func:`iter_avazu`."""
 
     binary_label = True
+    _compiled = True
+    _hour_column = "hour"
 
     def __init__(self, path, chunk_size, hasher, on_bad_lines):
         super().__init__(path, chunk_size, "click", (), (),
@@ -62,6 +64,17 @@ class AvazuReader(TextReader):
         if len(raw) < len(needed) and "hour" not in raw:
             raw.append("hour")
         return raw
+
+    def _hashed_columns(self, raw):
+        columns = list(raw)
+        if "hour" in columns:  # as _derive: the derived columns appended, the hour kept only if hashed
+            columns += AVAZU_DERIVED
+            if "hour" not in (getattr(self.hasher, "categorical", None) or []):
+                columns.remove("hour")
+        return columns
+
+    def _derived_sources(self):
+        return {name: name for name in AVAZU_DERIVED}
 
     def _derive(self, table, lines):
         if "hour" not in table.column_names:

@@ -40,6 +40,7 @@ class CriteoReader(TextReader):
 
     binary_label = True
     integer_columns = frozenset(CRITEO_INTEGER)
+    _compiled = True
 
     def __init__(self, path, chunk_size, hasher, on_bad_lines):
         super().__init__(path, chunk_size, "label", (), (),

@@ -2,15 +2,22 @@
 
 import csv
 import io
+import itertools
 import os
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import scipy.sparse as sp
 
 from ..hashing import CategoricalHasher, _names
 from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, split_lines
+
+try:
+    from .._kernels import _tsv
+except ImportError:  # pragma: no cover - an install without the compiled kernels reads with pyarrow
+    _tsv = None
 
 __all__ = ["iter_csv", "iter_parquet"]
 
@@ -97,8 +104,13 @@ class TabularReader(ChunkReader):
         return features
 
     def _chunks(self):
-        pending, n_pending = [], 0
-        for table in self._tables():
+        return self._table_chunks(self._tables())
+
+    def _table_chunks(self, tables, pending=()):
+        """Hash ``chunk_size`` rows at a time; ``pending`` holds tables of rows read before ``tables``."""
+        pending = list(pending)
+        n_pending = sum(t.num_rows for t in pending)
+        for table in tables:
             if table is None or table.num_rows == 0:
                 continue
             pending.append(table)
@@ -173,7 +185,17 @@ def _parse_binary(text):
 
 
 class TextReader(TabularReader):
-    """Delimited text, read in blocks of lines with exact line numbers."""
+    """Delimited text, read in blocks of lines with exact line numbers.
+
+    A subclass that sets ``_compiled = True`` (the Criteo and Avazu readers) parses and hashes each block with
+    the compiled kernel ``ftrlx._kernels._tsv`` when its hasher allows (see :meth:`_compiled_plan`); set it
+    False on an instance to force the pyarrow path, which gives bitwise the same chunks and errors.
+    """
+
+    #: Parse with the compiled kernel where the configuration allows it.
+    _compiled = False
+    #: Avazu: the YYMMDDHH column the derived columns come from (validated whenever it is read).
+    _hour_column = None
 
     def __init__(self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
                  sep, header, column_names=None):
@@ -192,6 +214,14 @@ class TextReader(TabularReader):
         return table
 
     def _tables(self):
+        return self._parse_blocks(self._blocks())
+
+    def _parse_blocks(self, blocks):
+        for block, line0, names, needed in blocks:
+            yield self._parse_block(block, line0, names, needed)
+
+    def _blocks(self):
+        """Yield ``(block, first_line, names, needed)`` for the blocks of whole lines after the header."""
         with open_binary(self.path) as fh:
             first_line = 1
             names = self.column_names
@@ -208,7 +238,7 @@ class TextReader(TabularReader):
                     names = self._guess_names(block)
                 if needed is None:
                     needed = self._columns_needed(names)
-                yield self._parse_block(block, line0, names, needed)
+                yield block, line0, names, needed
 
     def _guess_names(self, block):
         for raw in block.split(b"\n"):
@@ -271,6 +301,164 @@ class TextReader(TabularReader):
 
     def _raw_columns(self, needed):
         return needed
+
+    def _hashed_columns(self, raw):
+        """The columns of the table the hasher transforms, given the raw columns read."""
+        return list(raw)
+
+    def _derived_sources(self):
+        """Derived columns the kernel computes itself: name -> source kind of ``_tsv.SOURCE_KINDS``."""
+        return {}
+
+    # -- the compiled path ------------------------------------------------------------------------------------
+    def _chunks(self):
+        self._switched_at = None
+        if not self._compiled or _tsv is None:
+            self._switched_at = 0
+            return super()._chunks()
+        return self._compiled_chunks()
+
+    def _compiled_chunks(self):
+        """Chunks parsed and hashed by the kernel, block by block.
+
+        Where the kernel stops (a bad line to report, or an input it leaves to pyarrow), the rows not yet
+        yielded are parsed again by the pyarrow path, which then reads the rest of the file: its chunks and
+        errors are the reference the kernel reproduces.
+        """
+        blocks = self._blocks()
+        plan = None
+        pending, n_pending = [], 0  # [piece, first pending row, block, first line]
+        skip = self.on_bad_lines == "skip"
+        for block, line0, names, needed in blocks:
+            if plan is None:
+                plan = self._compiled_plan(names, needed) or False
+            status = _tsv.UNSUPPORTED
+            if plan:
+                status, piece, skipped, _ = plan.parser.parse(block, line0, skip)
+            if status != _tsv.OK:
+                self._switched_at = line0
+                tables = self._reparse(pending, names, needed)
+                rest = itertools.chain([(block, line0, names, needed)], blocks)
+                yield from self._table_chunks(self._parse_blocks(rest), tables)
+                return
+            self.skipped += skipped
+            n = piece[3].size
+            if n:
+                pending.append([piece, 0, block, line0])
+                n_pending += n
+            while n_pending >= self.chunk_size:
+                yield self._compiled_chunk(plan, pending, self.chunk_size)
+                n_pending -= self.chunk_size
+        if n_pending:
+            yield self._compiled_chunk(plan, pending, n_pending)
+
+    def _reparse(self, pending, names, needed):
+        """The pending rows as pyarrow tables (the bad lines among them were counted already)."""
+        skipped = self.skipped
+        tables = [self._parse_block(block, line0, names, needed).slice(first)
+                  for _, first, block, line0 in pending]
+        self.skipped = skipped
+        return tables
+
+    @staticmethod
+    def _compiled_chunk(plan, pending, n):
+        """The first n pending rows as ``(X, y)``; consumed pieces leave ``pending``."""
+        slices, ys = [], []
+        while n:
+            entry = pending[0]
+            (row_ptr, cols, vals, y, _), first = entry[0], entry[1]
+            take = min(y.size - first, n)
+            slices.append((row_ptr, cols, vals, first, first + take))
+            ys.append(y[first:first + take])
+            n -= take
+            if first + take == y.size:
+                pending.pop(0)
+            else:
+                entry[1] = first + take
+        data, indices, indptr = _tsv.assemble_csr(slices, plan.n_slots, plan.n_features, plan.dtype,
+                                                  plan.exact)
+        X = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, plan.n_features))
+        X.has_sorted_indices = True
+        X.has_canonical_format = True
+        return X, np.concatenate(ys)
+
+    def _compiled_plan(self, names, needed):
+        """The kernel's configuration for this file, or None where only the pyarrow path is exact.
+
+        Supported: a :class:`CategoricalHasher` with explicit ``categorical`` columns, a 0/1 label, and every
+        hashed column read from the file (or derived by the kernel); any numeric columns, numeric mode,
+        interactions, signs, seed and dtype.
+        """
+        if not self.binary_label or self.label is None or type(self.hasher) is not CategoricalHasher:
+            return None
+        try:
+            spec = self.hasher.get_spec()
+        except (TypeError, ValueError):
+            return None  # the pyarrow path reports it
+        categorical, numeric = spec["categorical"], spec["numeric"]
+        mode, pairs = spec["numeric_mode"], [tuple(p) for p in spec["interactions"]]
+        derived = self._derived_sources()
+        raw = self._raw_columns(needed)
+        seen = set(self._hashed_columns(raw))
+        used = (categorical or []) + numeric + [c for p in pairs for c in p]
+        if (categorical is None or not used or len(set(names)) != len(names)
+                or any(c not in seen or c == self.label for c in used)
+                or self.numeric != list(dict.fromkeys(numeric))
+                or any(c in derived or c == self._hour_column for c in numeric)
+                or any(c in names for c in derived)):
+            return None
+        return _CompiledPlan(self, names, raw, spec, derived)
+
+
+class _CompiledPlan:
+    """A :class:`~ftrlx._kernels._tsv.BlockParser` for one file, with what assembling its chunks needs.
+
+    The slots follow ``CategoricalHasher.transform``'s emission order (categorical columns, then each numeric
+    column's value and bin, then interactions): ties between colliding tokens are summed in that order.
+    """
+
+    def __init__(self, reader, names, raw, spec, derived):
+        mode = spec["numeric_mode"]
+        numeric = spec["numeric"]
+        sources, index = [], {}
+
+        def source(name):
+            if name not in index:
+                if name in numeric:
+                    kind = "int" if name in reader.integer_columns else "float"
+                    field = names.index(name)
+                elif name in derived:
+                    kind, field = derived[name], names.index(reader._hour_column)
+                else:
+                    kind, field = "raw", names.index(name)
+                index[name] = len(sources)
+                sources.append((_tsv.SOURCE_KINDS[kind], field))
+            return index[name]
+
+        for name in reader.numeric:  # validated in the reader's order
+            source(name)
+        slots = []
+        for name in spec["categorical"]:
+            slots.append((_tsv.SLOT_KINDS["cat"], source(name), 0, name.encode() + b"\0", b""))
+        for name in numeric:
+            if mode in ("value", "both"):
+                slots.append((_tsv.SLOT_KINDS["value"], source(name), 0, name.encode(), b""))
+            if mode in ("log_bin", "both"):
+                slots.append((_tsv.SLOT_KINDS["bin"], source(name), 0, name.encode() + b"\0", b""))
+        for a, b in spec["interactions"]:
+            slots.append((_tsv.SLOT_KINDS["pair"], source(a), source(b), a.encode() + b"\0",
+                          b"\0" + b.encode() + b"\0"))
+        hour = reader._hour_column
+        hour_field = names.index(hour) if hour is not None and hour in raw else -1
+        self.n_slots = len(slots)
+        self.n_features = int(spec["n_features"])
+        self.dtype = np.dtype(spec["dtype"])
+        # Values other than +-1 are summed in NumPy's order; +-1 sum exactly in any order.
+        self.exact = mode in ("value", "both")
+        self.parser = _tsv.BlockParser(
+            len(names), ord(reader.sep), ord(reader.quote) if reader.quote else -1,
+            names.index(reader.label), hour_field, sources, slots, self.n_features, int(spec["seed"]),
+            bool(spec["signed"]), mode == "value", bool(spec["signed"]) or self.exact)
 
 
 def _sep_name(sep):

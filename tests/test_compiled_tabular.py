@@ -1,0 +1,449 @@
+"""The compiled Criteo/Avazu path (ftrlx._kernels._tsv) against the pyarrow path it replaces.
+
+Both paths must give bitwise the same chunks (data, indices, indptr, dtypes, shape, labels), the same
+``rows_read``/``skipped`` and the same errors, for every hasher configuration.
+"""
+import datetime
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.utils import murmurhash3_32
+
+from ftrlx._kernels import _tsv
+from ftrlx.datasets import _base, criteo_hasher, iter_avazu, iter_criteo
+from ftrlx.datasets._avazu import _parse_hour
+from ftrlx.datasets._criteo import CRITEO_CATEGORICAL, CRITEO_INTEGER
+from ftrlx.hashing import CategoricalHasher
+
+FUZZ = settings(max_examples=40, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+# --------------------------------------------------------------------------
+# kernel pieces
+# --------------------------------------------------------------------------
+@given(st.binary(max_size=40), st.integers(0, 2**32 - 1), st.data())
+def test_murmur_header_and_pieces_match_sklearn(key, seed, data):
+    expected = murmurhash3_32(key, seed=seed, positive=True)
+    assert _tsv.murmur3(key, seed) == expected
+    cut = data.draw(st.integers(0, len(key)))
+    assert _tsv.murmur3_pair(key[:cut], key[cut:], seed) == expected
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(key)), max_size=4)))
+    pieces = [key[a:b] for a, b in zip([0] + cuts, cuts + [len(key)])]
+    assert _tsv.murmur3_pieces(pieces, seed) == expected
+
+
+def numpy_codes(x):
+    """The documented log-bin code, computed with NumPy."""
+    a = np.abs(x)
+    with np.errstate(divide="ignore"):
+        large = 4 + np.floor(np.log(np.where(a <= 2, 3.0, a)) ** 2)
+    code = np.where(a <= 2, 1 + np.floor(a), large)
+    code[a == 0] = 0
+    return np.where(x < 0, -code, code).astype(np.int64)
+
+
+def test_log_bin_codes_match_numpy_everywhere():
+    thresholds, small = _tsv.log_bin_tables()
+    bits = thresholds.view(np.int64)
+    # every threshold and its neighbours, both signs (the last one bounds the table)
+    around = (bits[:-1, None] + np.arange(-3, 3)[None, :]).ravel().view(np.float64)
+    rng = np.random.default_rng(0)
+    ints = np.concatenate([np.arange(0, 70_000), rng.integers(0, 10**18, 20_000),
+                           np.round(np.exp(np.sqrt(np.arange(1, 1900)))).astype(np.int64)])
+    for ints_too, x in [(False, around), (False, rng.random(50_000) * 4),
+                        (False, np.exp(rng.random(50_000) * 44)), (True, ints.astype(np.float64))]:
+        x = np.concatenate([x, -x])
+        codes, ok = _tsv.bin_codes(x, ints_too)
+        assert ok.all()
+        np.testing.assert_array_equal(codes, numpy_codes(x))
+    codes, ok = _tsv.bin_codes(np.array([np.nan, 1e30, -1e30, 1e19]))
+    assert ok.tolist() == [False, False, False, True]
+
+
+def test_bin_tokens():
+    assert [_tsv.bin_token_of(c) for c in (0, 1, 3, -2, 4, 25, -30)] == [
+        b"0", b"+s0", b"+s2", b"-s1", b"+l0", b"+l21", b"-l26"]
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False).filter(lambda v: v != 0), min_size=1,
+                max_size=150), st.integers(0, 300))
+def test_reduceat_emulation(run, zeros):
+    run = np.array(run)
+    segment = np.concatenate([run, np.zeros(zeros)])
+    expected = np.add.reduceat(segment, [0])[0]
+    assert _tsv.reduceat_like_numpy(run, zeros) == expected
+
+
+CELL_CHARS = st.sampled_from(list("0123456789+-.eE _xin") + ["\u0663", "\x00", "\x0b"])
+
+
+@given(st.one_of(st.text(CELL_CHARS, max_size=12), st.integers(-10**25, 10**25).map(str),
+                 st.floats(allow_nan=False, allow_infinity=False).map(repr)))
+def test_numbers_read_like_python(text):
+    cell = text.encode()
+    for integer, parse in ((True, int), (False, float)):
+        status, value = _tsv.parse_number(cell, integer)
+        if status == _tsv.UNSUPPORTED:
+            continue
+        if cell == b"":
+            assert status == _tsv.OK and math.isnan(value)
+            continue
+        try:
+            expected = float(parse(text))
+        except ValueError:
+            assert status == _tsv.BAD, text
+        else:
+            assert status == _tsv.OK and value == expected, text
+            assert math.copysign(1, value) == math.copysign(1, expected)
+
+
+def test_numbers_left_to_python():
+    for cell in [b" 5", b"1_000", b"\xd9\xa3", b"inf", b"nan", b"1" * 70, b"9" * 19, b"1e400"]:
+        assert _tsv.parse_number(cell, False)[0] == _tsv.UNSUPPORTED or cell == b"9" * 19
+        assert _tsv.parse_number(cell, True)[0] in (_tsv.UNSUPPORTED, _tsv.BAD)
+    assert _tsv.parse_number(b"-0", True) == (_tsv.OK, 0.0)
+    assert math.copysign(1, _tsv.parse_number(b"-0", True)[1]) == 1
+
+
+@given(st.one_of(st.text("0123456789", min_size=8, max_size=8), st.text("0123x", max_size=9)))
+def test_avazu_hours(text):
+    status, hour, weekday = _tsv.parse_avazu_hour(text.encode())
+    expected = _parse_hour(text)
+    if expected is None:
+        assert status == _tsv.BAD
+    else:
+        assert status == _tsv.OK and (str(hour), str(weekday)) == expected
+
+
+def test_avazu_hour_weekdays_over_a_century():
+    day = datetime.date(2000, 1, 1)
+    while day.year < 2100:
+        text = day.strftime("%y%m%d") + "07"
+        assert _tsv.parse_avazu_hour(text.encode())[1:] == (7, day.weekday())
+        day += datetime.timedelta(days=17)
+
+
+@given(st.binary(max_size=12))
+def test_utf8_validation(data):
+    try:
+        data.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert _tsv.is_valid_utf8(data) == valid
+
+
+# --------------------------------------------------------------------------
+# the readers, compiled against pyarrow
+# --------------------------------------------------------------------------
+def outcome(make_reader, compiled):
+    """Everything a pass yields: chunks, counters, and the error that ended it (if any)."""
+    reader = make_reader()
+    reader._compiled = compiled
+    chunks, error = [], None
+    try:
+        for X, y in reader:
+            chunks.append((X, y))
+    except Exception as exc:  # noqa: BLE001 - whatever the pyarrow path raises, the compiled one must too
+        error = (type(exc), str(exc))
+    return reader, chunks, error
+
+
+def assert_same_pass(make_reader, expect_compiled=None):
+    """Run both paths; returns the compiled reader (``_switched_at`` None: compiled all the way)."""
+    fast, fast_chunks, fast_error = outcome(make_reader, True)
+    slow, slow_chunks, slow_error = outcome(make_reader, False)
+    assert fast_error == slow_error
+    assert len(fast_chunks) == len(slow_chunks)
+    for (X1, y1), (X2, y2) in zip(fast_chunks, slow_chunks):
+        assert X1.shape == X2.shape and X1.format == X2.format == "csr"
+        for a, b in ((X1.data, X2.data), (X1.indices, X2.indices), (X1.indptr, X2.indptr), (y1, y2)):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert a.tobytes() == b.tobytes()
+    assert (fast.rows_read, fast.skipped) == (slow.rows_read, slow.skipped)
+    if fast_error is None:
+        assert all(X.shape[0] == fast.chunk_size for X, _ in fast_chunks[:-1])
+    if expect_compiled is not None:
+        assert (fast._switched_at is None) == expect_compiled
+    return fast
+
+
+def criteo_line(rng, missing=0.2):
+    ints = [str(v) if rng.random() > missing else "" for v in rng.integers(-3, 5000, 13)]
+    cats = ["%08x" % v if rng.random() > missing else "" for v in rng.integers(0, 60, 26)]
+    return "\t".join([str(int(rng.random() < 0.3))] + ints + cats)
+
+
+HASHERS = {
+    "default": criteo_hasher(),
+    "signed32": CategoricalHasher(n_features=2**12, categorical=CRITEO_CATEGORICAL[:20],
+                                  numeric=CRITEO_INTEGER, numeric_mode="log_bin", signed=True, seed=7,
+                                  dtype=np.float32),
+    "value": CategoricalHasher(n_features=2**6, categorical=["C1", "C2", "C3"],
+                               numeric=CRITEO_INTEGER[::-1], numeric_mode="value",
+                               interactions=[("C1", "I2"), ("I3", "I4")], signed=True),
+    "both": CategoricalHasher(n_features=1000, categorical=["I5", "C9"], numeric=["I1", "I2", "C26"],
+                              numeric_mode="both", interactions=[("C1", "C2"), ("I1", "C3"), ("I2", "I2")]),
+    "tiny": CategoricalHasher(n_features=3, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER,
+                              numeric_mode="value", signed=True),
+    "wide": CategoricalHasher(n_features=2**32, categorical=CRITEO_CATEGORICAL[:3], numeric=["I1"],
+                              numeric_mode="log_bin", interactions=[("C1", "I1")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HASHERS))
+@pytest.mark.parametrize("chunk_size", [1, 7, 1000])
+def test_criteo_same_chunks(tmp_path, name, chunk_size, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 700)
+    rng = np.random.default_rng(len(name))
+    lines = [criteo_line(rng) for _ in range(60)]
+    lines[5] = "\t".join(["0"] + [""] * 39)  # no feature at all
+    lines[6] = lines[5]
+    lines[40] = ""
+    path = tmp_path / "day_0"
+    path.write_text("\n".join(lines) + "\n")
+    hasher = HASHERS[name]
+    # a C column declared numeric holds hex values that are not numbers: those lines are bad
+    on_bad = "skip" if "C26" in (hasher.numeric or []) else "error"
+    reader = assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher,
+                                                  on_bad_lines=on_bad), expect_compiled=True)
+    assert reader.rows_read + reader.skipped == 59
+
+
+def test_criteo_value_mode_sums_like_numpy(tmp_path):
+    # Many tokens collide in 2 columns, and rows with no feature follow: the summation order (NumPy's
+    # pairwise reduceat over the chunk, padding included) must be reproduced exactly.
+    rng = np.random.default_rng(5)
+    lines = []
+    for _ in range(80):
+        if rng.random() < 0.3:
+            lines.append("\t".join(["1"] + [""] * 39))
+            continue
+        ints = [str(v) for v in rng.integers(-10**15, 10**15, 13)]
+        lines.append("\t".join(["0"] + ints + ["a"] * 26))
+    path = tmp_path / "day_0"
+    path.write_text("\n".join(lines) + "\n")
+    hasher = CategoricalHasher(n_features=2, categorical=["C1"], numeric=CRITEO_INTEGER,
+                               numeric_mode="value", signed=True)
+    for chunk_size in (3, 10, 80):
+        assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher),
+                         expect_compiled=True)
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda r: r[:-1],                       # 39 fields
+    lambda r: r + ["x"],                    # 41 fields
+    lambda r: ["2"] + r[1:],                # label not 0/1
+    lambda r: [""] + r[1:],                 # label missing
+    lambda r: [" 1"] + r[1:],
+    lambda r: r[:3] + ["1.5"] + r[4:],      # I3 not an integer
+    lambda r: r[:3] + ["12a"] + r[4:],
+    lambda r: r[:3] + ["-"] + r[4:],
+    lambda r: r[:3] + [" 7"] + r[4:],       # Python's int() accepts it: left to the pyarrow path
+    lambda r: r[:3] + ["1_0"] + r[4:],
+    lambda r: r[:3] + ["9" * 30] + r[4:],   # a huge integer
+    lambda r: r[:3] + ["9" * 400] + r[4:],  # too large for a float: OverflowError, as before
+    lambda r: r[:20] + ["caf\u00e9"] + r[21:],
+    lambda r: r[:20] + ["a\rb"] + r[21:],
+    lambda r: r[:20] + ['"quoted"'] + r[21:],
+])
+@pytest.mark.parametrize("on_bad_lines", ["error", "skip"])
+def test_criteo_same_errors(tmp_path, mutate, on_bad_lines, monkeypatch):
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 300)
+    rng = np.random.default_rng(3)
+    rows = [criteo_line(rng).split("\t") for _ in range(12)]
+    rows[7] = mutate(rows[7])
+    path = tmp_path / "train.tsv"
+    path.write_bytes(("\r\n".join("\t".join(r) for r in rows) + "\r\n").encode("utf-8"))
+    assert_same_pass(lambda: iter_criteo(path, chunk_size=4, on_bad_lines=on_bad_lines))
+
+
+def test_invalid_utf8_left_to_pyarrow(tmp_path):
+    rng = np.random.default_rng(4)
+    lines = [criteo_line(rng).encode() for _ in range(5)]
+    lines[3] = lines[3].replace(b"\t", b"\t\xff", 1)  # in I1: not an integer, and not UTF-8
+    path = tmp_path / "t.tsv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(Exception):
+        list(iter_criteo(path, on_bad_lines="skip"))
+    assert_same_pass(lambda: iter_criteo(path, on_bad_lines="skip"))
+
+
+def test_unsupported_hashers_use_pyarrow(tmp_path):
+    rng = np.random.default_rng(6)
+    path = tmp_path / "t.tsv"
+    path.write_text("\n".join(criteo_line(rng) for _ in range(20)) + "\n")
+    for hasher in [CategoricalHasher(n_features=64, numeric=CRITEO_INTEGER),  # categorical=None
+                   CategoricalHasher(n_features=64, categorical=["label"])]:
+        assert_same_pass(lambda: iter_criteo(path, chunk_size=6, hasher=hasher), expect_compiled=False)
+
+
+# --------------------------------------------------------------------------
+# hypothesis: random and corrupted Criteo files, random hashers and chunkings
+# --------------------------------------------------------------------------
+LABELS = st.sampled_from(["0", "1"])
+INTS = st.one_of(st.integers(-10**6, 10**6).map(str), st.just(""), st.integers(-10**17, 10**17).map(str),
+                 st.sampled_from(["-0", "+4", "007", "-12"]))
+CATS = st.one_of(st.integers(0, 2**32 - 1).map("{:08x}".format), st.just(""),
+                 st.text(st.sampled_from(list("ab\"\u00e9\x00 ")), max_size=4))
+# What a corrupted line gets in one of its cells: bad values, and values only pyarrow's path reads
+BAD_LABELS = st.sampled_from(["", "2", "01", "x", " 1", "\u0661"])
+BAD_INTS = st.one_of(st.integers(-10**22, 10**22).map(str),
+                     st.sampled_from(["1.5", "1e3", " 3", "1_0", "--1", "\u0663", "9" * 400, "a\rb"]))
+
+
+@st.composite
+def criteo_files(draw):
+    lines = []
+    for _ in range(draw(st.integers(0, 25))):
+        kind = draw(st.sampled_from(["row"] * 12 + ["empty", "short", "long", "label", "int"]))
+        if kind == "empty":
+            lines.append("")
+            continue
+        cells = [draw(LABELS)] + [draw(INTS) for _ in range(13)] + [draw(CATS) for _ in range(26)]
+        if kind == "short":
+            del cells[draw(st.integers(0, 39))]
+        elif kind == "long":
+            cells.append(draw(CATS))
+        elif kind == "label":
+            cells[0] = draw(BAD_LABELS)
+        elif kind == "int":
+            cells[draw(st.integers(1, 13))] = draw(BAD_INTS)
+        lines.append("\t".join(cells))
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    text = ending.join(lines) + draw(st.sampled_from(["", ending]))
+    return text.encode("utf-8")
+
+
+@st.composite
+def criteo_hashers(draw):
+    cats = draw(st.lists(st.sampled_from(CRITEO_CATEGORICAL), max_size=6))
+    nums = draw(st.lists(st.sampled_from(CRITEO_INTEGER), max_size=5, unique=True))
+    columns = CRITEO_CATEGORICAL + CRITEO_INTEGER
+    pairs = draw(st.lists(st.tuples(st.sampled_from(columns), st.sampled_from(columns)), max_size=3))
+    pairs = [p for p in pairs if not (p[0] in cats and p[0] in nums)]
+    if not (cats or nums or pairs):
+        cats = ["C1"]
+    return CategoricalHasher(
+        n_features=draw(st.sampled_from([1, 2, 5, 64, 2**20])), categorical=cats, numeric=nums,
+        numeric_mode=draw(st.sampled_from(["value", "log_bin", "both"])), interactions=pairs,
+        signed=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)),
+        dtype=draw(st.sampled_from([np.float32, np.float64])))
+
+
+@FUZZ
+@given(data=criteo_files(), hasher=st.one_of(st.just(None), criteo_hashers()),
+       chunk_size=st.integers(1, 12), block=st.integers(1, 400),
+       on_bad_lines=st.sampled_from(["error", "skip"]))
+def test_fuzz_criteo(tmp_path, monkeypatch, data, hasher, chunk_size, block, on_bad_lines):
+    fuzz_pass(monkeypatch, tmp_path / "fuzz.tsv", data, block, iter_criteo,
+              dict(chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad_lines))
+
+
+def fuzz_pass(monkeypatch, path, data, block, reader, kwargs):
+    monkeypatch.setattr(_base, "BLOCK_BYTES", block)  # blocks of a few lines: boundaries everywhere
+    path.write_bytes(data)
+    assert_same_pass(lambda: reader(path, **kwargs))
+
+
+@FUZZ
+@given(rows=st.lists(st.lists(st.sampled_from(["", "0", "1", "-1", "2.5", "-0.0", "1e3", "3.25e-2", "7"]),
+                              min_size=13, max_size=13), max_size=20),
+       hasher=criteo_hashers(), chunk_size=st.integers(1, 8))
+def test_fuzz_float_columns(tmp_path, rows, hasher, chunk_size):
+    # C columns declared numeric are read with float(): fractions, exponents, negative zero
+    params = hasher.get_params()
+    params["numeric"] = list(dict.fromkeys((params["numeric"] or []) + ["C1", "C2"]))
+    params["categorical"] = [c for c in params["categorical"] if c not in ("C1", "C2")] or ["C3"]
+    params["interactions"] = [p for p in params["interactions"] if "C1" not in p] + [("C2", "C3")]
+    hasher = CategoricalHasher(**params)
+    lines = ["\t".join(["1"] + r + [r[0], r[1]] + ["x"] * 24) for r in rows]
+    path = tmp_path / "f.tsv"
+    path.write_text("".join(line + "\n" for line in lines))
+    assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher))
+
+
+# --------------------------------------------------------------------------
+# Avazu
+# --------------------------------------------------------------------------
+AVAZU_HEADER = ("id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,"
+                "app_domain,app_category,device_id,device_ip,device_model,device_type,"
+                "device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21")
+HOURS = st.datetimes(datetime.datetime(2000, 1, 1), datetime.datetime(2099, 12, 31)).map(
+    lambda d: d.strftime("%y%m%d%H"))
+BAD_HOURS = st.sampled_from(["1410210", "", "14132100", "1410x100", "14102199", "15022911", "14103124",
+                             "\u0661410210"])
+AVAZU_CELLS = st.one_of(st.sampled_from(["", "1005", "0", "a9f", "-3", "2.5", "\u00e9t\u00e9"]),
+                        st.text(st.sampled_from(list("xy")), max_size=3))
+AVAZU_ODD_CELLS = st.sampled_from(['"a,b"', "x\ry", "1e999", "nan", " 5", "bad"])
+
+
+@st.composite
+def avazu_files(draw):
+    lines = [AVAZU_HEADER]
+    for i in range(draw(st.integers(0, 20))):
+        cells = [str(i), draw(LABELS), draw(HOURS)] + [draw(AVAZU_CELLS) for _ in range(21)]
+        fault = draw(st.integers(0, 14))
+        if fault == 0:
+            del cells[draw(st.integers(0, 23))]
+        elif fault == 1:
+            cells[1] = draw(BAD_LABELS)
+        elif fault == 2:
+            cells[draw(st.integers(3, 23))] = draw(AVAZU_ODD_CELLS)
+        elif fault == 3:
+            cells[2] = draw(BAD_HOURS)
+        lines.append(",".join(cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+AVAZU_HASHERS = st.sampled_from([
+    None,
+    CategoricalHasher(n_features=2**8, categorical=["C1", "hour", "weekday"], signed=True),
+    CategoricalHasher(n_features=7, categorical=["site_id"], numeric=["C14", "C15"], numeric_mode="both",
+                      interactions=[("hour_of_day", "C14"), ("site_id", "app_id")], dtype=np.float32),
+    CategoricalHasher(n_features=2**4, categorical=["app_id"], numeric=["C16"],
+                      interactions=[("C16", "weekday")]),
+    CategoricalHasher(n_features=2**5, categorical=["C1"], interactions=[("hour", "C1")]),
+])
+
+
+@FUZZ
+@given(data=avazu_files(), hasher=AVAZU_HASHERS, chunk_size=st.integers(1, 9), block=st.integers(1, 500),
+       on_bad_lines=st.sampled_from(["error", "skip"]))
+def test_fuzz_avazu(tmp_path, monkeypatch, data, hasher, chunk_size, block, on_bad_lines):
+    fuzz_pass(monkeypatch, tmp_path / "train.csv", data, block, iter_avazu,
+              dict(chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad_lines))
+
+
+def test_avazu_compiled(tmp_path):
+    rng = np.random.default_rng(8)
+    lines = [AVAZU_HEADER]
+    for i in range(50):
+        hour = "1410%02d%02d" % (rng.integers(21, 31), rng.integers(0, 24))
+        lines.append(",".join([str(i), str(i % 2), hour] + [f"v{v}" for v in rng.integers(0, 9, 21)]))
+    path = tmp_path / "train.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert_same_pass(lambda: iter_avazu(path, chunk_size=8), expect_compiled=True)
+
+
+# --------------------------------------------------------------------------
+# threads
+# --------------------------------------------------------------------------
+def test_parse_in_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(9)
+    path = tmp_path / "t.tsv"
+    path.write_text("\n".join(criteo_line(rng) for _ in range(3000)) + "\n")
+    reference = [X for X, _ in iter_criteo(path, chunk_size=500)]
+
+    def read(_):
+        return [X for X, _ in iter_criteo(path, chunk_size=500)]
+
+    with ThreadPoolExecutor(3) as pool:
+        for result in pool.map(read, range(3)):
+            assert all((a != b).nnz == 0 for a, b in zip(result, reference))

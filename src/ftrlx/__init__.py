@@ -19,6 +19,7 @@ _ESTIMATORS = [
 _LAZY = {name: "ftrlx.linear_model" for name in _ESTIMATORS}
 _LAZY.update({"save": "ftrlx.io", "load": "ftrlx.io", "fit_stream": "ftrlx.stream"})
 _LAZY.update({"CategoricalHasher": "ftrlx.hashing", "make_click_data": "ftrlx.datasets", "iter_click_data": "ftrlx.datasets"})
+_LAZY.update({"path": "ftrlx._path"})  # one-pass regularisation paths
 _LAZY.update(
     {name: "ftrlx.preprocessing" for name in ("StreamingMaxAbsScaler", "StreamingStdScaler", "RowL2Normalizer")}
 )

@@ -6,6 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.datasets import load_svmlight_file
 
+from .._kernels import _svm
+from . import _base
 from ._base import ChunkReader, iter_line_blocks, open_binary, rechunk_csr, split_lines
 
 __all__ = ["iter_svmlight"]
@@ -14,14 +16,16 @@ _BINARY_LABELS = (-1.0, 0.0, 1.0)
 
 
 def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", binary=True,
-                  dtype=np.float64, on_bad_lines="error"):
+                  dtype=np.float64, on_bad_lines="error", fold=False):
     """Stream an svmlight/libsvm file as CSR chunks.
 
     Lines look like ``label index:value index:value ... # comment``; indices
     must increase along a line, ``qid:`` tokens are ignored, and blank or
     comment-only lines are skipped. Only one block of text (a few MB) is held
-    at a time; each block goes through scikit-learn's compiled parser, and
-    only a block with a malformed line is parsed again in Python to find it.
+    at a time. Each block is parsed by compiled code with the GIL released,
+    so a thread can read the next chunk while another trains; only a line
+    that is not in the plain form (a malformed one, or a number written like
+    ``1_000`` or ``nan``) is handed to Python, to name what is wrong with it.
 
     Parameters
     ----------
@@ -47,6 +51,14 @@ def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", 
     on_bad_lines : {'error', 'skip'}, default='error'
         What to do with a malformed line: raise ``ValueError("file:line:
         ...")`` or drop it and count it in the reader's ``skipped``.
+    fold : bool, default=False
+        Only with ``n_features``: fold an index ``j >= n_features`` (zero-based,
+        after the shift of one-based files) to ``j % n_features`` instead of
+        raising. Entries that land on one column are added up (in the order of
+        the line, in float64, then cast to ``dtype``; a sum of zero is kept as
+        a stored zero) and every row stays sorted. This trains a stream at a
+        fixed width without knowing its largest index in advance; the folded
+        columns share weights, as in feature hashing.
 
     Returns
     -------
@@ -70,14 +82,25 @@ def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", 
     >>> X.toarray()
     array([[0.5, 0. , 1. ],
            [0. , 2. , 0. ]])
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("1 2:1 5:0.5 7:2\\n")
+    >>> X, y = next(iter(iter_svmlight(path, n_features=3, fold=True)))
+    >>> X.indices.tolist(), X.data.tolist()  # zero-based 1, 4, 6 -> 1, 1, 0
+    ([0, 1], [2.0, 1.5])
     """
-    return SvmlightReader(path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines)
+    return SvmlightReader(path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines,
+                          fold)
 
 
 class SvmlightReader(ChunkReader):
     """Iterable of ``(X, y)`` chunks of an svmlight file; see :func:`iter_svmlight`."""
 
-    def __init__(self, path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines):
+    # Which parser reads the blocks: "compiled", or "python" (scikit-learn's parser, with a Python
+    # parser for blocks it rejects: the reader as it was before the compiled one, kept for the tests).
+    _engine = "compiled"
+
+    def __init__(self, path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines,
+                 fold=False):
         super().__init__(path, chunk_size, on_bad_lines)
         if n_features is not None and (isinstance(n_features, bool) or int(n_features) != n_features
                                        or n_features < 1):
@@ -90,6 +113,11 @@ class SvmlightReader(ChunkReader):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        if fold not in (True, False):
+            raise ValueError(f"fold must be True or False, got {fold!r}")
+        if fold and self.n_features is None:
+            raise ValueError("fold=True folds indices modulo n_features; pass n_features too")
+        self.fold = bool(fold)
 
     def _chunks(self):
         self._offset = {True: 0, False: 1}.get(self.zero_based)
@@ -98,10 +126,92 @@ class SvmlightReader(ChunkReader):
 
     def _pieces(self):
         with open_binary(self.path) as fh:
-            for block, first_line in iter_line_blocks(fh):
-                yield self._parse_block(block, first_line)
+            if self._engine == "python":
+                if self.fold:
+                    raise ValueError("the Python engine does not fold indices")
+                for block, first_line in iter_line_blocks(fh):
+                    yield self._parse_block(block, first_line)
+                return
+            self._parser = _svm.SvmlightParser()
+            first_line = 1
+            for buf, n in reused_line_blocks(fh):
+                piece, n_lines = self._parse_block_compiled(buf, n, first_line)
+                first_line += n_lines
+                yield piece
 
-    # -- parsing -------------------------------------------------------------
+    # -- compiled parsing ----------------------------------------------------
+    def _parse_block_compiled(self, buf, n, first_line):
+        """Parse the whole lines ``buf[:n]``: the piece ``(X, y)`` and the number of lines."""
+        stop = self.on_bad_lines == "error"
+        raw, failed, n_lines = self._parser.parse(buf, n, first_line, stop)
+        bad = []
+        for line, start, end in failed.tolist():
+            what = _line_problem(bytes(buf[start:end]))
+            if what is None:
+                # A form only Python reads (1_000, nan, ...): parse the whole block in Python.
+                raw, bad = _parse_lines(bytes(buf[:n]), first_line, stop)
+                break
+            bad.append((line, what))
+        if bad and stop:
+            self._finish_raw(*raw)  # faults of earlier lines found only after parsing come first
+            self._bad(*bad[0])
+        for line, what in bad:
+            self._bad(line, what)
+        return self._finish_raw(*raw), n_lines
+
+    def _finish_raw(self, labels, lines, indptr, indices, values):
+        """Apply the options to raw rows: report or drop bad rows, shift, fold, cast."""
+        n = labels.size
+        if n and self._offset is None:
+            self._offset = 0 if (indices.size and indices.min() == 0) else 1
+        offset = self._offset or 0
+        limit = -1 if self.n_features is None else self.n_features
+        problems = np.empty(n, dtype=np.uint8)
+        n_bad, nnz, largest = _svm.check_rows(labels, indptr, indices, offset, limit, self.binary,
+                                              self.fold, problems)
+        if n_bad:
+            if self.on_bad_lines == "error":
+                self._report_row(labels, lines, indptr, indices, problems, offset)
+            self.skipped += n_bad
+        if self.n_features is not None:
+            width = self.n_features
+        else:
+            self._width = max(self._width, largest + 1)
+            width = self._width
+        index_dtype = np.int32 if width < 2**31 and nnz < 2**31 else np.int64
+        y = np.empty(n - n_bad)
+        out_indptr = np.empty(n - n_bad + 1, dtype=index_dtype)
+        out_indices = np.empty(nnz, dtype=index_dtype)
+        out_values = np.empty(nnz, dtype=self.dtype)
+        _, nnz = _svm.emit_rows(labels, indptr, indices, values, problems, offset, limit, self.fold,
+                                self.binary, y, out_indptr, out_indices, out_values)
+        X = sp.csr_matrix((out_values[:nnz], out_indices[:nnz], out_indptr), shape=(y.size, width))
+        return X, y
+
+    def _report_row(self, labels, lines, indptr, indices, problems, offset):
+        """Raise for the first row with a problem (the lowest problem bit first)."""
+        r = int(np.flatnonzero(problems)[0])
+        bits = int(problems[r])
+        if bits & _svm.RowProblem.ZERO_INDEX:
+            message = self._zero_index_message()
+        elif bits & _svm.RowProblem.INDEX_TOO_LARGE:
+            message = self._too_large_message(int(indices[indptr[r + 1] - 1]), offset)
+        else:
+            message = _label_message(labels[r])
+        self._bad(int(lines[r]), *message)
+
+    # -- messages shared by both engines ---------------------------------------
+    def _zero_index_message(self):
+        how = "zero_based=False" if self.zero_based is False else (
+            "zero_based='auto' found no index 0 in the first block")
+        return (f"feature index 0 in a file read as one-based ({how})", "pass zero_based=True")
+
+    def _too_large_message(self, index, offset):
+        limit = self.n_features - 1 + offset
+        return (f"feature index {index} is beyond n_features={self.n_features} "
+                f"(largest allowed index: {limit})", "pass a larger n_features or fold=True")
+
+    # -- the Python engine ---------------------------------------------------
     def _parse_block(self, block, first_line):
         buf = np.frombuffer(block, dtype=np.uint8)
         starts, ends = split_lines(buf)
@@ -123,25 +233,16 @@ class SvmlightReader(ChunkReader):
 
     def _parse_block_slowly(self, block, first_line):
         """Python parser, run only on blocks the fast parser rejected."""
-        data, indices, indptr, labels, lines = [], [], [0], [], []
-        for number, raw in enumerate(block.split(b"\n")[:-1], start=first_line):
-            tokens = raw.split(b"#", 1)[0].split()
-            if not tokens:
-                continue
-            row = _parse_tokens(tokens)
-            if isinstance(row, str):
-                if self.on_bad_lines == "error":
-                    # Faults of earlier lines found only after parsing come first.
-                    self._finish(*_build(data, indices, indptr, labels, lines))
-                self._bad(number, row)
-                continue
-            label, idx, val = row
-            labels.append(label)
-            indices.extend(idx)
-            data.extend(val)
-            indptr.append(len(indices))
-            lines.append(number)
-        return _build(data, indices, indptr, labels, lines)
+        stop = self.on_bad_lines == "error"
+        (labels, lines, indptr, indices, data), bad = _parse_lines(block, first_line, stop)
+        parsed = _build(data, indices, indptr, labels, lines)
+        if bad and stop:
+            # Faults of earlier lines found only after parsing come first.
+            self._finish(*parsed)
+            self._bad(*bad[0])
+        for line, what in bad:
+            self._bad(line, what)
+        return parsed
 
     def _finish(self, X, y, lines):
         """Check indices and labels row by row, drop or report bad rows."""
@@ -154,27 +255,16 @@ class SvmlightReader(ChunkReader):
         if offset == 1:
             zero_rows = np.zeros(n, dtype=bool)
             zero_rows[row_of[X.indices == 0]] = True
-            how = "zero_based=False" if self.zero_based is False else (
-                "zero_based='auto' found no index 0 in the first block")
-            problems.append((zero_rows, lambda r: (
-                f"feature index 0 in a file read as one-based ({how})",
-                "pass zero_based=True")))
+            problems.append((zero_rows, lambda r: self._zero_index_message()))
         if self.n_features is not None:
             too_big = np.zeros(n, dtype=bool)
             over = X.indices - offset >= self.n_features
             too_big[row_of[over]] = True
-            limit = self.n_features - 1 + offset
-
-            def msg_big(r, X=X):
-                idx = X.indices[X.indptr[r]:X.indptr[r + 1]].max()
-                return (f"feature index {idx} is beyond n_features={self.n_features} "
-                        f"(largest allowed index: {limit})", "pass a larger n_features")
-            problems.append((too_big, msg_big))
+            problems.append((too_big, lambda r: self._too_large_message(
+                X.indices[X.indptr[r]:X.indptr[r + 1]].max(), offset)))
         if self.binary:
             not_binary = ~np.isin(y, _BINARY_LABELS)
-            problems.append((not_binary, lambda r: (
-                f"label {y[r]:g} is not a binary label (-1, 0 or +1)",
-                "pass binary=False to keep labels as written")))
+            problems.append((not_binary, lambda r: _label_message(y[r])))
         bad = np.zeros(n, dtype=bool)
         for mask, _ in problems:
             bad |= mask
@@ -201,12 +291,86 @@ class SvmlightReader(ChunkReader):
         return out, y.astype(np.float64, copy=False)
 
 
+def reused_line_blocks(fh):
+    """Yield ``(buffer, n)``: the bytearray ``buffer`` holds whole lines in ``buffer[:n]``, the last
+    one ending with a newline (one is added after a last line without it).
+
+    The blocks are those of :func:`~ftrlx.datasets._base.iter_line_blocks` (the bytes left over
+    after the last newline, plus the next BLOCK_BYTES read), but the text is read into one
+    buffer, reused from block to block: allocating new multi-megabyte bytes objects for every
+    block (and touching their fresh pages) cost ten times the reading. The buffer is valid until
+    the next step.
+    """
+    step = _base.BLOCK_BYTES
+    buf = bytearray(2 * step)
+    filled = 0
+    while True:
+        if len(buf) < filled + step:   # a line longer than a block: make room
+            buf.extend(bytes(filled + step - len(buf)))
+        with memoryview(buf) as view:
+            got = fh.readinto(view[filled:filled + step])
+        if not got:
+            break
+        filled += got
+        cut = buf.rfind(b"\n", 0, filled) + 1
+        if cut == 0:
+            continue
+        yield buf, cut
+        buf[:filled - cut] = buf[cut:filled]   # the slice is a copy, so overlap is fine
+        filled -= cut
+    if filled:
+        if len(buf) == filled:
+            buf.append(10)
+        else:
+            buf[filled] = 10
+        yield buf, filled + 1
+
+
+def _label_message(label):
+    return (f"label {label:g} is not a binary label (-1, 0 or +1)",
+            "pass binary=False to keep labels as written")
+
+
+def _parse_lines(block, first_line, stop_at_bad):
+    """Parse a block in Python: raw ``(labels, lines, indptr, indices, values)`` arrays (file
+    indices) and the bad lines as ``(line, what)``; with stop_at_bad, stop at the first one.
+    """
+    data, indices, indptr, labels, lines, bad = [], [], [0], [], [], []
+    for number, raw in enumerate(block.split(b"\n")[:-1], start=first_line):
+        tokens = raw.split(b"#", 1)[0].split()
+        if not tokens:
+            continue
+        row = _parse_tokens(tokens)
+        if isinstance(row, str):
+            bad.append((number, row))
+            if stop_at_bad:
+                break
+            continue
+        label, idx, val = row
+        labels.append(label)
+        indices.extend(idx)
+        data.extend(val)
+        indptr.append(len(indices))
+        lines.append(number)
+    raw = (np.asarray(labels, dtype=np.float64), np.asarray(lines, dtype=np.int64),
+           np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+           np.asarray(data, dtype=np.float64))
+    return raw, bad
+
+
+def _line_problem(raw):
+    """What is wrong with one line, or None when Python reads it (then the block is parsed
+    in Python)."""
+    tokens = raw.split(b"#", 1)[0].split()
+    row = _parse_tokens(tokens) if tokens else None
+    return row if isinstance(row, str) else None
+
+
 def _build(data, indices, indptr, labels, lines):
-    """Raw (file-indexed) CSR, labels and line numbers from parsed lists."""
-    width = max(indices) + 1 if indices else 0
-    X = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                       np.asarray(indptr, dtype=np.int64)), shape=(len(labels), width))
-    return X, np.asarray(labels, dtype=np.float64), np.asarray(lines, dtype=np.int64)
+    """Raw (file-indexed) CSR, labels and line numbers from the arrays of _parse_lines."""
+    width = int(indices.max()) + 1 if indices.size else 0
+    X = sp.csr_matrix((data, indices, indptr), shape=(labels.size, width))
+    return X, labels, lines
 
 
 def _is_data_line(buf, starts, ends):

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import scipy.sparse as sp
 from sklearn.datasets import dump_svmlight_file
@@ -310,8 +311,13 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
     half of the fields have missing cells (each at a rate up to 40%), drawn
     after the labels so the labels are those of :func:`make_click_data`.
     ``format='svmlight'`` writes the hashed rows of :func:`make_click_data`
-    (one-based indices, labels 0/1). A path ending in ``.gz`` is compressed
-    (level 1, for speed).
+    (one-based indices, labels 0/1). ``format='vw'`` writes the rows of
+    ``format='criteo'`` (same seed: same labels, values and missing cells) as
+    Vowpal Wabbit text for :func:`ftrlx.datasets.iter_vw`: label -1/+1, then
+    one namespace ``f`` holding a categorical feature ``<column>=<value>`` per
+    present cell (``I1=3``, ..., ``C26=0a1b2c3d``; missing cells are left
+    out), so VW and ftrlx can be trained on the same fields. A path ending in
+    ``.gz`` is compressed (level 1, for speed).
 
     Parameters
     ----------
@@ -319,7 +325,7 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
         Output file.
     n_samples : int
         Number of rows.
-    format : {'criteo', 'svmlight'}, default='criteo'
+    format : {'criteo', 'svmlight', 'vw'}, default='criteo'
         File layout.
     seed : int, default=0
         Random seed, as in :func:`make_click_data`.
@@ -328,7 +334,7 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
     **kwargs
         Other arguments of :func:`make_click_data` (``zipf_a``,
         ``positive_rate``, ``vocab_sizes``, ``n_features`` for svmlight, ...).
-        The Criteo layout needs ``n_fields=39``.
+        The Criteo and VW layouts need ``n_fields=39``.
 
     Returns
     -------
@@ -345,11 +351,14 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
     (40, True)
     >>> sum(X.shape[0] for X, y in iter_criteo(path, chunk_size=200))
     500
+    >>> path = write_click_data(os.path.join(tempfile.mkdtemp(), "clicks.vw"), 500, format="vw")
+    >>> open(path).readline().split()[:2]
+    ['-1', '|f']
     """
     path = os.fspath(path)
     chunk_size = check_chunk_size(chunk_size)
-    if format not in ("criteo", "svmlight"):
-        raise ValueError(f"format must be 'criteo' or 'svmlight', got {format!r}")
+    if format not in ("criteo", "svmlight", "vw"):
+        raise ValueError(f"format must be 'criteo', 'svmlight' or 'vw', got {format!r}")
     unknown = set(kwargs) - {"n_fields", "n_features", "vocab_sizes", "zipf_a",
                              "positive_rate", "n_informative"}
     if unknown:
@@ -361,8 +370,8 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
         return path
     n_fields = kwargs.pop("n_fields", _N_INT_COLUMNS + _N_CAT_COLUMNS)
     if n_fields != _N_INT_COLUMNS + _N_CAT_COLUMNS:
-        raise ValueError(f"the Criteo layout has 39 fields (13 integer + 26 categorical), "
-                         f"got n_fields={n_fields}")
+        raise ValueError(f"the {'Criteo' if format == 'criteo' else 'VW'} layout has 39 fields "
+                         f"(13 integer + 26 categorical), got n_fields={n_fields}")
     kwargs.pop("n_features", None)
     model = _ClickModel(n_fields=n_fields, seed=seed, **kwargs)
     names = ["label"] + [f"I{j}" for j in range(1, 14)] + [f"C{j}" for j in range(1, 27)]
@@ -376,12 +385,27 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
             for j in range(_N_INT_COLUMNS, n_fields):
                 columns.append(_hex_column(j, ids[j], missing[j]))
             table = pa.table(columns, names=names)
+            if format == "vw":
+                table = _vw_lines(table)
             if writer is None:
                 writer = pa_csv.CSVWriter(fh, table.schema, write_options=options)
             writer.write_table(table)
         if writer is not None:
             writer.close()
     return path
+
+
+def _vw_lines(table):
+    """One VW line per row of a Criteo table: ``-1 |f I1=3 ... C26=0a1b2c3d``, no missing cells."""
+    labels = pa.array(["-1", "1"]).take(table.column("label"))
+    tokens = []
+    for name in table.column_names[1:]:
+        column = table.column(name)
+        if pa.types.is_integer(column.type):
+            column = pc.cast(column, pa.string())
+        tokens.append(pc.binary_join_element_wise(f"{name}=", column, ""))
+    lines = pc.binary_join_element_wise(labels, "|f", *tokens, " ", null_handling="skip")
+    return pa.table([lines], names=["line"])
 
 
 def _hex_column(field, ids, missing):

@@ -104,6 +104,9 @@ def test_stream_has_long_absences():
     gaps = [np.diff(np.flatnonzero(col)).max() for col in present.T if col.sum() > 1]
     assert np.median(gaps) > 20
     assert X.getnnz(axis=1).max() <= 4 and X.getnnz(axis=1).min() >= 1
+    # and the kernels get its rows as they are: unsorted, some with a repeated column (sorted and merged inside)
+    assert not X.has_canonical_format
+    assert any(len(set(X.indices[a:b])) < b - a for a, b in zip(X.indptr[:-1], X.indptr[1:]))
 
 
 @pytest.mark.parametrize("loss", ["log_loss", "squared_error"])

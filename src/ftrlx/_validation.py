@@ -85,15 +85,17 @@ def validate_params(estimator):
 
 
 def kernel_csr(X, estimator_name, scan=True):
-    """The kernels' CSR: int32/int64 indices of one dtype, canonical rows, every index and value checked.
+    """The kernels' CSR: int32/int64 indices of one dtype, contiguous values, every index and value checked.
 
-    One O(nnz) pass (``ftrlx._kernels._check.scan_csr``) checks the row pointers, the column range and finiteness,
-    and tells whether the rows are canonical.  X is not copied when it already is the kernels' CSR; otherwise the
-    copy sums duplicate columns and sorts the indices.  Raises ``ValueError`` naming the first bad entry.
+    One O(nnz) pass (``ftrlx._kernels._check.scan_csr``) checks the row pointers, the column range and finiteness.
+    Rows with unsorted or repeated column indices are valid: the kernels sort and merge such a row in a small
+    buffer as they reach it, so X is never copied for them (only to fix its layout).  Raises ``ValueError`` naming
+    the first bad entry.
 
-    ``scan=False`` only fixes the layout (CSR, index dtypes, contiguous values) and leaves the checks to the
-    training kernel, which makes them block by block as it trains fresh state (``canonical_csr`` and
-    ``raise_csr_fault`` then serve its findings).
+    Returns ``(X, canonical)``: ``canonical`` tells whether every row has strictly increasing indices (the kernels
+    then need not look at each row), None with ``scan=False``, which only fixes the layout and leaves the checks to
+    the training kernel: it makes them block by block as it trains fresh state (``raise_csr_fault`` then words its
+    findings).
     """
     from ._kernels._check import CANONICAL, NOT_CANONICAL, scan_csr
 
@@ -108,18 +110,11 @@ def kernel_csr(X, estimator_name, scan=True):
     if not X.data.flags.c_contiguous:
         X = sp.csr_matrix((np.ascontiguousarray(X.data), X.indices, X.indptr), shape=X.shape, copy=False)
     if not scan:
-        return X
+        return X, None
     code, row, pos = scan_csr(X.data, X.indices, X.indptr, X.shape[1])
     if code > NOT_CANONICAL:
         raise_csr_fault(X, code, row, pos, estimator_name)
-    return X if code == CANONICAL else canonical_csr(X)
-
-
-def canonical_csr(X):
-    """A copy of a valid CSR matrix with duplicate columns summed and indices sorted."""
-    X = X.copy()
-    X.sum_duplicates()
-    return X
+    return X, code == CANONICAL
 
 
 def raise_csr_fault(X, code, row, pos, name):

@@ -22,8 +22,8 @@ state, which the caller discards on a fault): one pass over memory instead of tw
 from cython cimport floating
 from libc.math cimport isfinite
 from libc.stdint cimport int32_t, int64_t
-from libc.stdlib cimport malloc, free, qsort
-from libc.string cimport memset
+from libc.stdlib cimport malloc, realloc, free, qsort
+from libc.string cimport memcpy, memset
 
 from ftrlx._kernels._common cimport Params, index_t, dloss
 from ftrlx._kernels._ftrl cimport *
@@ -33,7 +33,8 @@ from ftrlx._kernels._truncated cimport *
 from ftrlx._kernels._adagrad cimport *
 from ftrlx._kernels._lazy_adam cimport *
 from ftrlx._kernels._ogd cimport *
-from ftrlx._kernels._scan cimport CSRFault, CSR_CANONICAL, check_indptr, scan_rows
+from ftrlx._kernels._scan cimport (CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, increasing,
+                                   scan_rows)
 
 import numpy as np
 
@@ -189,11 +190,44 @@ cdef inline void copy_slots(const double* src, double* dst, const Py_ssize_t n) 
         dst[j] = src[j]
 
 
-# ---- the drivers ----
+# ---- rows that are not canonical: sorted and merged in a small buffer ----
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    /* compiled for AVX2 and for the baseline; the loader picks the one the processor runs */
+    #define FTRLX_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define FTRLX_SIMD_CLONES
+    #endif
+
+    /* ranks[i] = how many of the n distinct keys are smaller than keys[i].  keys and ranks hold n rounded up to a
+       multiple of 8 (the padding lanes' ranks mean nothing).  n^2 comparisons, eight lanes at a time and without a
+       branch: for the few dozen entries of a row this beats a comparison sort, whose branches the processor
+       mispredicts about once per entry. */
+    #define FTRLX_RANKS(name, type)                                                  \\
+    FTRLX_SIMD_CLONES static void name(const type* keys, type* ranks, int64_t n) {   \\
+        int64_t i, j, l;                                                             \\
+        for (i = 0; i < n; i += 8) {                                                 \\
+            type acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                  \\
+            for (j = 0; j < n; j++) {                                                \\
+                type x = keys[j];                                                    \\
+                for (l = 0; l < 8; l++) acc[l] += x < keys[i + l];                   \\
+            }                                                                        \\
+            for (l = 0; l < 8; l++) ranks[i + l] = acc[l];                           \\
+        }                                                                            \\
+    }
+    FTRLX_RANKS(ftrlx_ranks32, int32_t)
+    FTRLX_RANKS(ftrlx_ranks64, int64_t)
+    """
+    void ranks32 "ftrlx_ranks32"(const int32_t* keys, int32_t* ranks, int64_t n) noexcept nogil
+    void ranks64 "ftrlx_ranks64"(const int64_t* keys, int64_t* ranks, int64_t n) noexcept nogil
+
 
 cdef struct Entry:
     int64_t j       # column
-    int64_t k       # position in the batch, so that merged gradients are summed in row order
+    int64_t k       # position in the batch (or row), so that merged values are summed in order of appearance
     double g        # gradient contribution (first the feature value, then times the row's dloss)
     double w        # weight at the start of the batch
 
@@ -206,6 +240,106 @@ cdef int compare_entries(const void* a, const void* b) noexcept nogil:
     return -1 if x.k < y.k else (1 if x.k > y.k else 0)
 
 
+cdef enum:
+    RANK_MAX = 128      # longer rows (n^2 comparisons) are sorted by qsort
+
+
+cdef struct RowWork:
+    int64_t n_features
+    int64_t* keys       # (column << bits) | position, as int32 or int64 lanes; padded to a multiple of 8
+    int64_t* ranks64    # their ranks, for int64 keys
+    int32_t* ranks      # the place of each entry in the sorted row
+    Entry* entries      # the same for a row longer than RANK_MAX, by qsort
+    void* ind           # the canonical row: columns (index_t) ...
+    void* val           # ... and summed values (floating)
+
+
+cdef void rank_entries(const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
+    """rw.ranks[k] = the place of a row's entry k when its n entries are ordered by column, then by position.
+
+    A column and its position packed into one integer make every key distinct, so that the number of keys below
+    a key is its place."""
+    cdef Py_ssize_t k, m = (n + 7) & ~7
+    cdef int bits = 0
+    cdef int32_t* k32 = <int32_t*>rw.keys
+    while (<int64_t>1 << bits) < n:
+        bits += 1
+    if n <= RANK_MAX and rw.n_features <= (<int64_t>1 << (31 - bits)):
+        for k in range(n):
+            k32[k] = <int32_t>((<int64_t>ind[k] << bits) | k)
+        for k in range(n, m):
+            k32[k] = 0
+        ranks32(k32, rw.ranks, n)
+    elif n <= RANK_MAX and rw.n_features <= (<int64_t>1 << (63 - bits)):
+        for k in range(n):
+            rw.keys[k] = (<int64_t>ind[k] << bits) | k
+        for k in range(n, m):
+            rw.keys[k] = 0
+        ranks64(rw.keys, rw.ranks64, n)
+        for k in range(n):
+            rw.ranks[k] = <int32_t>rw.ranks64[k]
+    else:
+        for k in range(n):
+            rw.entries[k].j = ind[k]
+            rw.entries[k].k = k
+        qsort(rw.entries, n, sizeof(Entry), compare_entries)
+        for k in range(n):
+            rw.ranks[rw.entries[k].k] = <int32_t>k
+
+
+cdef Py_ssize_t canonical_row(const floating* data, const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
+    """A row's entries sorted by column into rw.ind/rw.val, a repeated column's values summed in their order of
+    appearance and in their own precision (as scipy's ``sum_duplicates`` sums them; a zero sum stays an entry);
+    returns the number of distinct columns (n >= 1)."""
+    cdef index_t* oi = <index_t*>rw.ind
+    cdef floating* ov = <floating*>rw.val
+    cdef Py_ssize_t k, m
+    cdef bint repeated = False
+    rank_entries(ind, n, rw)
+    for k in range(n):
+        oi[rw.ranks[k]] = ind[k]
+        ov[rw.ranks[k]] = data[k]
+    for k in range(1, n):
+        repeated |= oi[k] == oi[k - 1]
+    if not repeated:
+        return n
+    # equal columns are adjacent, in their order of appearance (the position breaks the tie)
+    m = 0
+    for k in range(1, n):
+        if oi[k] == oi[m]:
+            ov[m] = ov[m] + ov[k]
+        else:
+            m += 1
+            oi[m] = oi[k]
+            ov[m] = ov[k]
+    return m + 1
+
+
+cdef inline Py_ssize_t open_row(const floating* data, const index_t* indices, const index_t* indptr, Py_ssize_t i,
+                                bint canonical, RowWork* rw, const floating** val, const index_t** ind) noexcept nogil:
+    """Point ``val``/``ind`` at row i in canonical form and return its length: the row itself when it is canonical
+    (``canonical``: known to be, for every row), else its sorted and merged copy in ``rw``."""
+    cdef Py_ssize_t k0 = indptr[i], n = indptr[i + 1] - indptr[i]
+    val[0] = data + k0
+    ind[0] = indices + k0
+    if canonical or increasing(indices + k0, n):
+        return n
+    n = canonical_row(data + k0, indices + k0, n, rw)
+    val[0] = <const floating*>rw.val
+    ind[0] = <const index_t*>rw.ind
+    return n
+
+
+# ---- the drivers ----
+
+cdef struct Work:
+    Entry* buf          # the entries of a batch
+    Py_ssize_t buf_cap
+    double* wbuf        # the weights of a row
+    double* sbuf        # the state of a row (the one-row step of the algorithms that gather)
+    RowWork row
+
+
 cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_ssize_t i, const double* state,
                               const Py_ssize_t stride) noexcept nogil:
     # Hashed features land anywhere in a state far larger than the caches: fetching the next row's coordinates
@@ -215,166 +349,334 @@ cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_
         prefetch(state + indices[k] * stride)
 
 
+cdef inline bint one_row(Algo* a, Params* p, const floating* data, const index_t* indices, const index_t* indptr,
+                         Py_ssize_t i, Py_ssize_t n_rows, double yi, double swi,
+                         double* state, double* istate, double* gs, int loss, bint fit_intercept, double b,
+                         Work* wk, bint canonical, double* prog) noexcept nogil:
+    """The one-row step (classic online learning) on row i; False, with nothing updated, if its margin is not
+    finite.  The row is canonical (or made so), so only its weights need keeping."""
+    cdef Py_ssize_t stride = slots(a)
+    cdef const floating* rv
+    cdef const index_t* ri
+    cdef Py_ssize_t k, n = open_row(data, indices, indptr, i, canonical, &wk.row, &rv, &ri)
+    cdef double m = b, d, w
+    cdef double* wbuf = wk.wbuf
+    cdef double* sbuf = wk.sbuf
+    if gathers(a):
+        # the row's coordinates copied into one contiguous buffer: the weights and the updates are then plain
+        # loops over it, which the compiler turns into SIMD (two divisions and square roots at once)
+        for k in range(n):
+            copy_slots(state + ri[k] * stride, sbuf + k * stride, stride)
+        for k in range(n):
+            wbuf[k] = weight(a, p, sbuf + k * stride)
+        for k in range(n):
+            m += wbuf[k] * rv[k]
+    else:
+        for k in range(n):
+            w = weight(a, p, state + ri[k] * stride)
+            m += w * rv[k]
+            wbuf[k] = w
+    if not isfinite(m):
+        return False
+    if prog != NULL:
+        prog[0] = m
+    d = dloss(loss, m, yi) * swi
+    # the next row's coordinates are fetched now, behind this row's updates: issued before the margin, the
+    # prefetches would compete with its loads, which are on the critical path of every step
+    if i + 1 < n_rows:
+        prefetch_row(indices, indptr, i + 1, state, stride)
+    begin_step(a, p, gs)
+    if gathers(a):
+        # nothing has written the state since the copy (a canonical row names each column once)
+        for k in range(n):
+            update(a, p, sbuf + k * stride, d * rv[k], wbuf[k])
+        for k in range(n):
+            copy_slots(sbuf + k * stride, state + ri[k] * stride, stride)
+    else:
+        for k in range(n):
+            update(a, p, state + ri[k] * stride, d * rv[k], wbuf[k])
+    if fit_intercept:
+        intercept_update(a, p, istate, d, b)
+    end_step(a, p, gs)
+    return True
+
+
+cdef inline Py_ssize_t batch_margins(Algo* a, Params* p, const floating* data, const index_t* indices,
+                                     const index_t* indptr, Py_ssize_t b0, Py_ssize_t b1, Py_ssize_t n_rows,
+                                     const double* y, const double* sw, const double* state, int loss, double b,
+                                     Work* wk, bint canonical, double* prog, Py_ssize_t pstride,
+                                     double* gb) noexcept nogil:
+    """Step 1 of a batch: each row's margin at the batch-start weights, and (column, gradient, weight) of each of
+    its entries in wk.buf; returns the number of entries, or -1 - r for row r whose margin is not finite."""
+    cdef Py_ssize_t stride = slots(a)
+    cdef const floating* rv
+    cdef const index_t* ri
+    cdef Py_ssize_t r, k, n, e, e0, n_entries = 0
+    cdef double m, w, d, inv_nb = 1.0 / (b1 - b0)
+    cdef Entry* buf = wk.buf
+    gb[0] = 0.0
+    for r in range(b0, b1):
+        if r + 1 < n_rows:
+            prefetch_row(indices, indptr, r + 1, state, stride)
+        n = open_row(data, indices, indptr, r, canonical, &wk.row, &rv, &ri)
+        m = b
+        e0 = n_entries
+        for k in range(n):
+            w = weight(a, p, state + ri[k] * stride)
+            m += w * rv[k]
+            buf[n_entries].j = ri[k]
+            buf[n_entries].k = n_entries
+            buf[n_entries].g = rv[k]
+            buf[n_entries].w = w
+            n_entries += 1
+        if not isfinite(m):
+            return -1 - r
+        if prog != NULL:
+            prog[r * pstride] = m
+        d = dloss(loss, m, y[r]) * sw[r] * inv_nb
+        gb[0] += d
+        for e in range(e0, n_entries):
+            buf[e].g *= d
+    return n_entries
+
+
+cdef inline void batch_updates(Algo* a, Params* p, Entry* buf, Py_ssize_t n_entries, double* state,
+                               double* istate, double* gs, bint fit_intercept, double gb, double b) noexcept nogil:
+    """Step 2 of a batch: one update per coordinate (merging a column that several rows share, in row order),
+    then the intercept."""
+    cdef Py_ssize_t stride = slots(a)
+    cdef Py_ssize_t e = 0
+    cdef int64_t j
+    cdef double g, w
+    begin_step(a, p, gs)
+    if n_entries > 1:
+        qsort(buf, n_entries, sizeof(Entry), compare_entries)
+        while e < n_entries:
+            j = buf[e].j
+            g = buf[e].g
+            w = buf[e].w
+            e += 1
+            while e < n_entries and buf[e].j == j:
+                g += buf[e].g
+                e += 1
+            update(a, p, state + j * stride, g, w)
+    elif n_entries == 1:
+        update(a, p, state + buf[0].j * stride, buf[0].g, buf[0].w)
+    if fit_intercept:
+        intercept_update(a, p, istate, gb, b)
+    end_step(a, p, gs)
+
+
 cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
                          const floating* data, const index_t* indices, const index_t* indptr,
-                         const double* y, const double* sw, const int64_t* order, Py_ssize_t n_rows,
+                         const double* y, const double* sw, Py_ssize_t n_rows,
                          double* state, double* istate, double* gs,
-                         int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf,
-                         double* wbuf, double* sbuf) noexcept nogil:
-    """Train on n_rows rows; return -1, or the position of the first row whose margin is not finite."""
+                         int loss, Py_ssize_t batch_size, bint fit_intercept, Work* wk, bint canonical,
+                         double* prog, Py_ssize_t pstride) noexcept nogil:
+    """Train on rows 0..n_rows-1 in order, writing each row's margin to prog[row * pstride] (unless prog is NULL);
+    return -1, or the first row whose margin is not finite.  ``canonical``: every row is known to be canonical;
+    otherwise each row is looked at, and one that is not is trained on as its sorted and merged copy.  wk.buf
+    holds the entries of any batch."""
     # A local copy of the parameters: the compiler can then see that no store to the state changes them, and keeps
     # them in registers instead of reloading them after every update.
     cdef Params params = p_in[0]
     cdef Params* p = &params
-    cdef Py_ssize_t stride = slots(a)
-    cdef Py_ssize_t b0 = 0, b1, r, i, k, e, e0, n_entries, k0, k1
-    cdef double m, b, d, g, w, gb, inv_nb
-    cdef int64_t j
+    cdef Py_ssize_t b0 = 0, b1, n_entries
+    cdef double b, gb
     while b0 < n_rows:
         b1 = b0 + batch_size if b0 + batch_size < n_rows else n_rows
-        inv_nb = 1.0 / (b1 - b0)
         read_time(a, p, gs)
         b = intercept(a, p, istate) if fit_intercept else 0.0
-
         if b1 - b0 == 1:
-            # one-row step (classic online learning): the row is canonical, so only its weights need keeping
-            i = order[b0] if order != NULL else b0
-            k0 = indptr[i]
-            k1 = indptr[i + 1]
-            m = b
-            if gathers(a):
-                # the row's coordinates copied into one contiguous buffer: the weights and the updates are then
-                # plain loops over it, which the compiler turns into SIMD (two divisions and square roots at once)
-                for k in range(k0, k1):
-                    copy_slots(state + indices[k] * stride, sbuf + (k - k0) * stride, stride)
-                for k in range(k1 - k0):
-                    wbuf[k] = weight(a, p, sbuf + k * stride)
-                for k in range(k0, k1):
-                    m += wbuf[k - k0] * data[k]
-            else:
-                for k in range(k0, k1):
-                    w = weight(a, p, state + indices[k] * stride)
-                    m += w * data[k]
-                    wbuf[k - k0] = w
-            if not isfinite(m):
+            if not one_row(a, p, data, indices, indptr, b0, n_rows, y[b0], sw[b0], state, istate, gs, loss,
+                           fit_intercept, b, wk, canonical, prog + b0 * pstride if prog != NULL else NULL):
                 return b0
-            d = dloss(loss, m, y[i]) * sw[i]
-            # the next row's coordinates are fetched now, behind this row's updates: issued before the margin,
-            # the prefetches would compete with its loads, which are on the critical path of every step
-            if b1 < n_rows:
-                prefetch_row(indices, indptr, order[b1] if order != NULL else b1, state, stride)
-            begin_step(a, p, gs)
-            if gathers(a):
-                # nothing has written the state since the copy (a canonical row names each column once)
-                for k in range(k1 - k0):
-                    update(a, p, sbuf + k * stride, d * data[k0 + k], wbuf[k])
-                for k in range(k0, k1):
-                    copy_slots(sbuf + (k - k0) * stride, state + indices[k] * stride, stride)
-            else:
-                for k in range(k0, k1):
-                    update(a, p, state + indices[k] * stride, d * data[k], wbuf[k - k0])
-            if fit_intercept:
-                intercept_update(a, p, istate, d, b)
-            end_step(a, p, gs)
-            b0 = b1
-            continue
-
-        # 1. margins at the batch-start weights; remember (column, value, weight) of every non-zero
-        n_entries = 0
-        gb = 0.0
-        for r in range(b0, b1):
-            i = order[r] if order != NULL else r
-            if r + 1 < n_rows:
-                prefetch_row(indices, indptr, order[r + 1] if order != NULL else r + 1, state, stride)
-            m = b
-            e0 = n_entries
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
-                w = weight(a, p, state + j * stride)
-                m += w * data[k]
-                buf[n_entries].j = j
-                buf[n_entries].k = n_entries
-                buf[n_entries].g = data[k]
-                buf[n_entries].w = w
-                n_entries += 1
-            if not isfinite(m):
-                return r
-            d = dloss(loss, m, y[i]) * sw[i] * inv_nb
-            gb += d
-            for e in range(e0, n_entries):
-                buf[e].g *= d
-
-        # 2. one update per coordinate of the batch (merging a column that several rows share), then the intercept
-        begin_step(a, p, gs)
-        if n_entries > 1:
-            qsort(buf, n_entries, sizeof(Entry), compare_entries)
-            e = 0
-            while e < n_entries:
-                j = buf[e].j
-                g = buf[e].g
-                w = buf[e].w
-                e += 1
-                while e < n_entries and buf[e].j == j:
-                    g += buf[e].g
-                    e += 1
-                update(a, p, state + j * stride, g, w)
-        elif n_entries == 1:
-            update(a, p, state + buf[0].j * stride, buf[0].g, buf[0].w)
-        if fit_intercept:
-            intercept_update(a, p, istate, gb, b)
-        end_step(a, p, gs)
+        else:
+            n_entries = batch_margins(a, p, data, indices, indptr, b0, b1, n_rows, y, sw, state, loss, b, wk,
+                                      canonical, prog, pstride, &gb)
+            if n_entries < 0:
+                return -1 - n_entries
+            batch_updates(a, p, wk.buf, n_entries, state, istate, gs, fit_intercept, gb, b)
         b0 = b1
     return -1
+
+
+# ---- blocks of rows: checked as they are trained, gathered when visited out of order ----
+
+cdef struct Gathered:
+    # rows copied in visiting order into one contiguous CSR, with their labels, weights and margins
+    void* data
+    void* indices
+    void* indptr
+    Py_ssize_t cap      # entries data/indices can hold
+    double* y
+    double* sw
+    double* prog
+
+
+cdef enum:
+    FIT_OK = -1
+    FIT_FAULT = -2          # the check found a fault (recorded in the CSRFault)
+    FIT_NO_MEMORY = -3
+    GATHER_AHEAD = 8        # rows: a row's entries are fetched this far ahead of their copy, its pointers twice as far
+
+
+cdef inline void prefetch_span(const void* start, Py_ssize_t n_bytes) noexcept nogil:
+    cdef const char* c = <const char*>start
+    cdef Py_ssize_t off
+    for off in range(0, n_bytes, 64):
+        prefetch(c + off)
+    if n_bytes > 0:
+        prefetch(c + n_bytes - 1)
+
+
+cdef int gather_rows(const floating* data, const index_t* indices, const index_t* indptr, const double* y,
+                     const double* sw, const int64_t* order, Py_ssize_t n, Gathered* g) noexcept nogil:
+    """Copy rows order[0..n) into g (contiguous), so that training reads them as it reads rows in storage order:
+    a shuffled epoch otherwise waits for every row's entries, scattered over the matrix, and for the next row's
+    column indices before it can prefetch its coordinates.  Returns -1 if memory runs out."""
+    cdef index_t* gp = <index_t*>g.indptr
+    cdef Py_ssize_t r, i, k0, length, pos = 0, cap
+    cdef void* grown
+    gp[0] = 0
+    for r in range(n):
+        if r + 2 * GATHER_AHEAD < n:
+            prefetch(indptr + order[r + 2 * GATHER_AHEAD])
+        if r + GATHER_AHEAD < n:
+            i = order[r + GATHER_AHEAD]
+            prefetch_span(data + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(floating))
+            prefetch_span(indices + indptr[i], (indptr[i + 1] - indptr[i]) * sizeof(index_t))
+            prefetch(y + i)
+            prefetch(sw + i)
+        i = order[r]
+        k0 = indptr[i]
+        length = indptr[i + 1] - k0
+        if pos + length > g.cap:
+            cap = max(2 * g.cap, pos + length)
+            grown = realloc(g.data, cap * sizeof(floating))
+            if grown == NULL:
+                return -1
+            g.data = grown
+            grown = realloc(g.indices, cap * sizeof(index_t))
+            if grown == NULL:
+                return -1
+            g.indices = grown
+            g.cap = cap
+        memcpy(<floating*>g.data + pos, data + k0, length * sizeof(floating))
+        memcpy(<index_t*>g.indices + pos, indices + k0, length * sizeof(index_t))
+        pos += length
+        gp[r + 1] = pos
+        g.y[r] = y[i]
+        g.sw[r] = sw[i]
+    return 0
+
+
+cdef int reserve_batches(Work* wk, const index_t* indptr, Py_ssize_t n_rows, Py_ssize_t batch_size) noexcept nogil:
+    """Make wk.buf hold the entries of every batch of rows 0..n_rows-1; -1 if memory runs out."""
+    cdef Py_ssize_t b0 = 0, need = 0
+    cdef void* grown
+    if batch_size <= 1:
+        return 0
+    while b0 < n_rows:
+        need = max(need, indptr[min(b0 + batch_size, n_rows)] - indptr[b0])
+        b0 += batch_size
+    if need > wk.buf_cap:
+        grown = realloc(wk.buf, need * sizeof(Entry))
+        if grown == NULL:
+            return -1
+        wk.buf = <Entry*>grown
+        wk.buf_cap = need
+    return 0
+
+
+cdef Py_ssize_t train_block(Algo* a, Params* p, const floating* data, const index_t* indices, const index_t* indptr,
+                            const double* y, const double* sw, Py_ssize_t n_rows,
+                            double* state, double* istate, double* gs, int loss, Py_ssize_t batch_size,
+                            bint fit_intercept, Work* wk, bint check, bint canonical, CSRFault* fault,
+                            double* prog, Py_ssize_t pstride) noexcept nogil:
+    """``fit_rows`` on a block of rows, checked first by ``scan_rows`` when ``check`` (while the block is still in
+    cache, so that checking costs no second pass over memory); FIT_FAULT for a fault (recorded in ``fault``; the
+    rows before it are trained when the fault is in a later block, a caller that trains fresh state discards it),
+    FIT_NO_MEMORY, or what ``fit_rows`` returns.  Values are not scanned: a NaN or infinity makes its row's margin
+    non-finite, which stops ``fit_rows`` before that row updates anything."""
+    cdef int code
+    if check:
+        code = scan_rows(data, indices, indptr, NULL, 0, n_rows, wk.row.n_features, False, fault)
+        if code > CSR_NOT_CANONICAL:
+            return FIT_FAULT
+        canonical = code == CSR_CANONICAL   # rows out of order are no fault: fit_rows sorts them
+    if reserve_batches(wk, indptr, n_rows, batch_size) < 0:
+        return FIT_NO_MEMORY
+    return fit_rows(a, p, data, indices, indptr, y, sw, n_rows, state, istate, gs, loss, batch_size, fit_intercept,
+                    wk, canonical, prog, pstride)
 
 
 cdef Py_ssize_t fit_blocks(Algo* a, Params* p,
                            const floating* data, const index_t* indices, const index_t* indptr,
                            const double* y, const double* sw, const int64_t* order, Py_ssize_t n_rows,
                            double* state, double* istate, double* gs,
-                           int loss, Py_ssize_t batch_size, bint fit_intercept, Entry* buf, double* wbuf, double* sbuf,
-                           Py_ssize_t block, Py_ssize_t n_features, CSRFault* fault) noexcept nogil:
-    """``fit_rows`` on a matrix not checked yet: each block of rows (a multiple of batch_size) is checked by
-    ``scan_rows`` just before training on it, while it is still in cache, so checking costs no second pass over
-    memory.  The first fault stops training (recorded in ``fault``, the blocks before it trained); a caller that
-    trains fresh state simply discards it.  Values are not scanned: a NaN or infinity makes its row's margin
-    non-finite, which stops ``fit_rows`` before that row updates anything, and the caller tells it from a
-    divergence by looking at that one row.  Returns what ``fit_rows`` returns, in positions of the whole run.
-    ``block = 0``: the matrix has been checked already, one run of ``fit_rows``."""
-    cdef Py_ssize_t r0 = 0, r1, res
-    if block <= 0:
-        return fit_rows(a, p, data, indices, indptr, y, sw, order, n_rows, state, istate, gs, loss, batch_size,
-                        fit_intercept, buf, wbuf, sbuf)
+                           int loss, Py_ssize_t batch_size, bint fit_intercept, Work* wk, Gathered* g,
+                           Py_ssize_t block, bint check, bint canonical, CSRFault* fault,
+                           double* prog, Py_ssize_t pstride) noexcept nogil:
+    """Train on the rows (rows order[r] when order is given), ``block`` rows at a time (a multiple of batch_size):
+    ``train_block`` on each, after gathering it when order is given.  Returns what ``train_block`` returns, with
+    positions (and a fault's row and entry) in those of the whole run.  After a complete run with ``check``,
+    fault.code is CSR_CANONICAL or CSR_NOT_CANONICAL: what the scan found."""
+    cdef Py_ssize_t r0 = 0, r1, r, res, n, local
+    cdef bint sorted_rows = True
+    cdef const index_t* gp = <const index_t*>g.indptr
     while r0 < n_rows:
         r1 = r0 + block if r0 + block < n_rows else n_rows
-        if scan_rows(data, indices, indptr, order, r0, r1, n_features, False, fault) != CSR_CANONICAL:
-            return -1
-        if order != NULL:
-            res = fit_rows(a, p, data, indices, indptr, y, sw, order + r0, r1 - r0, state, istate, gs,
-                           loss, batch_size, fit_intercept, buf, wbuf, sbuf)
+        n = r1 - r0
+        if order == NULL:
+            res = train_block(a, p, data, indices, indptr + r0, y + r0, sw + r0, n, state, istate, gs, loss,
+                              batch_size, fit_intercept, wk, check, canonical, fault,
+                              prog + r0 * pstride if prog != NULL else NULL, pstride)
+            if res == FIT_FAULT:
+                fault.row += r0
+            if res >= 0:
+                return r0 + res
         else:
-            res = fit_rows(a, p, data, indices, indptr + r0, y + r0, sw + r0, NULL, r1 - r0, state, istate, gs,
-                           loss, batch_size, fit_intercept, buf, wbuf, sbuf)
-        if res >= 0:
-            return r0 + res
+            if gather_rows(data, indices, indptr, y, sw, order + r0, n, g) < 0:
+                return FIT_NO_MEMORY
+            res = train_block(a, p, <const floating*>g.data, <const index_t*>g.indices, gp, g.y, g.sw, n, state,
+                              istate, gs, loss, batch_size, fit_intercept, wk, check, canonical, fault,
+                              g.prog if prog != NULL else NULL, 1)
+            if res == FIT_FAULT:
+                local = fault.row
+                fault.row = order[r0 + local]
+                fault.pos = indptr[fault.row] + (fault.pos - gp[local])
+            if prog != NULL and res != FIT_FAULT and res != FIT_NO_MEMORY:
+                for r in range(res if res >= 0 else n):
+                    prog[order[r0 + r] * pstride] = g.prog[r]
+            if res >= 0:
+                return r0 + res
+        if res < FIT_OK:
+            return res
+        sorted_rows &= fault.code == CSR_CANONICAL
         r0 = r1
-    return -1
+    fault.code = CSR_CANONICAL if sorted_rows else CSR_NOT_CANONICAL
+    return FIT_OK
 
 
 cdef void decision_rows(Algo* a, Params* p,
                         const floating* data, const index_t* indices, const index_t* indptr, Py_ssize_t n_rows,
                         const double* state, const double* istate, const double* gs,
-                        bint fit_intercept, double* out, Py_ssize_t out_stride) noexcept nogil:
+                        bint fit_intercept, RowWork* rw, double* out, Py_ssize_t out_stride) noexcept nogil:
     cdef Py_ssize_t stride = slots(a)
-    cdef Py_ssize_t i, k
+    cdef Py_ssize_t i, k, n
+    cdef const floating* rv
+    cdef const index_t* ri
     cdef double m, b
     read_time(a, p, gs)
     b = intercept(a, p, istate) if fit_intercept else 0.0
     for i in range(n_rows):
         if i + 1 < n_rows:
             prefetch_row(indices, indptr, i + 1, state, stride)
+        n = open_row(data, indices, indptr, i, False, rw, &rv, &ri)
         m = b
-        for k in range(indptr[i], indptr[i + 1]):
-            m += weight(a, p, state + indices[k] * stride) * data[k]
+        for k in range(n):
+            m += weight(a, p, state + ri[k] * stride) * rv[k]
         out[i * out_stride] = m
 
 
@@ -386,6 +688,18 @@ cdef void coef_all(Algo* a, Params* p, const double* state, Py_ssize_t n_feature
     for j in range(n_features):
         out[j] = weight(a, p, state + j * stride)
     out[n_features] = intercept(a, p, istate) if fit_intercept else 0.0
+
+
+cdef Py_ssize_t nonzero_weights(Algo* a, Params* p, const double* state, Py_ssize_t n_features,
+                                const double* gs) noexcept nogil:
+    # the weights as coef_all computes them, counted instead of stored (FTRL's weight is 0 without a division
+    # when |z| <= l1, so a sparse model costs little more than one read of z per coordinate)
+    cdef Py_ssize_t stride = slots(a)
+    cdef Py_ssize_t j, count = 0
+    read_time(a, p, gs)
+    for j in range(n_features):
+        count += weight(a, p, state + j * stride) != 0.0
+    return count
 
 
 # ---- Python entry points (called by ftrlx.linear_model, never in a loop over rows) ----
@@ -417,44 +731,110 @@ cdef Params make_params(dict d) except *:
     return p
 
 
-cdef Py_ssize_t max_batch_nnz(const index_t* indptr, const int64_t* order, Py_ssize_t n_rows,
-                              Py_ssize_t batch_size) noexcept nogil:
-    cdef Py_ssize_t b0 = 0, r, i, total, best = 0
-    while b0 < n_rows:
-        total = 0
-        for r in range(b0, min(b0 + batch_size, n_rows)):
-            i = order[r] if order != NULL else r
-            total += indptr[i + 1] - indptr[i]
-        best = max(best, total)
-        b0 += batch_size
+cdef Py_ssize_t max_row_nnz(const index_t* indptr, Py_ssize_t n_rows) noexcept nogil:
+    cdef Py_ssize_t i, best = 0
+    for i in range(n_rows):
+        best = max(best, indptr[i + 1] - indptr[i])
     return best
+
+
+cdef int work_alloc(Work* wk, Py_ssize_t max_row, Py_ssize_t stride, Py_ssize_t n_features) noexcept nogil:
+    """Buffers for rows of up to max_row entries (wk.buf, for batches, grows as needed); -1 if memory runs out."""
+    cdef Py_ssize_t lanes = max_row + 8
+    memset(wk, 0, sizeof(Work))
+    wk.row.n_features = n_features
+    wk.wbuf = <double*>malloc((max_row + 1) * sizeof(double))
+    wk.sbuf = <double*>malloc((max_row + 1) * stride * sizeof(double))
+    wk.row.entries = <Entry*>malloc(lanes * sizeof(Entry))
+    # the row's five arrays of 8-byte (or narrower) lanes, in one allocation
+    wk.row.keys = <int64_t*>malloc(5 * lanes * sizeof(int64_t))
+    if wk.wbuf == NULL or wk.sbuf == NULL or wk.row.entries == NULL or wk.row.keys == NULL:
+        return -1
+    wk.row.ranks64 = wk.row.keys + lanes
+    wk.row.ranks = <int32_t*>(wk.row.keys + 2 * lanes)
+    wk.row.ind = wk.row.keys + 3 * lanes
+    wk.row.val = wk.row.keys + 4 * lanes
+    return 0
+
+
+cdef void work_free(Work* wk) noexcept nogil:
+    free(wk.buf)
+    free(wk.wbuf)
+    free(wk.sbuf)
+    free(wk.row.keys)
+    free(wk.row.entries)
+    memset(wk, 0, sizeof(Work))
+
+
+cdef int gathered_alloc(Gathered* g, Py_ssize_t block, Py_ssize_t entries, Py_ssize_t index_size) noexcept nogil:
+    """Room for a block of rows (their entries grow as needed); -1 if memory runs out."""
+    memset(g, 0, sizeof(Gathered))
+    g.cap = max(1, entries)
+    g.data = malloc(g.cap * sizeof(double))
+    g.indices = malloc(g.cap * index_size)
+    g.indptr = malloc((block + 1) * index_size)
+    g.y = <double*>malloc(3 * block * sizeof(double))     # y, sw and prog
+    if g.data == NULL or g.indices == NULL or g.indptr == NULL or g.y == NULL:
+        return -1
+    g.sw = g.y + block
+    g.prog = g.y + 2 * block
+    return 0
+
+
+cdef void gathered_free(Gathered* g) noexcept nogil:
+    free(g.data)
+    free(g.indices)
+    free(g.indptr)
+    free(g.y)
+    memset(g, 0, sizeof(Gathered))
+
+
+def _progressive_view(progressive, Py_ssize_t column, Py_ssize_t n_rows):
+    # the margins' destination: out[row, column], one row per row of X
+    cdef double[:, ::1] out = progressive
+    if out.shape[0] != n_rows or not 0 <= column < out.shape[1]:
+        raise ValueError(f"progressive has shape {progressive.shape}, but X has {n_rows} rows (column {column} "
+                         "written); pass a C-contiguous float64 array with one row per row of X")
+    return out
 
 
 def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
         const double[::1] y, const double[::1] sample_weight, order,
         double[:, ::1] state, double[::1] istate, double[::1] gs,
-        int loss, Py_ssize_t batch_size, bint fit_intercept, bint check=False):
+        int loss, Py_ssize_t batch_size, bint fit_intercept, bint check=False,
+        progressive=None, Py_ssize_t progressive_column=0, bint canonical=False):
     """Train in place on the rows of a CSR matrix (in ``order`` if given).
 
-    Without ``check`` the matrix must be valid and canonical (as ``ftrlx._validation.kernel_csr`` makes sure).
-    With ``check`` it is checked as it is trained on (see ``fit_blocks``), for state that the caller discards on a
-    fault.
+    The matrix may hold rows with unsorted or repeated column indices: the kernel trains on such a row as on its
+    sorted copy with repeated columns summed (scipy's ``sum_duplicates``), without copying the matrix.  Without
+    ``check`` the matrix must be valid (as ``ftrlx._validation.kernel_csr`` makes sure).  With ``check`` it is
+    checked block by block as it is trained on (see ``train_block``), for state that the caller discards on a
+    fault.  Rows visited in ``order`` are gathered block by block into a contiguous buffer first.
+
+    ``canonical``: the caller knows that every row is canonical (a scan found it so), which spares the kernel a
+    look at each row's indices (ignored with ``check``, whose scan tells).
+
+    ``progressive``: None, or a C-contiguous float64 array of shape (n_rows, n_outputs) whose
+    ``[row, progressive_column]`` receives each row's margin just before it is trained on (with batches, at the
+    batch-start weights), indexed by row whatever the order.
 
     Returns ``(diverged, fault, row, position)``: ``diverged`` is -1, or the position (in visiting order) of the
-    first row whose margin overflowed, the batches before it having been applied; ``fault`` is 0, or the
-    ``ftrlx._kernels._check`` code (>= 1, NOT_CANONICAL included) of the first fault found by ``check``, with its
-    row and position.
+    first row whose margin overflowed, the batches before it having been applied; ``fault`` is the
+    ``ftrlx._kernels._check`` code (> NOT_CANONICAL) of the first fault found by ``check``, with its row and
+    position; otherwise 0, except that a complete run with ``check`` tells what its scan found: CANONICAL (0) or
+    NOT_CANONICAL (1, rows that the kernel sorted).
     """
     _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
     cdef const int64_t[::1] order_view
     cdef const int64_t* order_ptr = NULL
-    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, res = -1, cap, block = 0
+    cdef double[:, ::1] prog_view
+    cdef double* prog = NULL
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, res = FIT_OK, block, max_row, pstride = 0
     cdef Py_ssize_t nnz = indices.shape[0], n_features = state.shape[0]
     cdef CSRFault fault
-    cdef Entry* buf
-    cdef double* wbuf
-    cdef double* sbuf
+    cdef Work wk
+    cdef Gathered g
     cdef FTRLTag t0
     cdef RDATag t1
     cdef FOBOSTag t2
@@ -465,59 +845,68 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
     fault.code, fault.row, fault.pos = CSR_CANONICAL, -1, -1
     if data.shape[0] != nnz or y.shape[0] != n_rows or sample_weight.shape[0] != n_rows:
         raise ValueError("data/indices, y and sample_weight do not match the matrix")
-    if check:
-        if check_indptr(&indptr[0], n_rows, nnz, &fault) != CSR_CANONICAL:
-            return -1, fault.code, fault.row, fault.pos
-        # blocks of about 64k non-zeros (well inside L2), a whole number of batches
-        block = (1 << 16) // max(1, nnz // max(1, n_rows))
-        block = max(1, (block + batch_size - 1) // batch_size) * batch_size
+    if progressive is not None:
+        prog_view = _progressive_view(progressive, progressive_column, n_rows)
+        pstride = prog_view.shape[1]
+        prog = &prog_view[0, progressive_column] if n_rows > 0 else NULL
+    if check and check_indptr(&indptr[0], n_rows, nnz, &fault) != CSR_CANONICAL:
+        return -1, fault.code, fault.row, fault.pos
     if order is not None:
         order_view = order
         order_ptr = &order_view[0] if order_view.shape[0] > 0 else NULL
         n_rows = order_view.shape[0]
     if n_rows == 0:
         return -1, 0, -1, -1
-    cap = max_batch_nnz(&indptr[0], order_ptr, n_rows, batch_size)
-    buf = <Entry*>malloc((cap + 1) * sizeof(Entry))
-    wbuf = <double*>malloc((cap + 1) * sizeof(double))
-    sbuf = <double*>malloc((cap + 1) * state.shape[1] * sizeof(double))
-    if buf == NULL or wbuf == NULL or sbuf == NULL:
-        free(buf)
-        free(wbuf)
-        free(sbuf)
-        raise MemoryError()
+    # blocks of about 64k non-zeros (well inside L2), a whole number of batches; one block when there is neither
+    # a check to make nor an order to gather
+    block = (1 << 16) // max(1, nnz // max(1, indptr.shape[0] - 1))
+    block = max(1, (block + batch_size - 1) // batch_size) * batch_size
+    if not check and order_ptr == NULL:
+        block = n_rows
+    max_row = max_row_nnz(&indptr[0], indptr.shape[0] - 1)
     cdef const floating* X = &data[0] if nnz > 0 else NULL
     cdef const index_t* ind = &indices[0] if nnz > 0 else NULL
+    memset(&g, 0, sizeof(Gathered))
     try:
+        if work_alloc(&wk, max_row, state.shape[1], n_features) < 0 or (
+                order_ptr != NULL and gathered_alloc(&g, block, block * (nnz // max(1, indptr.shape[0] - 1) + 1),
+                                                     sizeof(index_t)) < 0):
+            raise MemoryError()
         with nogil:
             if algo == 0:
-                res = fit_blocks(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             elif algo == 1:
-                res = fit_blocks(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t1, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             elif algo == 2:
-                res = fit_blocks(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t2, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             elif algo == 3:
-                res = fit_blocks(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t3, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             elif algo == 4:
-                res = fit_blocks(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t4, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             elif algo == 5:
-                res = fit_blocks(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             else:
-                res = fit_blocks(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, buf, wbuf, sbuf, block, n_features, &fault)
+                res = fit_blocks(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
     finally:
-        free(buf)
-        free(wbuf)
-        free(sbuf)
-    return res, fault.code, fault.row, fault.pos
+        work_free(&wk)
+        gathered_free(&g)
+    if res == FIT_NO_MEMORY:
+        raise MemoryError()
+    if res == FIT_FAULT:
+        return -1, fault.code, fault.row, fault.pos
+    return res, fault.code if check and res == FIT_OK else 0, -1, -1
 
 
 def decision(int algo, dict params, const floating[::1] data, const index_t[::1] indices,
              const index_t[::1] indptr, const double[:, ::1] state, const double[::1] istate,
              const double[::1] gs, bint fit_intercept, double[:, ::1] out, Py_ssize_t column):
-    """Margins of the rows of a canonical CSR matrix, written to out[:, column]."""
+    """Margins of the rows of a valid CSR matrix, written to out[:, column].
+
+    A row with unsorted or repeated columns gets the margin of its sorted copy with repeated columns summed."""
     _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
     cdef Py_ssize_t n_rows = indptr.shape[0] - 1, ostride = out.shape[1]
+    cdef Work wk
     cdef FTRLTag t0
     cdef RDATag t1
     cdef FOBOSTag t2
@@ -530,21 +919,27 @@ def decision(int algo, dict params, const floating[::1] data, const index_t[::1]
     cdef const floating* X = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef double* o = &out[0, column]
-    with nogil:
-        if algo == 0:
-            decision_rows(&t0, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
-        elif algo == 1:
-            decision_rows(&t1, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
-        elif algo == 2:
-            decision_rows(&t2, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
-        elif algo == 3:
-            decision_rows(&t3, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
-        elif algo == 4:
-            decision_rows(&t4, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
-        elif algo == 5:
-            decision_rows(&t5, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
-        else:
-            decision_rows(&t6, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, o, ostride)
+    cdef RowWork* rw = &wk.row
+    try:
+        if work_alloc(&wk, max_row_nnz(&indptr[0], n_rows), state.shape[1], state.shape[0]) < 0:
+            raise MemoryError()
+        with nogil:
+            if algo == 0:
+                decision_rows(&t0, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+            elif algo == 1:
+                decision_rows(&t1, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+            elif algo == 2:
+                decision_rows(&t2, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+            elif algo == 3:
+                decision_rows(&t3, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+            elif algo == 4:
+                decision_rows(&t4, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+            elif algo == 5:
+                decision_rows(&t5, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+            else:
+                decision_rows(&t6, &p, X, ind, &indptr[0], n_rows, &state[0, 0], &istate[0], &gs[0], fit_intercept, rw, o, ostride)
+    finally:
+        work_free(&wk)
 
 
 def coefficients(int algo, dict params, const double[:, ::1] state, const double[::1] istate,
@@ -579,3 +974,38 @@ def coefficients(int algo, dict params, const double[:, ::1] state, const double
         else:
             coef_all(&t6, &p, s, n_features, &istate[0], &gs[0], fit_intercept, &out[0])
     return out_arr
+
+
+
+def count_nonzero(int algo, dict params, const double[:, ::1] state, const double[::1] gs):
+    """The number of non-zero weights at the current step (the intercept left out), without building them: what
+    ``numpy.count_nonzero(coefficients(...)[:-1])`` counts, in one read of the state."""
+    _check_state(algo, state.shape[1], _SLOTS_BY_CODE.get(algo, (0, 0))[1], gs.shape[0])
+    cdef Params p = make_params(params)
+    cdef Py_ssize_t n_features = state.shape[0], count = 0
+    cdef FTRLTag t0
+    cdef RDATag t1
+    cdef FOBOSTag t2
+    cdef TGTag t3
+    cdef AdaGradTag t4
+    cdef LazyAdamTag t5
+    cdef OGDTag t6
+    if n_features == 0:
+        return 0
+    cdef const double* s = &state[0, 0]
+    with nogil:
+        if algo == 0:
+            count = nonzero_weights(&t0, &p, s, n_features, &gs[0])
+        elif algo == 1:
+            count = nonzero_weights(&t1, &p, s, n_features, &gs[0])
+        elif algo == 2:
+            count = nonzero_weights(&t2, &p, s, n_features, &gs[0])
+        elif algo == 3:
+            count = nonzero_weights(&t3, &p, s, n_features, &gs[0])
+        elif algo == 4:
+            count = nonzero_weights(&t4, &p, s, n_features, &gs[0])
+        elif algo == 5:
+            count = nonzero_weights(&t5, &p, s, n_features, &gs[0])
+        else:
+            count = nonzero_weights(&t6, &p, s, n_features, &gs[0])
+    return count

@@ -37,6 +37,15 @@ cdef inline int check_indptr(const index_t* indptr, Py_ssize_t n_rows, Py_ssize_
     return fault.code
 
 
+cdef inline bint increasing(const index_t* ind, Py_ssize_t n) noexcept nogil:
+    """Whether n column indices strictly increase (a canonical row): one comparison per entry, no branch."""
+    cdef Py_ssize_t k
+    cdef bint out_of_order = False
+    for k in range(1, n):
+        out_of_order |= ind[k] <= ind[k - 1]
+    return not out_of_order
+
+
 cdef inline int row_fault(const floating* data, const index_t* indices, Py_ssize_t i, Py_ssize_t k0, Py_ssize_t k1,
                           Py_ssize_t n_features, bint finite, CSRFault* fault) noexcept nogil:
     """The first fault of row i, element by element (the slow path, for a row the fast checks flagged)."""
@@ -81,9 +90,7 @@ cdef inline int scan_rows(const floating* data, const index_t* indices, const in
         k1 = indptr[i + 1]
         if k1 == k0:
             continue
-        flagged = indices[k0] < 0 or indices[k1 - 1] >= n_features
-        for k in range(k0 + 1, k1):
-            flagged |= indices[k] <= indices[k - 1]
+        flagged = indices[k0] < 0 or indices[k1 - 1] >= n_features or not increasing(indices + k0, k1 - k0)
         if finite:
             for k in range(k0, k1):
                 flagged |= not isfinite(data[k])

@@ -32,7 +32,6 @@ from .._validation import (
     Interval,
     Options,
     RandomState,
-    canonical_csr,
     kernel_csr,
     raise_csr_fault,
     validate_params,
@@ -125,6 +124,7 @@ class _OnlineLinearModel(BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_validated_params", None)  # a cache: pickles and saved models start without it
+        state.pop("_scanned", None)
         return state
 
     def _validate_params(self):
@@ -197,7 +197,10 @@ class _OnlineLinearModel(BaseEstimator):
             del self.feature_names_in_
 
     def _to_kernel_csr(self, X, scan=True):
-        X = kernel_csr(X, type(self).__name__, scan=scan)
+        X, canonical = kernel_csr(X, type(self).__name__, scan=scan)
+        # what the scan found, for the kernel call on this very X (``_canonical``); a call that trains fresh state
+        # leaves the check to the kernel, which finds out for itself
+        self._scanned = (X, canonical)
         if not sp.issparse(X) or X.format != "csr":  # pragma: no cover - kernel_csr guarantees it
             raise TypeError(f"{type(self).__name__}: could not convert X to CSR")
         return X
@@ -234,12 +237,21 @@ class _OnlineLinearModel(BaseEstimator):
             np.zeros((n_outputs, _online.GLOBAL_SLOTS), dtype=np.float64),
         )
 
-    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check):
+    def _canonical(self, X):
+        """Whether the scan of this call found every row of X canonical (then the kernel need not look at each
+        row's indices), and forget it: the record holds X, and applies to nothing else."""
+        scanned = self.__dict__.pop("_scanned", None)
+        return bool(scanned is not None and scanned[0] is X and scanned[1])
+
+    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive=None):
         """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays.
 
+        ``canonical``: every row is known to be canonical (the kernel then need not look at each row's indices).
         With ``check`` (fresh state only) the kernel checks X as it trains the first output (all of X: a fault
-        stops it, and a complete pass has seen every row); a fault is returned as ``(code, row, position)`` with
-        the state half-trained (to be discarded), otherwise None."""
+        stops it, and a complete pass has seen every row).  Returns ``(fault, canonical)``: a fault as
+        ``(code, row, position)``, with the state half-trained (to be discarded), or None; and what is known
+        about the rows now (what the check found, if there was one).  ``progressive``: None, or an array of shape
+        (n_samples, n_outputs) whose column k receives output k's margin of each row before training on it."""
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]
@@ -247,9 +259,12 @@ class _OnlineLinearModel(BaseEstimator):
             bad, fault, row, pos = _online.fit(
                 code, params, X.data, X.indices, X.indptr, targets[k], weights[k], order,
                 state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept, check and k == 0,
+                progressive, k, canonical,
             )
-            if fault:
-                return fault, row, pos
+            if fault > _check.NOT_CANONICAL:
+                return (fault, row, pos), False
+            if check and k == 0:
+                canonical = fault == _check.CANONICAL
             if bad >= 0:
                 row = bad if order is None else int(order[bad])
                 if check:
@@ -257,46 +272,58 @@ class _OnlineLinearModel(BaseEstimator):
                     start = X.indptr[row]
                     nonfinite = np.flatnonzero(~np.isfinite(X.data[start:X.indptr[row + 1]]))
                     if nonfinite.size:
-                        return _check.NOT_FINITE, row, start + int(nonfinite[0])
+                        return (_check.NOT_FINITE, row, start + int(nonfinite[0])), False
                 raise DivergenceError(
                     f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged). Lower the "
                     "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
                 )
-        return None
+        return None, canonical
 
-    def _train(self, X, targets, weights, epochs, first_call, shuffle):
+    def _train(self, X, targets, weights, epochs, first_call, shuffle, progressive=None):
         """Run ``epochs`` passes (in a fresh random order each when ``shuffle``).
 
         A first call trains new state and installs it only if training succeeds; X has not been checked yet, and
-        the first pass checks it block by block as it trains (a matrix found not canonical is made canonical and
-        training starts again).  Later calls update the model's state in place: everything that can be rejected
-        has been checked before this point."""
+        the first pass checks it block by block as it trains.  Later calls update the model's state in place:
+        everything that can be rejected has been checked before this point.  Rows with unsorted or repeated
+        columns need nothing here: the kernel sorts and merges each such row as it reaches it."""
         rng = check_random_state(self.random_state) if shuffle else None
-        first_order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
-        while True:
-            if first_call:
-                state, istate, gstate = self._new_state(len(targets), X.shape[1])
-            else:
-                state, istate, gstate = self.state_, self.istate_, self.gstate_
-            fault = None
-            for epoch in range(epochs):
-                order = first_order if epoch == 0 or not shuffle else rng.permutation(X.shape[0]).astype(np.int64)
-                fault = self._run_kernel(X, targets, weights, order, state, istate, gstate,
-                                         check=first_call and epoch == 0)
-                if fault is not None:
-                    break  # only the first epoch checks, so no later order has been drawn
-            if fault is None:
-                break
-            code, row, pos = fault
-            if code != _check.NOT_CANONICAL:
-                raise_csr_fault(X, code, row, pos, type(self).__name__)
-            X = canonical_csr(X)
+        if first_call:
+            state, istate, gstate = self._new_state(len(targets), X.shape[1])
+        else:
+            state, istate, gstate = self.state_, self.istate_, self.gstate_
+        canonical = self._canonical(X)
+        for epoch in range(epochs):
+            order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
+            fault, canonical = self._run_kernel(X, targets, weights, order, state, istate, gstate,
+                                                first_call and epoch == 0, canonical, progressive)
+            if fault is not None:
+                raise_csr_fault(X, *fault, type(self).__name__)
         self.state_, self.istate_, self.gstate_ = state, istate, gstate
+
+    def _progressive_out(self, progressive, n_samples, n_outputs):
+        """The caller's ``progressive`` array as the kernel writes it, shape (n_samples, n_outputs), once checked
+        (before any state is touched); None for None."""
+        if progressive is None:
+            return None
+        shape = (n_samples,) if n_outputs == 1 else (n_samples, n_outputs)
+        ok = (isinstance(progressive, np.ndarray) and progressive.dtype == np.float64 and progressive.shape == shape
+              and progressive.flags.c_contiguous and progressive.flags.writeable)
+        if not ok:
+            got = (f"a {'' if progressive.flags.c_contiguous else 'non-contiguous '}"
+                   f"{'' if progressive.flags.writeable else 'read-only '}{progressive.dtype} array of shape "
+                   f"{progressive.shape}" if isinstance(progressive, np.ndarray) else type(progressive).__name__)
+            raise ValueError(
+                f"{type(self).__name__}: progressive must be a writeable C-contiguous float64 array of shape {shape} "
+                f"(one margin per row of X{', per class' if n_outputs > 1 else ''}); got {got}. "
+                f"Pass e.g. numpy.empty({shape})."
+            )
+        return progressive.reshape(n_samples, n_outputs)
 
     def _decision(self, X):
         check_is_fitted(self, "state_")
         fast = self._fast_csr(X)
         X = self._validate_X(X, reset=False) if fast is None else fast
+        self.__dict__.pop("_scanned", None)  # the decision kernel looks at each row itself
         code = self._slots[0]
         params = self._kernel_params()
         n_outputs = self.state_.shape[0]
@@ -327,9 +354,12 @@ class _OnlineLinearModel(BaseEstimator):
 
     @property
     def n_nonzero_(self):
-        """Number of non-zero coefficients (over all outputs)."""
-        coef, _ = self._coef_intercept()
-        return int(np.count_nonzero(coef))
+        """Number of non-zero coefficients (over all outputs), counted from the state without building ``coef_``."""
+        check_is_fitted(self, "state_")
+        code = self._slots[0]
+        params = self._kernel_params()
+        return sum(_online.count_nonzero(code, params, self.state_[k], self.gstate_[k])
+                   for k in range(self.state_.shape[0]))
 
     def sparsify(self):
         """Expose ``coef_`` as a scipy CSR matrix from now on (training keeps working; see ``densify``).
@@ -493,7 +523,7 @@ class OnlineClassifierMixin(ClassifierMixin):
         return self
 
     @_atomic
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, progressive=None):
         """One pass over (X, y) in the given row order, continuing from the current state.
 
         Batches of ``batch_size`` rows never span two calls.
@@ -505,10 +535,32 @@ class OnlineClassifierMixin(ClassifierMixin):
         classes : array-like, default=None
             All labels that will ever appear; required on the first call, optional (and checked) afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
+        progressive : ndarray of float64, default=None
+            Progressive validation in the same pass: a C-contiguous float64 array of shape (n_samples,) for two classes, (n_samples, n_classes) otherwise (one-vs-rest), filled with
+            the ``decision_function`` value each row had just before the model trained on it (with ``batch_size=b``, at the
+            weights of the start of its batch; a model's first rows meet the untrained model, whose margin is 0).
+            It costs no second pass over the data: the kernel computes these margins to train anyway.  Its shape
+            and dtype are checked before the model changes; when the call raises, its contents are unspecified.
 
         Returns
         -------
         self
+
+        Examples
+        --------
+        Score each chunk of a stream before learning from it, in one call:
+
+        >>> import numpy as np, scipy.sparse as sp
+        >>> from ftrlx import FTRLClassifier
+        >>> X = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]))
+        >>> y = np.array([1, 0, 1, 0])
+        >>> margins = np.empty(4)
+        >>> clf = FTRLClassifier(alpha=0.5, l1=0.0, fit_intercept=False)
+        >>> clf = clf.partial_fit(X, y, classes=[0, 1], progressive=margins)
+        >>> margins[:2]                     # the first rows meet weights that nothing has moved yet
+        array([0., 0.])
+        >>> bool(margins[2] > 0 > margins[3])   # the next ones, what the first two taught it
+        True
         """
         self._validate_params()
         first = not hasattr(self, "state_")
@@ -536,10 +588,11 @@ class OnlineClassifierMixin(ClassifierMixin):
                 "Pass every label that will ever appear through classes= on the first call."
             )
         sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
+        progressive = self._progressive_out(progressive, X.shape[0], 1 if len(known) == 2 else len(known))
         self.classes_ = known
         cw = self._class_weight_array(y, for_partial_fit=True)
         targets, weights = self._targets(y, sw, cw)
-        self._train(X, targets, weights, 1, first_call=first, shuffle=False)
+        self._train(X, targets, weights, 1, first_call=first, shuffle=False, progressive=progressive)
         self.n_iter_ = 1
         return self
 
@@ -623,18 +676,41 @@ class OnlineRegressorMixin(RegressorMixin):
         return self
 
     @_atomic
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, progressive=None):
         """One pass over (X, y), continuing from the current state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        progressive : ndarray of float64, default=None
+            Progressive validation in the same pass: a C-contiguous float64 array of shape (n_samples,), filled with
+            the ``predict`` value each row had just before the model trained on it (with ``batch_size=b``, at the
+            weights of the start of its batch; a model's first rows meet the untrained model, whose margin is 0).
+            It costs no second pass over the data: the kernel computes these margins to train anyway.  Its shape
+            and dtype are checked before the model changes; when the call raises, its contents are unspecified.
 
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse as sp
+        >>> from ftrlx import OGDRegressor
+        >>> X = sp.csr_matrix(np.ones((3, 1)))
+        >>> before = np.empty(3)
+        >>> reg = OGDRegressor(eta0=0.5, learning_rate="constant").partial_fit(X, [2.0, 2.0, 2.0], progressive=before)
+        >>> before                          # predictions made before each row was learnt
+        array([0., 2., 2.])
         """
         self._validate_params()
         first = not hasattr(self, "state_")
         X, y = self._xy(X, y, reset=first)
         sw = self._sample_weight(sample_weight, X, allow_all_zero=True)
-        self._train(X, [y], [sw], 1, first_call=first, shuffle=False)
+        progressive = self._progressive_out(progressive, X.shape[0], 1)
+        self._train(X, [y], [sw], 1, first_call=first, shuffle=False, progressive=progressive)
         self.n_iter_ = 1
         return self
 

@@ -1,0 +1,201 @@
+"""Rows with unsorted or repeated column indices, handled inside the kernels (each such row sorted and merged in
+a small buffer as it is reached), against the path they replace: training on ``X.copy(); X.sum_duplicates()``.
+
+Bitwise equal when no column appears more than twice in a row (two values sum the same in either order), equal
+to rounding otherwise (scipy's sort does not keep the order of equal columns; the kernels sum in order of
+appearance).  Also: shuffled epochs, which gather rows in the permuted order, against training on the permuted
+rows themselves; and the non-zero count against ``coef_``.
+"""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+import ftrlx
+from ftrlx import linear_model as lm
+from ftrlx._kernels import _online
+
+NAMES = {
+    "ftrl": "FTRL", "rda": "RDA", "fobos": "FOBOS", "truncated_gradient": "TruncatedGradient",
+    "adagrad": "AdaGrad", "lazy_adam": "LazyAdam", "ogd": "OGD",
+}
+# other settings than test_progressive's: other schedules, AdaGrad's RDA form, rounding truncation
+PARAMS = {
+    "ftrl": {"alpha": 0.3, "beta": 0.5, "l1": 0.02, "l2": 0.0},
+    "rda": {"l1": 0.02, "gamma": 2.0},
+    "fobos": {"eta0": 0.3, "learning_rate": "constant", "l1": 0.02, "l2": 0.1},
+    "truncated_gradient": {"eta0": 0.3, "gravity": 0.05, "theta": 0.3, "period": 3, "truncation": "rounding"},
+    "adagrad": {"eta0": 0.3, "eps": 0.1, "eps_placement": "inside", "l1": 0.02, "l2": 0.1, "l1_form": "rda"},
+    "lazy_adam": {"eta0": 0.1, "beta1": 0.5, "beta2": 0.9, "epsilon": 1e-3},
+    "ogd": {"eta0": 0.3, "learning_rate": "invsqrt", "l1": 0.0, "l2": 0.1},
+}
+ALL = [getattr(lm, n) for n in lm.__all__ if n.endswith(("Classifier", "Regressor"))]
+EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def raw_csr(rng, n, d, max_nnz, max_repeat, dtype=np.float64, index_dtype=np.int32):
+    """Rows of up to max_nnz entries in random order, each column at most max_repeat times in a row."""
+    indices, data, indptr = [], [], [0]
+    for _ in range(n):
+        cols = rng.choice(d, size=min(d, int(rng.integers(0, max_nnz + 1))), replace=False)
+        cols = np.concatenate([cols] + [cols[rng.random(cols.size) < 0.3] for _ in range(max_repeat - 1)])
+        rng.shuffle(cols)
+        indices.extend(cols)
+        data.extend(rng.integers(-16, 17, size=cols.size) / 8.0 if dtype == np.float32 else rng.normal(size=cols.size))
+        indptr.append(len(indices))
+    return sp.csr_matrix((np.asarray(data, dtype=dtype), np.asarray(indices, dtype=index_dtype),
+                          np.asarray(indptr, dtype=index_dtype)), shape=(n, d))
+
+
+def summed(X):
+    X = X.copy()
+    X.sum_duplicates()
+    return X
+
+
+def make(algo, regression, **kw):
+    cls = getattr(ftrlx, NAMES[algo] + ("Regressor" if regression else "Classifier"))
+    return cls(**PARAMS[algo], **kw)
+
+
+def stream(est, X, y, cuts, regression):
+    for a, b in zip([0, *cuts], [*cuts, X.shape[0]]):
+        if b > a:
+            est.partial_fit(X[a:b], y[a:b]) if regression else est.partial_fit(X[a:b], y[a:b], classes=[0, 1, 2])
+    return est
+
+
+def check_same(a, b, X, exact):
+    compare = assert_array_equal if exact else lambda u, v: assert_allclose(u, v, rtol=1e-12, atol=1e-14)
+    for name in ("state_", "istate_", "gstate_"):
+        compare(getattr(a, name), getattr(b, name))
+    scores = (lambda e, M: e.predict(M)) if hasattr(a, "predict") and not hasattr(a, "classes_") else \
+        (lambda e, M: e.decision_function(M))
+    compare(scores(a, X), scores(b, summed(X)))   # decision on non-canonical rows, no copy
+
+
+@pytest.mark.parametrize("algo", list(PARAMS))
+@EXAMPLES
+@given(seed=st.integers(0, 2**32 - 1), batch_size=st.sampled_from([1, 3]), max_repeat=st.sampled_from([2, 3]),
+       regression=st.booleans(), float32=st.booleans(), int64=st.booleans(), n_features=st.integers(1, 12),
+       cuts=st.lists(st.integers(0, 40), max_size=2))
+def test_non_canonical_rows_train_as_their_summed_copy(algo, seed, batch_size, max_repeat, regression, float32,
+                                                       int64, n_features, cuts):
+    rng = np.random.default_rng(seed)
+    X = raw_csr(rng, 40, n_features, 6, max_repeat, np.float32 if float32 else np.float64,
+                np.int64 if int64 else np.int32)
+    y = rng.normal(size=40) if regression else rng.integers(0, 3, size=40)
+    cuts = sorted(cuts)
+    kw = dict(batch_size=batch_size, shuffle=False)
+    a = stream(make(algo, regression, **kw), X, y, cuts, regression)
+    b = stream(make(algo, regression, **kw), summed(X), y, cuts, regression)
+    check_same(a, b, X, exact=max_repeat == 2)
+
+
+@pytest.mark.parametrize("algo", list(PARAMS))
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_shuffled_fit_on_non_canonical_rows(algo, batch_size):
+    rng = np.random.default_rng(7)
+    X = raw_csr(rng, 300, 25, 8, 2)
+    y = rng.integers(0, 3, size=300)
+    kw = dict(batch_size=batch_size, max_iter=3, shuffle=True, random_state=3)
+    check_same(make(algo, False, **kw).fit(X, y), make(algo, False, **kw).fit(summed(X), y), X, exact=True)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_chunked_partial_fit_equals_fit_on_non_canonical_rows(cls):
+    rng = np.random.default_rng(11)
+    X = raw_csr(rng, 96, 20, 7, 3)
+    y = rng.normal(size=96) if cls.__name__.endswith("Regressor") else rng.integers(0, 3, size=96)
+    fitted = cls(max_iter=1, shuffle=False, batch_size=4).fit(X, y)
+    streamed = cls(batch_size=4)
+    for start in range(0, 96, 24):
+        kw = {} if cls.__name__.endswith("Regressor") else {"classes": [0, 1, 2]}
+        streamed.partial_fit(X[start:start + 24], y[start:start + 24], **kw)
+    for name in ("state_", "istate_", "gstate_"):
+        assert_array_equal(getattr(fitted, name), getattr(streamed, name))
+
+
+def test_non_canonical_matrix_is_not_copied():
+    X = raw_csr(np.random.default_rng(0), 30, 10, 5, 2)
+    assert not X.has_canonical_format
+    Xk, canonical = ftrlx._validation.kernel_csr(X, "test")
+    assert Xk is X and canonical is False
+    data, indices = X.data.copy(), X.indices.copy()
+    lm.FTRLClassifier().fit(X, np.arange(30) % 2).decision_function(X)
+    assert_array_equal(X.data, data)
+    assert_array_equal(X.indices, indices)
+
+
+@pytest.mark.parametrize("n_features,row_length", [
+    (2**25 + 1, 40),    # packed keys need 64 bits
+    (50_000, 300),      # longer than the rows ranked in SIMD lanes: sorted by qsort
+])
+def test_wide_and_long_rows_take_the_other_sorts(n_features, row_length):
+    rng = np.random.default_rng(5)
+    n = 30
+    cols = rng.integers(0, n_features, size=(n, row_length))
+    cols[:, 1] = cols[:, 0]                     # a repeated column in every row
+    cols[:, 2] = n_features - 1                 # the largest key
+    X = sp.csr_matrix((rng.normal(size=n * row_length), cols.ravel().astype(np.int32),
+                       np.arange(0, n * row_length + 1, row_length).astype(np.int32)), shape=(n, n_features))
+    y = rng.integers(0, 2, size=n)
+    a = lm.RDAClassifier(batch_size=3).partial_fit(X, y, classes=[0, 1])
+    b = lm.RDAClassifier(batch_size=3).partial_fit(summed(X), y, classes=[0, 1])
+    touched = np.unique(cols)
+    assert_array_equal(a.state_[:, touched], b.state_[:, touched])
+    assert_array_equal(a.decision_function(X), b.decision_function(summed(X)))
+
+
+@pytest.mark.parametrize("algo", list(PARAMS))
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_kernel_gathering_an_order_equals_training_on_the_permuted_rows(algo, batch_size):
+    # the shuffled epoch gathers blocks of rows in the permuted order: the same run as on X[order] itself, with the
+    # progressive margins indexed by row
+    rng = np.random.default_rng(2)
+    n, d = 5000, 300                            # several gathered blocks
+    X = raw_csr(rng, n, d, 12, 2)
+    y = np.where(rng.random(n) < 0.3, 1.0, -1.0)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    order = rng.permutation(n).astype(np.int64)
+    code, n_slots, n_islots = _online.ALGORITHMS[algo]
+    est = make(algo, False)
+    params = est._kernel_params()
+    runs = []
+    for M, yy, ww, o in ((X, y, sw, order), (X[order], y[order], sw[order], None)):
+        state, istate, gs = np.zeros((d, n_slots)), np.zeros(n_islots), np.zeros(_online.GLOBAL_SLOTS)
+        prog = np.full((n, 1), np.nan)
+        result = _online.fit(code, params, M.data, M.indices, M.indptr, yy, ww, o, state, istate, gs, 0,
+                             batch_size, True, True, prog, 0)
+        assert result == (-1, _online_check_not_canonical(), -1, -1)
+        runs.append((state, istate, gs, prog[:, 0]))
+    for u, v in zip(runs[0][:3], runs[1][:3]):
+        assert_array_equal(u, v)
+    assert_array_equal(runs[0][3][order], runs[1][3])
+
+
+def _online_check_not_canonical():
+    from ftrlx._kernels import _check
+    return _check.NOT_CANONICAL
+
+
+def test_fault_under_shuffle_names_its_row_and_column():
+    rng = np.random.default_rng(4)
+    X = raw_csr(rng, 4000, 50, 10, 2)
+    row = 3210
+    X.indices[X.indptr[row] + 1] = 50           # past the last column
+    with pytest.raises(ValueError, match=rf"column index 50 in row {row}, but the matrix has only 50"):
+        lm.FTRLClassifier(shuffle=True, random_state=0).fit(X, rng.integers(0, 2, size=4000))
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_n_nonzero_counts_the_coefficients(cls):
+    rng = np.random.default_rng(9)
+    X = raw_csr(rng, 200, 40, 6, 2)
+    y = rng.normal(size=200) if cls.__name__.endswith("Regressor") else rng.integers(0, 3, size=200)
+    est = cls(max_iter=2, random_state=0).fit(X, y)
+    coef = np.atleast_2d(est.coef_)
+    assert est.n_nonzero_ == np.count_nonzero(coef)
+    assert est.n_nonzero_ > 0

@@ -522,11 +522,12 @@ def plot_dataset(name, note, results, path):
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     for ax, metric, title in ((axes[0], "progressive_logloss", "progressive (each row scored before training)"),
                               (axes[1], "heldout_logloss", "held-out split")):
-        for r in results:
+        for i, r in enumerate(results):
             pts = sorted((p["n_nonzero"], p[metric]) for p in r["points"]
                          if p["n_nonzero"] and not math.isnan(p[metric]))
-            if pts:
-                ax.plot(*zip(*pts), marker="o", markersize=3.5, linestyle=STYLES[r["library"]], label=r["family"])
+            if pts:  # tab20: one colour per family (the default cycle repeats after ten)
+                ax.plot(*zip(*pts), marker="o", markersize=3.5, linestyle=STYLES[r["library"]], label=r["family"],
+                        color=plt.cm.tab20(i % 20))
         ax.set_xscale("log")
         ax.set_xlabel("non-zero weights (log scale)")
         ax.set_ylabel(f"{metric.split('_')[0].replace('heldout', 'held-out')} log loss")

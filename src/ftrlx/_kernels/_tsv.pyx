@@ -25,6 +25,108 @@ from ftrlx._kernels._murmur cimport (murmurhash3_32, murmurhash3_32_pair, murmur
 cdef extern from "<math.h>" nogil:
     double NAN
 
+# Two hot loops in C, for the vector instructions Cython cannot express: the field split compares 16 bytes at a
+# time with SSE2 (part of every x86-64; a byte loop elsewhere), and the row sort is compiled twice, for AVX2 and
+# for the baseline, with GCC picking one when the module loads. Both give the same results on every path.
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+
+    #define FTRLX_CL_CR 2
+    #define FTRLX_CL_QUOTE 4
+    #define FTRLX_CL_HIGH 8
+
+    /* Field starts of the line buf[s:e] into fs (fs[k] follows the k-th separator, the index clamped at
+       cap + 1 so a line with too many fields cannot write past fs); returns the number of separators and sets
+       *flags to the carriage returns, quotes (quote >= 0) and non-ASCII bytes seen. */
+    static int ftrlx_split(const uint8_t* buf, Py_ssize_t s, Py_ssize_t e, int sep, int quote,
+                           Py_ssize_t* fs, int cap, int* flags) {
+        int nf = 0, k, f = 0;
+        Py_ssize_t p = s;
+        fs[0] = s;
+    #if defined(__SSE2__)
+        uint8_t tail[16];
+        unsigned cr = 0, quotes = 0, high = 0, valid, m;
+        const __m128i vsep = _mm_set1_epi8((char)sep), vcr = _mm_set1_epi8(13);
+        const __m128i vquote = _mm_set1_epi8((char)(quote >= 0 ? quote : 13));
+        __m128i w;
+        while (p < e) {
+            valid = 0xFFFFu;
+            if (p + 16 <= e) {
+                w = _mm_loadu_si128((const __m128i*)(buf + p));
+            } else {  /* never read past the line's end: the last bytes go through a zeroed copy */
+                memset(tail, 0, 16);
+                memcpy(tail, buf + p, (size_t)(e - p));
+                w = _mm_loadu_si128((const __m128i*)tail);
+                valid = (1u << (e - p)) - 1u;
+            }
+            m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, vsep)) & valid;
+            cr |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, vcr)) & valid;
+            if (quote >= 0)
+                quotes |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, vquote)) & valid;
+            high |= (unsigned)_mm_movemask_epi8(w);
+            while (m) {
+                k = nf < cap ? nf : cap;
+                fs[k + 1] = p + __builtin_ctz(m) + 1;
+                nf++;
+                m &= m - 1;
+            }
+            p += 16;
+        }
+        if (cr) f |= FTRLX_CL_CR;
+        if (quotes) f |= FTRLX_CL_QUOTE;
+        if (high) f |= FTRLX_CL_HIGH;
+    #else
+        for (; p < e; p++) {
+            uint8_t c = buf[p];
+            if (c == (uint8_t)sep) {
+                k = nf < cap ? nf : cap;
+                fs[k + 1] = p + 1;
+                nf++;
+            } else if (c == 13) {
+                f |= FTRLX_CL_CR;
+            } else if (quote >= 0 && c == (uint8_t)quote) {
+                f |= FTRLX_CL_QUOTE;
+            } else if (c >= 0x80) {
+                f |= FTRLX_CL_HIGH;
+            }
+        }
+    #endif
+        *flags = f;
+        return nf;
+    }
+
+    /* Sort n distinct non-negative keys by counting, for each, the keys below it: no data-dependent branch,
+       and the counting loop vectorizes (a row holds a few dozen keys). keys must have room for a multiple of
+       8: it is padded with INT32_MAX, which no key counts, so the vector loop needs no scalar remainder. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    __attribute__((target_clones("avx2", "default")))
+    #endif
+    static void ftrlx_rank_sort(int32_t* keys, int n, int32_t* out) {
+        int i, j, r, padded = (n + 7) & ~7;
+        int32_t v;
+        for (j = n; j < padded; j++)
+            keys[j] = INT32_MAX;
+        for (i = 0; i < n; i++) {
+            v = keys[i];
+            r = 0;
+            for (j = 0; j < padded; j++)
+                r += keys[j] < v;
+            out[r] = v;
+        }
+    }
+    """
+    int ftrlx_split(const uint8_t* buf, Py_ssize_t s, Py_ssize_t e, int sep, int quote, Py_ssize_t* fs, int cap,
+                    int* flags) nogil
+    void ftrlx_rank_sort(int32_t* keys, int n, int32_t* out) nogil
+
+cdef enum:
+    FS_SLACK = 8  # room for field starts written past the last field
+
 # Statuses of parse and of the per-cell parsers.
 cdef enum:
     ST_OK = 0
@@ -55,9 +157,8 @@ cdef enum:
 
 SLOT_KINDS = {"cat": SLOT_CAT, "value": SLOT_VALUE, "bin": SLOT_BIN, "pair": SLOT_PAIR}
 
-# Byte classes of the tokenizer.
+# What the split saw in a line (the values of ftrlx_split's FTRLX_CL_* flags).
 cdef enum:
-    CL_SEP = 1
     CL_CR = 2
     CL_QUOTE = 4
     CL_HIGH = 8
@@ -305,8 +406,31 @@ cdef inline bint float_special(uint8_t c) noexcept nogil:
     return int_special(c) or c == c'i' or c == c'I' or c == c'n' or c == c'N'
 
 
-cdef int parse_int(const uint8_t* p, Py_ssize_t n, double* out) noexcept nogil:
-    """A cell as Python's int() reads it, converted to float64; empty is NaN (missing)."""
+cdef inline bint eight_digits(const uint8_t* p, Py_ssize_t n, int64_t* v) noexcept nogil:
+    """The value of the n (1-8) ASCII digits at p, reading 8 bytes from p; False if one is not a digit.
+
+    The digits are moved to the top of a little-endian word, the bytes below filled with '0', every byte
+    checked to lie in '0'..'9' and the word folded into its value by three multiplications: no branch per
+    digit, whose count varies from cell to cell.
+    """
+    cdef uint64_t w
+    memcpy(&w, p, 8)
+    if n < 8:
+        w = (w << (8 * (8 - n))) | (0x3030303030303030ULL >> (8 * n))
+    if ((w & 0xF0F0F0F0F0F0F0F0ULL) | (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) \
+            != 0x3333333333333333ULL:
+        return False
+    w = ((w & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8
+    w = ((w & 0x00FF00FF00FF00FFULL) * 6553601) >> 16
+    v[0] = <int64_t>(((w & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32)
+    return True
+
+
+cdef int parse_int(const uint8_t* p, Py_ssize_t n, const uint8_t* end, double* out) noexcept nogil:
+    """A cell as Python's int() reads it, converted to float64; empty is NaN (missing).
+
+    ``end`` bounds the memory after the cell that may be read (up to 8 bytes are loaded at once).
+    """
     cdef Py_ssize_t i = 0
     cdef int64_t v = 0
     cdef int sig = 0
@@ -322,6 +446,9 @@ cdef int parse_int(const uint8_t* p, Py_ssize_t n, double* out) noexcept nogil:
         i = 1
     if i == n:
         return ST_BAD
+    if n - i <= 8 and p + i + 8 <= end and eight_digits(p + i, n - i, &v):
+        out[0] = <double>(-v if neg else v)
+        return ST_OK
     while i < n:
         c = p[i]
         d = c - c'0'
@@ -395,9 +522,15 @@ cdef int parse_float(const uint8_t* p, Py_ssize_t n, double* out) noexcept nogil
 
 
 def parse_number(bytes cell, bint integer):
-    """``(status, value)`` of one numeric cell, as the parser reads it (for the tests)."""
+    """``(status, value)`` of one numeric cell, as the parser reads it (for the tests).
+
+    The cell is followed by digits, as in a line, which the 8-byte reads must ignore.
+    """
     cdef double v = 0
-    cdef int st = parse_int(cell, len(cell), &v) if integer else parse_float(cell, len(cell), &v)
+    cdef bytes line = cell + b"98765432\t"
+    cdef const uint8_t* p = line
+    cdef Py_ssize_t n = len(cell)
+    cdef int st = parse_int(p, n, p + len(line), &v) if integer else parse_float(p, n, &v)
     return st, v
 
 
@@ -515,6 +648,7 @@ cdef struct Source:
     bint need_text     # a pair hashes its value text (numeric, value mode)
     bint need_bintext  # a pair hashes its log-bin token (numeric, other modes)
     bint need_code     # a bin slot or a pair uses its log-bin code
+    bint active        # read per row (numbers, derived values, raw cells of pairs)
     # per row
     bint present
     const uint8_t* ptr
@@ -528,6 +662,7 @@ cdef struct Slot:
     int kind
     int src
     int src_b
+    int raw_col        # categorical slots of a raw cell: its field (read straight from the split)
     MState head        # the hash state after the prefix (b"<name>\x00" or, for pairs, b"<a>\x00")
     const uint8_t* mid  # pairs: b"\x00<b>\x00"
     Py_ssize_t mid_len
@@ -561,16 +696,21 @@ cdef class BlockParser:
     n_features, seed, signed, value_mode :
         As in the hasher; ``value_mode`` is True for numeric_mode 'value' (pairs see the value text).
     """
-    cdef int n_names, sep, label_col, hour_col
+    cdef int n_names, sep, quote, label_col, hour_col, flags
+    cdef const uint8_t* block_end  # the end of the block being parsed (bounds wide reads)
     cdef int n_sources, n_slots
     cdef Source* sources
     cdef Slot* slots
     cdef Py_ssize_t* fs
     cdef uint64_t* keys
     cdef uint64_t* sorted_keys
-    cdef int bucket_shift
+    cdef int32_t* keys32
+    cdef int32_t* sorted32
+    cdef int bucket_shift, slot_bits
+    cdef bint narrow
+    cdef int* active
+    cdef int n_active
     cdef double* vrow
-    cdef uint8_t cls[256]
     cdef uint64_t n_features
     cdef uint32_t mask
     cdef bint pow2, signed, need_vals
@@ -586,6 +726,9 @@ cdef class BlockParser:
         self.fs = NULL
         self.keys = NULL
         self.sorted_keys = NULL
+        self.keys32 = NULL
+        self.sorted32 = NULL
+        self.active = NULL
         self.vrow = NULL
 
     def __init__(self, int n_names, int sep, int quote, int label_col, int hour_col, sources, slots,
@@ -605,6 +748,7 @@ cdef class BlockParser:
         self.small = &sm[0]
         self.n_names = n_names
         self.sep = sep
+        self.quote = quote
         self.label_col = label_col
         self.hour_col = hour_col
         self.n_features = n_features
@@ -613,23 +757,24 @@ cdef class BlockParser:
         self.seed = seed
         self.signed = signed
         self.need_vals = need_vals
-        for i in range(256):
-            self.cls[i] = CL_HIGH if i >= 0x80 else 0
-        self.cls[sep] = CL_SEP
-        self.cls[13] = CL_CR
-        if quote >= 0:
-            self.cls[quote] = CL_QUOTE
         self.n_sources = len(sources)
         self.n_slots = len(slots)
         self.sources = <Source*>calloc(max(self.n_sources, 1), sizeof(Source))
         self.slots = <Slot*>calloc(max(self.n_slots, 1), sizeof(Slot))
-        self.fs = <Py_ssize_t*>malloc((n_names + 2) * sizeof(Py_ssize_t))
+        self.fs = <Py_ssize_t*>malloc((n_names + 2 + FS_SLACK) * sizeof(Py_ssize_t))
         self.keys = <uint64_t*>malloc((self.n_slots + 1) * sizeof(uint64_t))
         self.sorted_keys = <uint64_t*>malloc((self.n_slots + 1) * sizeof(uint64_t))
+        self.keys32 = <int32_t*>malloc((self.n_slots + 8) * sizeof(int32_t))
+        self.sorted32 = <int32_t*>malloc((self.n_slots + 8) * sizeof(int32_t))
+        self.active = <int*>malloc((self.n_sources + 1) * sizeof(int))
+        # Rows sort faster on 31-bit keys (column << slot_bits | slot), where the output is narrow enough.
+        self.slot_bits = max(1, (self.n_slots - 1).bit_length())
+        self.narrow = (n_features << self.slot_bits) <= (1 << 31)
         self.vrow = <double*>malloc((self.n_slots + 1) * sizeof(double))
         # keys are below n_features << SLOT_BITS; their top 6 bits pick one of 64 buckets
         self.bucket_shift = max(0, ((n_features - 1) << SLOT_BITS | ((1 << SLOT_BITS) - 1)).bit_length() - 6)
-        if not (self.sources and self.slots and self.fs and self.keys and self.sorted_keys and self.vrow):
+        if not (self.sources and self.slots and self.fs and self.keys and self.sorted_keys and self.vrow
+                and self.keys32 and self.sorted32 and self.active):
             raise MemoryError()
         for i, (kind, col) in enumerate(sources):
             self.sources[i].kind = kind
@@ -637,6 +782,13 @@ cdef class BlockParser:
         self._keep = []
         for i, (kind, src, src_b, prefix, mid) in enumerate(slots):
             self._init_slot(i, kind, src, src_b, prefix, mid, value_mode)
+        self.n_active = 0
+        for i in range(self.n_sources):
+            if self.sources[i].kind != SRC_RAW:
+                self.sources[i].active = True
+            if self.sources[i].active:
+                self.active[self.n_active] = i
+                self.n_active += 1
 
     cdef _init_slot(self, int i, int kind, int src, int src_b, bytes prefix, bytes mid, bint value_mode):
         cdef Slot* s = &self.slots[i]
@@ -648,6 +800,9 @@ cdef class BlockParser:
         s.kind = kind
         s.src = src
         s.src_b = src_b
+        s.raw_col = -1
+        if kind == SLOT_CAT and self.sources[src].kind == SRC_RAW:
+            s.raw_col = self.sources[src].col
         mstate_init(&s.head, self.seed)
         mstate_update(&s.head, prefix, len(prefix))
         self._keep.append(mid)
@@ -672,6 +827,7 @@ cdef class BlockParser:
                 s.bsigns[code + CMAX] = self.sign(h)
         elif kind == SLOT_PAIR:
             for j in (src, src_b):
+                self.sources[j].active = True
                 if self.sources[j].kind in (SRC_INT, SRC_FLOAT):
                     if value_mode:
                         self.sources[j].need_text = True
@@ -690,6 +846,9 @@ cdef class BlockParser:
         free(self.fs)
         free(self.keys)
         free(self.sorted_keys)
+        free(self.keys32)
+        free(self.sorted32)
+        free(self.active)
         free(self.vrow)
 
     cdef inline uint32_t column(self, uint32_t h) noexcept nogil:
@@ -706,33 +865,27 @@ cdef class BlockParser:
     def n_slots(self):
         return self.n_slots
 
-    def parse(self, bytes block, int64_t line0, bint skip):
-        """Parse one block; returns ``(status, piece, skipped, line)``.
+    def parse(self, bytes block, int64_t line0, bint skip, spare=None):
+        """Parse one block; returns ``(status, piece, skipped, line, buffers)``.
 
         ``piece`` is ``(row_ptr, cols, vals, y, lines)`` for the rows kept (``vals`` None when every value is
         one) and ``skipped`` the bad lines dropped (when ``skip``). On ST_BAD (a bad line, ``skip`` False) or
-        ST_UNSUPPORTED, ``piece`` is None and ``line`` the line that stopped the parse.
+        ST_UNSUPPORTED, ``piece`` is None and ``line`` the line that stopped the parse. ``piece`` holds views of
+        ``buffers``, which may be handed back as ``spare`` for a later block once the piece is consumed (fresh
+        memory costs a page fault per 4 KiB).
         """
         cdef const uint8_t* buf = block
         cdef Py_ssize_t n = len(block)
-        cdef Py_ssize_t n_lines = 0, cap_rows, cap_entries
-        cdef const uint8_t* p
-        with nogil:
-            p = buf
-            while True:
-                p = <const uint8_t*>memchr(p, c'\n', n - (p - buf))
-                if p == NULL:
-                    break
-                n_lines += 1
-                p += 1
-        n_lines += 1  # a last line without a newline
-        cap_rows = min(n_lines, n // self.n_names + 1)
-        cap_entries = cap_rows * self.n_slots
-        row_ptr = np.empty(cap_rows + 1, dtype=np.int64)
-        cols = np.empty(max(cap_entries, 1), dtype=np.uint32)
-        vals = np.empty(max(cap_entries, 1), dtype=np.float64) if self.need_vals else None
-        y = np.empty(max(cap_rows, 1), dtype=np.float64)
-        lines = np.empty(max(cap_rows, 1), dtype=np.int64)
+        # A line of the right shape holds n_names - 1 separators and a label: at least n_names bytes, newline
+        # included, so this bounds the rows (untouched capacity costs address space only).
+        cdef Py_ssize_t cap_rows = n // self.n_names + 1
+        cdef Py_ssize_t cap_entries = cap_rows * self.n_slots
+        if spare is None or spare[3].shape[0] < cap_rows or spare[1].shape[0] < cap_entries \
+                or (spare[2] is None) == self.need_vals:
+            spare = (np.empty(cap_rows + 1, dtype=np.int64), np.empty(max(cap_entries, 1), dtype=np.uint32),
+                     np.empty(max(cap_entries, 1), dtype=np.float64) if self.need_vals else None,
+                     np.empty(cap_rows, dtype=np.float64), np.empty(cap_rows, dtype=np.int64))
+        row_ptr, cols, vals, y, lines = spare
         cdef int64_t[::1] rp = row_ptr
         cdef uint32_t[::1] cv = cols
         cdef double[::1] vv
@@ -749,10 +902,10 @@ cdef class BlockParser:
             status = self.parse_lines(buf, n, line0, skip, &rp[0], &cv[0], vp, &yv[0], &lv[0],
                                       &n_rows, &n_entries, &skipped, &stop_line)
         if status != ST_OK:
-            return status, None, skipped, stop_line
+            return status, None, skipped, stop_line, spare
         piece = (row_ptr[:n_rows + 1], cols[:n_entries], None if vals is None else vals[:n_entries],
                  y[:n_rows], lines[:n_rows])
-        return ST_OK, piece, skipped, -1
+        return ST_OK, piece, skipped, -1, spare
 
     cdef int parse_lines(self, const uint8_t* buf, Py_ssize_t n, int64_t line0, bint skip, int64_t* row_ptr,
                          uint32_t* cols, double* vals, double* y, int64_t* lines, Py_ssize_t* n_rows,
@@ -763,6 +916,7 @@ cdef class BlockParser:
         cdef int st
         cdef int count
         row_ptr[0] = 0
+        self.block_end = buf + n
         while pos < n:
             nl = <const uint8_t*>memchr(buf + pos, c'\n', n - pos)
             e = n if nl == NULL else nl - buf
@@ -793,38 +947,32 @@ cdef class BlockParser:
     cdef int parse_line(self, const uint8_t* buf, Py_ssize_t s, Py_ssize_t e, double* y, uint32_t* cols,
                         double* vals, int* count) noexcept nogil:
         """Split, validate and hash one non-empty line [s, e)."""
-        cdef Py_ssize_t* fs = self.fs
-        cdef Py_ssize_t p, k, cap = self.n_names
-        cdef int nf = 0, flags = 0, cl, st, i
-        fs[0] = s
-        # Branch-free split: every byte stores a candidate field start; separators make it stick.
-        for p in range(s, e):
-            cl = self.cls[buf[p]]
-            k = nf + 1
-            if k > cap:
-                k = cap + 1
-            fs[k] = p + 1
-            nf += cl & CL_SEP
-            flags |= cl
+        cdef int nf = self.split(buf, s, e)
+        cdef int st
+        cdef int flags = self.flags
         if flags & CL_QUOTE:
             return ST_UNSUPPORTED  # quoted values: the Python path counts fields with the csv module
         if nf != self.n_names - 1:
             return ST_BAD
         if flags & CL_CR:
             return ST_UNSUPPORTED  # pyarrow ends a record at a lone carriage return
-        fs[self.n_names] = e + 1
+        self.fs[self.n_names] = e + 1
         if flags & CL_HIGH:
             st = self.check_text_cells(buf)
             if st != ST_OK:
                 return st
-        cdef Py_ssize_t a = fs[self.label_col]
-        st = parse_label(buf + a, fs[self.label_col + 1] - 1 - a, y)
+        cdef Py_ssize_t a = self.fs[self.label_col]
+        st = parse_label(buf + a, self.fs[self.label_col + 1] - 1 - a, y)
         if st != ST_OK:
             return st
         st = self.read_sources(buf)
         if st != ST_OK:
             return st
-        return self.emit(cols, vals, count)
+        return self.emit(buf, cols, vals, count)
+
+    cdef inline int split(self, const uint8_t* buf, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
+        """Field starts of the line [s, e) into ``fs``; returns the separators and sets ``flags``."""
+        return ftrlx_split(buf, s, e, self.sep, self.quote, self.fs, self.n_names, &self.flags)
 
     cdef int check_text_cells(self, const uint8_t* buf) noexcept nogil:
         """A line with non-ASCII bytes: every cell pyarrow converts must be valid UTF-8 (else it rejects the
@@ -860,8 +1008,8 @@ cdef class BlockParser:
             st = parse_hour(buf + a, self.fs[self.hour_col + 1] - 1 - a, &hour, &weekday)
             if st != ST_OK:
                 return st
-        for i in range(self.n_sources):
-            src = &self.sources[i]
+        for i in range(self.n_active):
+            src = &self.sources[self.active[i]]
             a = self.fs[src.col]
             b = self.fs[src.col + 1] - 1
             if src.kind == SRC_RAW:
@@ -875,7 +1023,7 @@ cdef class BlockParser:
                 src.present = True
                 continue
             if src.kind == SRC_INT:
-                st = parse_int(buf + a, b - a, &x)
+                st = parse_int(buf + a, b - a, self.block_end, &x)
             else:
                 st = parse_float(buf + a, b - a, &x)
             if st != ST_OK:
@@ -892,8 +1040,8 @@ cdef class BlockParser:
                 st = self.value_text(src)
                 if st != ST_OK:
                     return st
-        for i in range(self.n_sources):
-            src = &self.sources[i]
+        for i in range(self.n_active):
+            src = &self.sources[self.active[i]]
             if src.need_bintext and src.present:
                 src.len = bin_token(src.code, src.text)
                 src.ptr = <const uint8_t*>src.text
@@ -908,59 +1056,94 @@ cdef class BlockParser:
         src.ptr = <const uint8_t*>src.text
         return ST_OK
 
-    cdef int emit(self, uint32_t* cols, double* vals, int* count) noexcept nogil:
+    cdef int emit(self, const uint8_t* buf, uint32_t* cols, double* vals, int* count) noexcept nogil:
         """Hash the slots of the current row; entries sorted by column, ties in slot order."""
-        cdef int i, m = 0
+        cdef int i, m = 0, sb = self.slot_bits
         cdef Slot* sl
         cdef Source* a
         cdef Source* b
         cdef MState st
         cdef uint32_t h, col
         cdef double v
+        cdef Py_ssize_t start, length
         cdef uint64_t* keys = self.keys
+        cdef int32_t* keys32 = self.keys32
         cdef double* vrow = self.vrow
+        cdef bint narrow = self.narrow
         for i in range(self.n_slots):
             sl = &self.slots[i]
-            a = &self.sources[sl.src]
-            if not a.present:
-                continue
-            if sl.kind == SLOT_CAT:
+            if sl.raw_col >= 0:
+                start = self.fs[sl.raw_col]
+                length = self.fs[sl.raw_col + 1] - 1 - start
+                if length == 0:
+                    continue
                 st = sl.head
-                mstate_update(&st, a.ptr, a.len)
+                mstate_update(&st, buf + start, length)
                 h = mstate_finish(&st)
                 col = self.column(h)
                 v = self.sign(h)
-            elif sl.kind == SLOT_VALUE:
-                if a.x == 0:
-                    continue
-                col = sl.vcol
-                v = a.x * sl.vsign
-            elif sl.kind == SLOT_BIN:
-                col = sl.bcols[a.code + CMAX]
-                v = sl.bsigns[a.code + CMAX]
             else:
-                b = &self.sources[sl.src_b]
-                if not b.present:
+                a = &self.sources[sl.src]
+                if not a.present:
                     continue
-                st = sl.head
-                mstate_update(&st, a.ptr, a.len)
-                mstate_update(&st, sl.mid, sl.mid_len)
-                mstate_update(&st, b.ptr, b.len)
-                h = mstate_finish(&st)
-                col = self.column(h)
-                v = self.sign(h)
-            keys[m] = ((<uint64_t>col) << SLOT_BITS) | <uint64_t>i
+                if sl.kind == SLOT_CAT:
+                    st = sl.head
+                    mstate_update(&st, a.ptr, a.len)
+                    h = mstate_finish(&st)
+                    col = self.column(h)
+                    v = self.sign(h)
+                elif sl.kind == SLOT_VALUE:
+                    if a.x == 0:
+                        continue
+                    col = sl.vcol
+                    v = a.x * sl.vsign
+                elif sl.kind == SLOT_BIN:
+                    col = sl.bcols[a.code + CMAX]
+                    v = sl.bsigns[a.code + CMAX]
+                else:
+                    b = &self.sources[sl.src_b]
+                    if not b.present:
+                        continue
+                    st = sl.head
+                    mstate_update(&st, a.ptr, a.len)
+                    mstate_update(&st, sl.mid, sl.mid_len)
+                    mstate_update(&st, b.ptr, b.len)
+                    h = mstate_finish(&st)
+                    col = self.column(h)
+                    v = self.sign(h)
+            if narrow:
+                keys32[m] = <int32_t>((col << sb) | <uint32_t>i)
+            else:
+                keys[m] = ((<uint64_t>col) << SLOT_BITS) | <uint64_t>i
             vrow[i] = v
             m += 1
-        keys = self.sorted_keys
+        if narrow:
+            self.write_narrow(m, cols, vals)
+        else:
+            self.write_wide(m, cols, vals)
+        count[0] = m
+        return ST_OK
+
+    cdef inline void write_narrow(self, int m, uint32_t* cols, double* vals) noexcept nogil:
+        cdef int32_t* keys = self.sorted32
+        cdef int i, sb = self.slot_bits
+        cdef int32_t mask = (1 << sb) - 1
+        ftrlx_rank_sort(self.keys32, m, keys)
+        for i in range(m):
+            cols[i] = <uint32_t>(keys[i] >> sb)
+        if vals != NULL:
+            for i in range(m):
+                vals[i] = self.vrow[keys[i] & mask]
+
+    cdef inline void write_wide(self, int m, uint32_t* cols, double* vals) noexcept nogil:
+        cdef uint64_t* keys = self.sorted_keys
+        cdef int i
         sort_keys(self.keys, m, self.bucket_shift, keys)
         for i in range(m):
             cols[i] = <uint32_t>(keys[i] >> SLOT_BITS)
         if vals != NULL:
             for i in range(m):
-                vals[i] = vrow[keys[i] & ((1 << SLOT_BITS) - 1)]
-        count[0] = m
-        return ST_OK
+                vals[i] = self.vrow[keys[i] & ((1 << SLOT_BITS) - 1)]
 
 
 cdef inline void sort_keys(const uint64_t* keys, int n, int shift, uint64_t* a) noexcept nogil:

@@ -327,14 +327,15 @@ class TextReader(TabularReader):
         """
         blocks = self._blocks()
         plan = None
-        pending, n_pending = [], 0  # [piece, first pending row, block, first line]
+        pending, n_pending = [], 0  # [piece, first pending row, block, first line, buffers]
         skip = self.on_bad_lines == "skip"
         for block, line0, names, needed in blocks:
             if plan is None:
                 plan = self._compiled_plan(names, needed) or False
             status = _tsv.UNSUPPORTED
             if plan:
-                status, piece, skipped, _ = plan.parser.parse(block, line0, skip)
+                spare = plan.spare.pop() if plan.spare else None
+                status, piece, skipped, _, buffers = plan.parser.parse(block, line0, skip, spare)
             if status != _tsv.OK:
                 self._switched_at = line0
                 tables = self._reparse(pending, names, needed)
@@ -344,8 +345,10 @@ class TextReader(TabularReader):
             self.skipped += skipped
             n = piece[3].size
             if n:
-                pending.append([piece, 0, block, line0])
+                pending.append([piece, 0, block, line0, buffers])
                 n_pending += n
+            else:
+                plan.spare.append(buffers)
             while n_pending >= self.chunk_size:
                 yield self._compiled_chunk(plan, pending, self.chunk_size)
                 n_pending -= self.chunk_size
@@ -356,7 +359,7 @@ class TextReader(TabularReader):
         """The pending rows as pyarrow tables (the bad lines among them were counted already)."""
         skipped = self.skipped
         tables = [self._parse_block(block, line0, names, needed).slice(first)
-                  for _, first, block, line0 in pending]
+                  for _, first, block, line0, _ in pending]
         self.skipped = skipped
         return tables
 
@@ -372,7 +375,8 @@ class TextReader(TabularReader):
             ys.append(y[first:first + take])
             n -= take
             if first + take == y.size:
-                pending.pop(0)
+                # reused by the next parse, after the rows below are copied into the chunk
+                plan.spare.append(pending.pop(0)[4])
             else:
                 entry[1] = first + take
         data, indices, indptr = _tsv.assemble_csr(slices, plan.n_slots, plan.n_features, plan.dtype,
@@ -455,6 +459,7 @@ class _CompiledPlan:
         self.dtype = np.dtype(spec["dtype"])
         # Values other than +-1 are summed in NumPy's order; +-1 sum exactly in any order.
         self.exact = mode in ("value", "both")
+        self.spare = []  # buffers of consumed pieces, for the next blocks
         self.parser = _tsv.BlockParser(
             len(names), ord(reader.sep), ord(reader.quote) if reader.quote else -1,
             names.index(reader.label), hour_field, sources, slots, self.n_features, int(spec["seed"]),

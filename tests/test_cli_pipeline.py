@@ -59,3 +59,17 @@ def test_evaluate_refuses_labels_outside_the_model_classes(tmp_path, capsys):
     rc = main(["evaluate", str(model), str(test)])
     err = capsys.readouterr().err
     assert rc == 1 and "test.csv" in err and "label 2.0 is not one of the model's classes" in err
+
+
+def test_several_l1_values_write_a_frontier_and_the_selected_model(criteo_tsv, tmp_path, capsys):
+    model = tmp_path / "m.ftrlx"
+    assert main(["train", str(criteo_tsv), "--format", "criteo", "--bits", "14", "--l1", "0.1,1,10",
+                 "-o", str(model), "--json", "-q"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    lines = (tmp_path / "m.frontier.csv").read_text().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("model,l1")
+    assert (tmp_path / "m.frontier.png").stat().st_size > 0
+    chosen = ftrlx.load(model)
+    assert chosen.l1 == summary["selected"]["l1"] and chosen.n_nonzero_ == summary["selected"]["n_nonzero"]
+    assert main(["train", str(criteo_tsv), "--l1", "1,2", "--checkpoint", str(tmp_path / "c"), "-o",
+                 str(model)]) == 2

@@ -219,6 +219,8 @@ def _estimator(args):
     params = {}
     for name in _PARAM_FLAGS:
         value = getattr(args, name, None)
+        if isinstance(value, list):  # an --l1 grid: the models of the path get the values
+            value = value[0]
         if value is not None:
             if name not in valid:
                 raise UsageError(
@@ -243,6 +245,17 @@ def _estimator(args):
     if validate is not None:
         validate()
     return est
+
+
+def _floats(text):
+    """One number, or a comma-separated list of them (a grid)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}")
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}")
+    return values[0] if len(values) == 1 else values
 
 
 def _class_weight(text):
@@ -370,6 +383,8 @@ def _train(args, cfg, est, inputs):
     }
     if args.resume:
         _check_resumable(args.checkpoint, training)
+    if isinstance(args.l1, list):
+        return _train_frontier(args, est, chunks(), training, hasher)
     t0 = time.perf_counter()
     history = fit_stream(
         est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
@@ -396,6 +411,38 @@ def _train(args, cfg, est, inputs):
             "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
             "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
+    return EXIT_OK
+
+
+def _train_frontier(args, est, chunks, training, hasher):
+    """``--l1 a,b,c``: one pass trains a model per value; write the frontier and save the selected model."""
+    from ftrlx._path import fit_frontier
+
+    for flag, value in (("--checkpoint", args.checkpoint), ("--holdout-every", args.holdout_every),
+                        ("--max-rows", args.max_rows), ("--sparse-output", args.sparse_output)):
+        if value is not None:
+            raise UsageError(f"{flag} is not supported with several --l1 values (a frontier run)")
+    stem = os.path.splitext(args.output)[0]
+    csv_path, png_path = stem + ".frontier.csv", stem + ".frontier.png"
+    _check_outputs((csv_path, "the frontier CSV"), (png_path, "the frontier PNG"))
+    t0 = time.perf_counter()
+    model, result = fit_frontier(est, chunks, args.l1, csv_path=csv_path, png_path=png_path, rule=args.select,
+                                 tolerance=args.select_tolerance,
+                                 title=f"{args.algo}: non-zero weights against progressive log loss")
+    seconds = time.perf_counter() - t0
+    record = result.select(args.select, tolerance=args.select_tolerance).record
+    training.update(rows_seen=result.rows, progressive_logloss=record.get("progressive_logloss"),
+                    progressive_auc=record.get("progressive_auc"), frontier=os.path.basename(csv_path))
+    _save_safely(model, args.output, {"rows_seen": result.rows, "training": training})
+    if not args.quiet:
+        print(f"frontier        {len(args.l1)} models in one pass over {result.rows:,} rows, {seconds:.1f} s; "
+              f"{csv_path}, {png_path}", file=sys.stderr)
+        print(f"selected        {record} ({args.select})", file=sys.stderr)
+        print(f"model written   {args.output}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_json_ready({"rows": result.rows, "seconds": round(seconds, 3), "selected": record,
+                                      "frontier_csv": csv_path, "frontier_png": png_path,
+                                      "model": args.output}), default=str))
     return EXIT_OK
 
 
@@ -743,7 +790,19 @@ def build_parser():
     g.add_argument("--algo", choices=sorted(ALGOS), default="ftrl", help="learner (default: ftrl)")
     g.add_argument("--loss", help="loss (default: log_loss)")
     for name in ("alpha", "beta", "l1", "l2", "eta0", "gamma", "rho"):
+        if name == "l1" and p.prog.endswith("train"):
+            g.add_argument("--l1", type=_floats, metavar="L1[,L1...]",
+                           help="l1 hyper-parameter; several values train one model each in one pass and write "
+                                "their sparsity/accuracy frontier (MODEL.frontier.csv/.png), saving the one --select "
+                                "picks")
+            continue
         g.add_argument(f"--{name}", type=float, help=f"{name} hyper-parameter of the learner")
+    if p.prog.endswith("train"):
+        g.add_argument("--select", choices=("sparsest", "best"), default="sparsest",
+                       help="with several --l1 values: the fewest weights within --select-tolerance of the best "
+                            "progressive log loss (sparsest, the default), or the best log loss")
+        g.add_argument("--select-tolerance", type=float, default=0.01, metavar="FRACTION",
+                       help="relative log-loss tolerance of --select sparsest (default: 0.01)")
     g.add_argument("--learning-rate", dest="learning_rate", help="learning-rate schedule")
     g.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="any other estimator parameter (repeatable)")

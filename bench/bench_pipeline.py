@@ -62,11 +62,11 @@ DATATABLE_JOB = """
 import json, sys
 import datatable as dt
 from datatable.models import Ftrl
+dt.options.nthreads = 1
 frame = dt.fread(sys.argv[1], header=False, sep="\\t")
 y = frame[:, 0]
 del frame[:, 0]
-model = Ftrl(alpha={alpha}, beta={beta}, lambda1={l1}, lambda2={l2}, nbins=2 ** int(sys.argv[2]), nepochs=1,
-             nthreads=1)
+model = Ftrl(alpha={alpha}, beta={beta}, lambda1={l1}, lambda2={l2}, nbins=2 ** int(sys.argv[2]), nepochs=1)
 model.fit(frame, y)
 print(json.dumps({{}}))
 """.format(**P)

@@ -84,6 +84,28 @@ def validate_params(estimator):
             )
 
 
+def _check_csr_arrays(X, name):
+    """The array lengths every kernel relies on: one row pointer per row plus one, as many values as indices, the
+    last row pointer at the number of stored entries (a malformed matrix would make a kernel read or write past its
+    buffers)."""
+    n_rows = X.shape[0]
+    if X.indptr.ndim != 1 or X.indptr.shape[0] != n_rows + 1:
+        raise ValueError(
+            f"{name}: X is not a valid CSR matrix: it has {n_rows} rows but {X.indptr.shape[0]} row pointers "
+            f"(indptr needs {n_rows + 1}). Rebuild it with scipy.sparse.csr_matrix."
+        )
+    if X.data.shape != X.indices.shape or X.data.ndim != 1:
+        raise ValueError(
+            f"{name}: X is not a valid CSR matrix: {X.data.shape[0]} values for {X.indices.shape[0]} indices. "
+            "Rebuild it with scipy.sparse.csr_matrix."
+        )
+    if n_rows and int(X.indptr[-1]) != X.indices.shape[0]:
+        raise ValueError(
+            f"{name}: X is not a valid CSR matrix: its last row pointer is {int(X.indptr[-1])} but it stores "
+            f"{X.indices.shape[0]} entries. Rebuild it with scipy.sparse.csr_matrix."
+        )
+
+
 def kernel_csr(X, estimator_name, scan=True):
     """The kernels' CSR: int32/int64 indices of one dtype, contiguous values, every index and value checked.
 
@@ -103,6 +125,7 @@ def kernel_csr(X, estimator_name, scan=True):
         X = sp.csr_matrix(X)
     elif X.format != "csr":
         X = X.tocsr()
+    _check_csr_arrays(X, estimator_name)
     if X.indptr.dtype != X.indices.dtype or X.indices.dtype not in (np.int32, np.int64):
         # scipy keeps both the same in practice; the kernels require it
         dtype = np.int64 if np.int64 in (X.indptr.dtype, X.indices.dtype) else np.int32

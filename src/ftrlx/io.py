@@ -7,7 +7,7 @@ writes only the non-zero weights, and :class:`SparseModel` serves
 predictions from such an export.  Pickle and joblib keep working as usual for
 ad-hoc use; this format is the one to keep and to ship.
 
-File layout (format version 1)
+File layout (format version 2)
 ------------------------------
 All integers are little-endian.
 
@@ -39,19 +39,43 @@ NumPy scalar stored as a 0-d array, so its dtype survives), ``{"$tuple":
 ``{"$float": "nan" | "inf" | "-inf"}``.  Finite floats are written with
 Python's shortest round-trip repr, so every value reads back bit for bit.
 
+The per-coordinate state ``state_``, a float64 array of shape (n_outputs,
+n_features, n_slots), is stored as its rows that are not all zero::
+
+    {"$rows": {"shape": [n_outputs, n_features, n_slots],
+               "indptr": i, "indices": j, "values": k}}
+
+where manifest entry ``i`` is an int64 array of n_outputs + 1 row pointers
+(from 0 to the number of stored rows), ``j`` the stored rows' feature indices
+(int32, or int64 past 2**31 - 1 features), strictly increasing within each
+output, and ``k`` a float64 array with one row of n_slots values per stored
+row.  The rows of output ``o`` are ``indices[indptr[o]:indptr[o + 1]]``; every
+other row is zero.  A row counts as zero only if all its bits are (a ``-0.0``
+is stored), so loading, ``np.zeros`` followed by the scatter of the stored
+rows, gives back the saved array bit for bit.  The state starts as zeros and
+training writes only the coordinates of the rows it sees, so the file holds
+the coordinates the model has touched: its size and the time to write it
+follow the model, not the width of the hashed space.  ``$rows`` appears only
+there; a ``state_`` stored as an ``$array`` is read too.
+
+Format version 1 is the same container without ``$rows`` (``state_`` is a
+dense ``$array``); this version reads it.
+
 A reader refuses a file whose magic, length or checksum is wrong, and one
 whose format version is newer than it knows.  A correct checksum proves only
 that the file is intact, not that its content is sane, so :func:`load` also
 checks the content against the estimator class it names, which must be one of
 the online linear estimators of :mod:`ftrlx.linear_model`: the state may hold
 only that class's hyper-parameters and fitted attributes, every array must
-have the shape and dtype the class's algorithm needs and be finite, the
-classes must match the number of outputs, and the hyper-parameters must pass
-the estimator's own validation.  Anything else is a :class:`FormatError` (a
-``ValueError``) naming the file and the attribute.
+have the shape and dtype the class's algorithm needs and be finite, stored
+rows must be sorted, unique and within the features, the classes must match
+the number of outputs, and the hyper-parameters must pass the estimator's own
+validation.  Anything else is a :class:`FormatError` (a ``ValueError``) naming
+the file and the attribute.
 
 Files are written to a temporary file in the destination directory
-(``.<name>.<pid>@<host>.<random>.tmp``), flushed to disk and renamed over the
+(``.<name>.<pid>@<host>.<random>.tmp``), array by array straight from memory
+(no copy of the file is built first), flushed to disk and renamed over the
 target, so a crash leaves either the old file or the new one; the next save of
 the same target removes temporaries whose writer (on this host) has died.
 
@@ -90,7 +114,7 @@ __all__ = [
 ]
 
 MAGIC = b"\x89FTRLX\r\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _PREFIX = struct.Struct("<8sIQ")
 _DIGEST_SIZE = 32
 # Only classes below these module prefixes may be named in a file.
@@ -128,6 +152,9 @@ class _Encoder:
         if isinstance(value, np.generic):
             self._check_dtype(value.dtype, where)
             return {"$scalar": self._add(np.asarray(value))}
+        if isinstance(value, _Rows):
+            refs = {name: self._add(getattr(value, name)) for name in _Rows.ARRAYS}
+            return {"$rows": dict(shape=list(value.shape), **refs)}
         if isinstance(value, tuple):
             return {"$tuple": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
         if isinstance(value, list):
@@ -152,12 +179,20 @@ class _Encoder:
                 f"cannot store {where}: arrays of dtype object need pickle; "
                 "convert it to a numeric or fixed-width string dtype first"
             )
+        if dtype.kind not in "biufcmMSUV":  # e.g. StringDType: its buffer holds pointers, not the strings
+            raise TypeError(
+                f"cannot store {where}: arrays of dtype {dtype} have no plain .npy form; "
+                "convert it to a numeric or fixed-width string dtype first"
+            )
 
 
-def _decode(value, arrays):
-    """Rebuild a value from its JSON form; a FormatError for anything the encoder never writes."""
+def _decode(value, arrays, rows=None):
+    """Rebuild a value from its JSON form; a FormatError for anything the encoder never writes.
+
+    ``rows`` is None where no ``$rows`` value may appear (format version 1, and every entry but the state); else
+    a list that collects each one decoded, so that the caller can check where it was."""
     if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
+        return [_decode(v, arrays, rows) for v in value]
     if not isinstance(value, dict):
         return value
     if len(value) != 1:
@@ -171,11 +206,13 @@ def _decode(value, arrays):
             raise FormatError(f"a $scalar refers to array {inner}, of shape {arr.shape}, not to a 0-d array")
         return arr[()]
     if tag == "$tuple" and isinstance(inner, list):
-        return tuple(_decode(v, arrays) for v in inner)
+        return tuple(_decode(v, arrays, rows) for v in inner)
     if tag == "$dict" and isinstance(inner, list):
-        return _decode_dict(inner, arrays)
+        return _decode_dict(inner, arrays, rows)
     if tag == "$float" and inner in ("nan", "inf", "-inf"):
         return float(inner)
+    if tag == "$rows":
+        return _decode_rows(inner, arrays, rows)
     raise FormatError(f"malformed tagged value {{{tag!r}: ...}} in header")
 
 
@@ -186,17 +223,103 @@ def _array_ref(index, arrays):
     return arrays[index]
 
 
-def _decode_dict(items, arrays):
+def _decode_dict(items, arrays, rows=None):
     out = {}
     for item in items:
         if not (isinstance(item, list) and len(item) == 2):
             raise FormatError("a $dict entry is not a [key, value] pair")
-        key = _decode(item[0], arrays)
+        key = _decode(item[0], arrays, rows)
         try:
-            out[key] = _decode(item[1], arrays)
+            out[key] = _decode(item[1], arrays, rows)
         except TypeError:  # an unhashable key (a list or an array)
             raise FormatError(f"a $dict key of type {type(key).__name__} cannot be a key") from None
     return out
+
+
+def _decode_rows(inner, arrays, rows):
+    """A ``{"$rows": ...}`` value as a :class:`_Rows` (its arrays are checked against the model later)."""
+    if rows is None:
+        raise FormatError("a $rows value (the stored rows of state_, new in format version 2) appears where "
+                          "the format has none")
+    keys = ["indices", "indptr", "shape", "values"]
+    if not (isinstance(inner, dict) and sorted(inner) == keys):
+        raise FormatError(f"a $rows value must have exactly the entries {', '.join(keys)}")
+    shape = inner["shape"]
+    if not (isinstance(shape, list) and len(shape) == 3 and all(_is_count(n) for n in shape)):
+        raise FormatError(f"the shape of a $rows value must be 3 non-negative integers, found {shape!r}")
+    value = _Rows(tuple(shape), *(_array_ref(inner[name], arrays) for name in _Rows.ARRAYS))
+    rows.append(value)
+    return value
+
+
+# --------------------------------------------------------------------------
+# the stored rows of a state (format version 2)
+
+# The estimators' state starts as np.zeros and the kernels write only the coordinates of the rows they train on,
+# so a coordinate that no row touched stays all-zero in every slot: a file that stores only the other rows has the
+# size of the model, not of its hashed space.
+_SCAN_ROWS = 1 << 18  # rows of one output looked at per step: bounds the scan's temporaries to a few MB
+_SCAN_GROUP = 32  # rows per group of the scan's first, coarse pass
+
+
+def _touched_rows(state2d):
+    """Sorted indices of the rows of a 2-d float64 array that have a bit set (-0.0 counts: bitwise round trips).
+
+    One pass over memory, in steps of ``_SCAN_ROWS`` rows: the largest 64-bit word of each group of
+    ``_SCAN_GROUP`` rows (zero only if the whole group is) picks the groups to look at row by row."""
+    n, slots = state2d.shape
+    found = []
+    for lo in range(0, n if slots else 0, _SCAN_ROWS):
+        hi = min(n, lo + _SCAN_ROWS)
+        words = np.ascontiguousarray(state2d[lo:hi]).reshape(-1).view(np.uint64)
+        full = (hi - lo) // _SCAN_GROUP * _SCAN_GROUP
+        groups = np.flatnonzero(words[: full * slots].reshape(-1, _SCAN_GROUP * slots).max(axis=1, initial=0))
+        if groups.size:
+            picked = words[: full * slots].reshape(-1, _SCAN_GROUP, slots)[groups]
+            any_bit = picked[:, :, 0].copy()
+            for j in range(1, slots):  # slot by slot: a reduction over 2 or 3 values per row is slow in NumPy
+                any_bit |= picked[:, :, j]
+            flat = np.flatnonzero(any_bit)
+            found.append(lo + groups[flat // _SCAN_GROUP] * _SCAN_GROUP + flat % _SCAN_GROUP)
+        if full < hi - lo:
+            found.append(lo + full + np.flatnonzero(words[full * slots :].reshape(-1, slots).max(axis=1)))
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+class _Rows:
+    """A float64 array of shape (n_outputs, n_rows, n_slots) held as the rows that are not all zero.
+
+    ``indices[indptr[k]:indptr[k + 1]]`` are the stored rows of output k, strictly increasing, and
+    ``values[indptr[k]:indptr[k + 1]]`` their slots; every other row is zero.  Indices are int32 where the rows
+    fit (smaller files), else int64."""
+
+    ARRAYS = ("indptr", "indices", "values")
+
+    def __init__(self, shape, indptr, indices, values):
+        self.shape, self.indptr, self.indices, self.values = shape, indptr, indices, values
+
+    @classmethod
+    def from_dense(cls, dense):
+        n_outputs, n_rows, n_slots = dense.shape
+        index_dtype = np.int32 if n_rows <= np.iinfo(np.int32).max else np.int64
+        indices = [_touched_rows(dense[k]) for k in range(n_outputs)]
+        values = [dense[k][rows] for k, rows in enumerate(indices)]
+        indptr = np.zeros(n_outputs + 1, dtype=np.int64)
+        np.cumsum([rows.size for rows in indices], out=indptr[1:])
+        return cls(dense.shape, indptr, np.concatenate(indices).astype(index_dtype),
+                   np.concatenate(values).reshape(-1, n_slots))
+
+    def output_of(self, j):
+        """The output whose stored rows include the j-th."""
+        return int(np.searchsorted(self.indptr, j, side="right")) - 1
+
+    def to_dense(self):
+        """np.zeros of the shape, then each output's rows scattered in: bitwise the array they were taken from."""
+        dense = np.zeros(self.shape, dtype=np.float64)
+        for k in range(self.shape[0]):
+            lo, hi = self.indptr[k], self.indptr[k + 1]
+            dense[k, self.indices[lo:hi]] = self.values[lo:hi]
+        return dense
 
 
 # --------------------------------------------------------------------------
@@ -204,9 +327,32 @@ def _decode_dict(items, arrays):
 
 
 def _npy_bytes(arr):
+    """The complete ``.npy`` blob of ``arr`` in memory (what :func:`_npy_header` and :func:`_npy_data` stream)."""
     buf = _io.BytesIO()
     np.lib.format.write_array(buf, arr, allow_pickle=False)
     return buf.getvalue()
+
+
+def _npy_header(arr):
+    """The ``.npy`` header of a C-contiguous array, as ``np.save`` writes it (version 1.0, or 2.0 if too long)."""
+    fields = np.lib.format.header_data_from_array_1_0(arr)
+    for write in (np.lib.format.write_array_header_1_0, np.lib.format.write_array_header_2_0):
+        buf = _io.BytesIO()
+        try:
+            write(buf, fields)
+        except ValueError:  # a header over 64 KiB (a structured dtype with many fields) needs version 2.0
+            continue
+        return buf.getvalue()
+    raise TypeError(f"cannot store an array of dtype {arr.dtype}: its .npy header is too long")
+
+
+_PIECE = 1 << 23  # bytes of array data per write: the checksum and the disk see the array in pieces, never a copy
+
+
+def _npy_data(arr):
+    """The data of a C-contiguous array as byte views of at most ``_PIECE`` bytes (no copy)."""
+    flat = arr.reshape(-1).view(np.uint8) if arr.nbytes else np.zeros(0, dtype=np.uint8)
+    return [memoryview(flat[lo : lo + _PIECE]) for lo in range(0, flat.size, _PIECE)]
 
 
 def _write_blob(fh, blob):
@@ -425,23 +571,26 @@ def check_writable(path, what="output"):
         )
 
 
-def _write_container(path, header, arrays):
-    blobs = [_npy_bytes(a) for a in arrays]
+def _write_container(path, header, arrays, version=FORMAT_VERSION):
+    """Write a model file atomically: prefix, header, the arrays as .npy blobs streamed from memory, checksum."""
+    arrays = [np.require(a, requirements="C") for a in arrays]  # (no copy: the encoder's arrays are C-ordered)
+    heads = [_npy_header(a) for a in arrays]
     manifest, offset = [], 0
-    for arr, blob in zip(arrays, blobs):
-        manifest.append(
-            {"offset": offset, "nbytes": len(blob), "dtype": arr.dtype.str, "shape": list(arr.shape)}
-        )
-        offset += len(blob)
+    for arr, head in zip(arrays, heads):
+        nbytes = len(head) + arr.nbytes
+        manifest.append({"offset": offset, "nbytes": nbytes, "dtype": arr.dtype.str, "shape": list(arr.shape)})
+        offset += nbytes
     header = dict(header, arrays=manifest, payload_nbytes=offset)
     header_bytes = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
     def write(fh):
         out = _HashingWriter(fh)
-        out.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header_bytes)))
+        out.write(_PREFIX.pack(MAGIC, version, len(header_bytes)))
         out.write(header_bytes)
-        for blob in blobs:
-            _write_blob(out, blob)
+        for arr, head in zip(arrays, heads):
+            _write_blob(out, head)
+            for piece in _npy_data(arr):
+                _write_blob(out, piece)
         fh.write(out.sha.digest())
 
     atomic_write(path, write)
@@ -603,7 +752,8 @@ def _header(kind, class_path):
     }
 
 
-def _save(model, path, kind, metadata, extra):
+def _save(model, path, kind, metadata, extra, version=FORMAT_VERSION):
+    """Write a model or checkpoint; ``version=1`` writes the dense layout of format version 1."""
     class_path = _class_path(model)
     _check_trusted(class_path, "save")
     _check_registered(type(model), class_path, "save")
@@ -611,12 +761,12 @@ def _save(model, path, kind, metadata, extra):
     header = _header(kind, class_path)
     header.update(
         params=enc.encode(model.get_params(deep=False), "params"),
-        state=enc.encode(_storable_state(model), "state"),
+        state=enc.encode(_storable_state(model, rows=version >= 2), "state"),
         metadata=enc.encode(dict(metadata or {}), "metadata"),
     )
     if extra is not None:
         header["extra"] = enc.encode(extra, "extra")
-    _write_container(path, header, enc.arrays)
+    _write_container(path, header, enc.arrays, version)
 
 
 def save(model, path, *, metadata=None):
@@ -658,8 +808,13 @@ def save(model, path, *, metadata=None):
     _save(model, path, "model", metadata, None)
 
 
-def _storable_state(model):
+def _storable_state(model, rows=True):
+    """The state to encode: ``__getstate__()`` with ``state_`` as its stored rows (with ``rows``) and the column
+    names as fixed-width strings."""
     state = dict(model.__getstate__())  # (a copy: __getstate__ may hand out the instance's own __dict__)
+    dense = state.get("state_")
+    if rows and isinstance(dense, np.ndarray) and dense.dtype == np.float64 and dense.ndim == 3 and dense.shape[0]:
+        state["state_"] = _Rows.from_dense(dense)  # (any other state_ is stored as it is, and refused by load)
     names = state.get("feature_names_in_")
     if isinstance(names, np.ndarray) and names.dtype.hasobject and all(isinstance(n, str) for n in names.tolist()):
         # scikit-learn keeps column names in an object array; the format stores them as fixed-width strings
@@ -759,6 +914,12 @@ def _check_step_counter(path, gstate):
                    f"found {steps.tolist()!r}")
 
 
+def _n_outputs(raw):
+    """The number of outputs a state array (or its stored rows) claims; 1 where it claims none."""
+    claims = isinstance(raw, _Rows) or (isinstance(raw, np.ndarray) and raw.ndim == 3)
+    return raw.shape[0] if claims and raw.shape[0] >= 1 else 1
+
+
 def _check_fitted(cls, state, path):
     """Shapes, dtypes, finiteness and consistency of the fitted attributes; the arrays made kernel-ready."""
     from ftrlx._kernels import _online
@@ -769,10 +930,14 @@ def _check_fitted(cls, state, path):
         raise _bad(path, "n_features_in_", f"must be a positive integer, found {_describe(n_features)}")
     _, n_slots, n_islots = _online.ALGORITHMS[cls._algorithm]
     raw = state["state_"]
-    n_outputs = raw.shape[0] if isinstance(raw, np.ndarray) and raw.ndim == 3 and raw.shape[0] >= 1 else 1
+    n_outputs = _n_outputs(raw)
     why = f"a {cls.__name__} with n_features_in_={n_features} and {n_outputs} output(s)"
     state["n_features_in_"] = int(n_features)
-    state["state_"] = _state_array(path, "state_", raw, (n_outputs, n_features, n_slots), why)
+    shape = (n_outputs, int(n_features), n_slots)
+    if isinstance(raw, _Rows):  # format version 2: the stored rows are checked, the rest is zero
+        slots = _check_rows(path, "state_", raw, shape, why)
+    else:
+        state["state_"] = slots = _state_array(path, "state_", raw, shape, why)
     # the small arrays are copied, so that no two attributes can share one buffer
     state["istate_"] = _state_array(path, "istate_", state["istate_"], (n_outputs, n_islots), why).copy()
     state["gstate_"] = _state_array(path, "gstate_", state["gstate_"], (n_outputs, _online.GLOBAL_SLOTS),
@@ -780,14 +945,70 @@ def _check_fitted(cls, state, path):
     _check_step_counter(path, state["gstate_"])
     slot = _SQUARES_SLOT.get(cls._algorithm)
     if slot is not None:
-        for name in ("state_", "istate_"):
-            if (state[name][..., slot] < 0).any():
+        for name, values in (("state_", slots), ("istate_", state["istate_"])):
+            if (values[..., slot] < 0).any():
                 raise _bad(path, name, f"slot {slot} accumulates squared gradients but holds a negative value")
     if issubclass(cls, OnlineClassifierMixin):
         _check_classes(path, state["classes_"], n_outputs)
     elif n_outputs != 1:
         raise _bad(path, "state_", f"has {n_outputs} outputs, but a regressor has one")
     _check_optional(path, state, n_features)
+    if isinstance(raw, _Rows):
+        state["state_"] = _dense_state(path, "state_", raw)
+
+
+def _check_rows(path, name, rows, shape, why):
+    """The stored rows of a state (format version 2) against the ``shape`` the model needs: the arrays' types and
+    shapes, the row pointers, the row indices (sorted, each once, in range) and finite values.  Returns the
+    values, one row of slots per stored row."""
+    if rows.shape != shape:
+        raise _bad(path, name, f"has shape {rows.shape}, but {why} needs {shape}")
+    n_outputs, n_rows, n_slots = shape
+    indptr, indices, values = rows.indptr, rows.indices, rows.values
+    if not (isinstance(indptr, np.ndarray) and indptr.dtype == np.int64 and indptr.shape == (n_outputs + 1,)):
+        raise _bad(path, name, f"the row pointers of its stored rows must be an int64 array of shape "
+                   f"({n_outputs + 1},), found {_describe(indptr)}")
+    if not (isinstance(indices, np.ndarray) and indices.dtype in (np.int32, np.int64) and indices.ndim == 1):
+        raise _bad(path, name, f"the indices of its stored rows must be a 1-d int32 or int64 array, found "
+                   f"{_describe(indices)}")
+    if not (isinstance(values, np.ndarray) and values.dtype == np.float64 and values.shape == (indices.size, n_slots)):
+        raise _bad(path, name, f"the values of its {indices.size} stored rows must be a float64 array of shape "
+                   f"({indices.size}, {n_slots}), found {_describe(values)}")
+    if indptr[0] != 0 or indptr[-1] != indices.size or (np.diff(indptr) < 0).any():
+        raise _bad(path, name, f"the row pointers must rise from 0 to {indices.size} (the number of stored rows), "
+                   f"found {indptr.tolist()[:10]!r}")
+    for k in range(n_outputs):
+        _check_row_indices(path, name, k, indices[indptr[k] : indptr[k + 1]], n_rows)
+    at = _first_nonfinite(values)
+    if at is not None:
+        j, slot = (int(i) for i in at)
+        where = (rows.output_of(j), int(indices[j]), slot)
+        raise _bad(path, name, f"holds {values[j, slot]} at index {where}; the state must be finite")
+    return values
+
+
+def _check_row_indices(path, name, k, stored, n_rows):
+    """The stored rows of output ``k``: strictly increasing (sorted, none twice) and within ``[0, n_rows)``."""
+    if not stored.size:
+        return
+    stored = stored.astype(np.int64)  # (differences of int32 indices could overflow)
+    bad = np.flatnonzero(np.diff(stored) <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise _bad(path, name, f"the stored rows of output {k} must be strictly increasing (sorted, each once), "
+                   f"found row {stored[i]} then row {stored[i + 1]} at positions {i} and {i + 1}")
+    if stored[0] < 0 or stored[-1] >= n_rows:
+        row = stored[0] if stored[0] < 0 else stored[-1]
+        raise _bad(path, name, f"output {k} stores row {row}, outside [0, {n_rows})")
+
+
+def _dense_state(path, name, rows):
+    """The dense state of checked stored rows (np.zeros maps the pages of the rows never stored lazily)."""
+    try:
+        return rows.to_dense()
+    except (MemoryError, ValueError, OverflowError) as exc:
+        raise _bad(path, name, f"a state of shape {rows.shape} cannot be allocated ({exc})",
+                   remedy="load the model on a machine with more memory") from None
 
 
 def _check_optional(path, state, n_features):
@@ -820,9 +1041,9 @@ def _check_params_entry(cls, params, state, path):
             raise _bad(path, name, f"the header says {params[name]!r} but the model state has {state[name]!r}")
 
 
-def _decoded(path, header, key, arrays, kind=dict):
+def _decoded(path, header, key, arrays, kind=dict, rows=None):
     try:
-        value = _decode(header[key], arrays)
+        value = _decode(header[key], arrays, rows)
     except KeyError:
         raise FormatError(f"{path}: header entry {key!r} is missing; {_REMEDY}") from None
     except (FormatError, RecursionError) as exc:
@@ -835,7 +1056,10 @@ def _decoded(path, header, key, arrays, kind=dict):
 def _build(header, arrays, path="the file"):
     """The estimator of a model or checkpoint file, every attribute and hyper-parameter checked."""
     cls = _resolve_class(header.get("class"), path)
-    state = _decoded(path, header, "state", arrays)
+    rows = [] if header["format_version"] >= 2 else None  # the $rows values of the state, if it may have any
+    state = _decoded(path, header, "state", arrays, rows=rows)
+    if rows and not (len(rows) == 1 and state.get("state_") is rows[0]):
+        raise _bad(path, "state", "only state_ can be held as stored rows ($rows), and only once")
     params = _decoded(path, header, "params", arrays)
     if _check_names(cls, state, path):
         _check_fitted(cls, state, path)
@@ -917,15 +1141,14 @@ def read_header(path):
     >>> ftrlx.save(ftrlx.FTRLClassifier(), path, metadata={"rows_seen": 0})
     >>> h = read_header(path)
     >>> h["format_version"], h["class"], h["metadata"]
-    (1, 'ftrlx.FTRLClassifier', {'rows_seen': 0})
+    (2, 'ftrlx.FTRLClassifier', {'rows_seen': 0})
     """
     path = os.fspath(path)
     header, _ = _read_container(path, arrays=False)
     placeholders = [
         f"<array {e['dtype']} shape={tuple(e['shape'])}>" for e in header["arrays"]
     ]
-    params = _decoded(path, header, "params", placeholders) if "params" in header else {}
-    metadata = _decoded(path, header, "metadata", placeholders) if "metadata" in header else {}
+    params, metadata = (_header_mapping(path, header, key, placeholders) for key in ("params", "metadata"))
     out = {
         "format_version": header["format_version"],
         "kind": header.get("kind"),
@@ -937,6 +1160,22 @@ def read_header(path):
         "arrays": header["arrays"],
     }
     return out
+
+
+def _header_mapping(path, header, key, placeholders):
+    """A decoded mapping entry of the header for :func:`read_header` (``{}`` if the entry is absent).
+
+    Sparse exports written before this was fixed hold ``params`` and ``metadata`` as plain JSON objects of numbers
+    (``{}`` and ``{"n_nonzero": ..., "n_weights": ...}``), not in their encoded form, which made every reader of
+    the header (``ftrlx info``, ``predict``, ``evaluate``) fail; such an object, which the encoder never writes
+    (its objects are tagged values of one ``$`` key), is read as it is."""
+    value = header.get(key, {})
+    legacy = (header.get("kind") == "sparse" and isinstance(value, dict)
+              and not any(name.startswith("$") for name in value)
+              and all(v is None or isinstance(v, (bool, int, float, str)) for v in value.values()))
+    if legacy:
+        return dict(value)
+    return _decoded(path, header, key, placeholders) if key in header else {}
 
 
 # --------------------------------------------------------------------------
@@ -966,7 +1205,7 @@ _LINKS = {"log_loss": "logistic"}
 _LINK_NAMES = ("logistic", "identity")
 
 
-def export_sparse(model, path, hasher=None):
+def export_sparse(model, path, hasher=None, *, metadata=None):
     """Write only the non-zero weights of a fitted linear model.
 
     The file (the same container as :func:`save`, kind ``"sparse"``) holds,
@@ -985,6 +1224,10 @@ def export_sparse(model, path, hasher=None):
     hasher : object with ``get_spec()``, optional
         The hasher that produced the model's features, typically
         ``reader.hasher`` of an ftrlx dataset reader.
+    metadata : dict, optional
+        Extra information for the header, as in :func:`save` (``ftrlx info``
+        shows it).  The entries ``n_nonzero`` and ``n_weights`` are always the
+        export's own counts.
 
     Examples
     --------
@@ -1029,9 +1272,10 @@ def export_sparse(model, path, hasher=None):
     enc = _Encoder()
     header = _header("sparse", "ftrlx.io.SparseModel")
     header.update(
-        params={},
+        params=enc.encode({}, "params"),  # (encoded like every mapping, so that read_header can decode it)
         state=enc.encode(state, "state"),
-        metadata={"n_nonzero": int(state["indices"].size), "n_weights": int(coef.size)},
+        metadata=enc.encode(dict(metadata or {}, n_nonzero=int(state["indices"].size), n_weights=int(coef.size)),
+                            "metadata"),
     )
     _write_container(path, header, enc.arrays)
 

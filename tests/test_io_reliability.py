@@ -43,11 +43,23 @@ def fitted(cls=ftrlx.FTRLClassifier, n_classes=2, **params):
     return model.fit(X, y)
 
 
-def craft(path, model, edit=None, class_path=None, kind="model", params=None):
-    """Write ``model`` with its state edited by ``edit(state)``, through the module's own writer."""
+def stored_rows(dense):
+    """``state_`` as the stored rows of format version 2, found the slow way (every row, whatever the size)."""
+    rows = [np.flatnonzero(d.view(np.uint64).any(axis=1)) for d in dense]
+    indptr = np.cumsum([0] + [r.size for r in rows]).astype(np.int64)
+    values = np.concatenate([d[r] for d, r in zip(dense, rows)])
+    return fio._Rows(dense.shape, indptr, np.concatenate(rows).astype(np.int32), values)
+
+
+def craft(path, model, edit=None, class_path=None, kind="model", params=None, stored=False):
+    """Write ``model`` with its state edited by ``edit(state)``, through the module's own writer; with ``stored``,
+    a 3-d float64 ``state_`` is written as its stored rows."""
     state = dict(model.__getstate__())
     if edit is not None:
         edit(state)
+    dense = state.get("state_")
+    if stored and isinstance(dense, np.ndarray) and dense.dtype == np.float64 and dense.ndim == 3:
+        state["state_"] = stored_rows(dense)
     if params is None:  # the header's copy of the hyper-parameters follows the edited state
         params = {k: state[k] for k in model.get_params(deep=False) if k in state}
     enc = fio._Encoder()
@@ -192,10 +204,12 @@ SHAPE_CASES = {
 }
 
 
+@pytest.mark.parametrize("stored", [False, True], ids=["dense", "stored rows"])
 @pytest.mark.parametrize("case", sorted(SHAPE_CASES))
-def test_inconsistent_arrays_are_refused(tmp_path, case):
+def test_inconsistent_arrays_are_refused(tmp_path, case, stored):
+    """The same refusals, with the same words, whether state_ is dense or held as its stored rows."""
     edit, words = SHAPE_CASES[case]
-    path = craft(tmp_path / "bad.ftrlx", fitted(), edit)
+    path = craft(tmp_path / "bad.ftrlx", fitted(), edit, stored=stored)
     refused(path, *words)
 
 

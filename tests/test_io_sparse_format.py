@@ -83,10 +83,14 @@ def test_the_scan_finds_exactly_the_rows_with_a_bit_set(n, slots, density, seed,
     dense = np.zeros((n, slots))
     rows = rng.random(n) < density
     dense[rows] = rng.choice(SPECIAL, size=(int(rows.sum()), slots))
+    expected = slow_touched_rows(dense)
     with mock.patch.object(fio, "_SCAN_ROWS", scan_rows), mock.patch.object(fio, "_SCAN_GROUP", group):
         found = fio._touched_rows(dense)
+        limited = [fio._touched_rows(dense, limit) for limit in (expected.size, expected.size - 1)]
     assert found.dtype.kind == "i"
-    np.testing.assert_array_equal(found, slow_touched_rows(dense))
+    np.testing.assert_array_equal(found, expected)
+    np.testing.assert_array_equal(limited[0], expected)
+    assert limited[1] is None or expected.size == 0  # (a negative limit is never asked for)
 
 
 @settings(max_examples=60, deadline=None)
@@ -95,11 +99,26 @@ def test_stored_rows_give_back_the_array_bitwise(outputs, n, slots, seed):
     rng = np.random.default_rng(seed)
     dense = np.where(rng.random((outputs, n, 1)) < 0.3, rng.choice(SPECIAL, size=(outputs, n, slots)), 0.0)
     rows = fio._Rows.from_dense(dense)
+    n_touched = sum(slow_touched_rows(d).size for d in dense)
+    if n_touched * (4 + 8 * slots) > dense.nbytes:  # more bytes than the dense array: stored dense
+        assert rows is None
+        return
     assert rows.indptr.dtype == np.int64 and rows.indices.dtype == np.int32 and rows.values.shape[1] == slots
     for k in range(outputs):
         np.testing.assert_array_equal(rows.indices[rows.indptr[k]:rows.indptr[k + 1]], slow_touched_rows(dense[k]))
     again = rows.to_dense()
     assert again.shape == dense.shape and again.tobytes() == dense.tobytes()
+
+
+def test_a_state_with_most_rows_touched_is_stored_dense(tmp_path):
+    X, y = touching(np.arange(50), width=60)  # 50 of 60 rows: 20 bytes each stored, 16 dense
+    model = train(ftrlx.FTRLClassifier, X, y)
+    assert fio._Rows.from_dense(model.state_) is None
+    ftrlx.save(model, tmp_path / "m.ftrlx")
+    assert "$array" in state_entry(header_of(tmp_path / "m.ftrlx")[1])
+    same_state(ftrlx.load(tmp_path / "m.ftrlx"), model)
+    X, y = touching(np.arange(40), width=60)  # 40 of 60: 800 bytes stored, 960 dense
+    assert fio._Rows.from_dense(train(ftrlx.FTRLClassifier, X, y).state_).indices.size == 40
 
 
 def test_a_non_contiguous_state_is_scanned_like_a_contiguous_one():
@@ -209,7 +228,7 @@ def test_version_1_files_of_the_old_writer_still_load_bitwise(tmp_path, cls):
 
 
 def test_a_version_1_file_holding_stored_rows_is_refused(tmp_path):
-    model = train(ftrlx.FTRLClassifier, *touching(np.arange(50)))
+    model = train(ftrlx.FTRLClassifier, *touching(np.arange(0, 100, 2), width=100))
     path = tmp_path / "m.ftrlx"
     ftrlx.save(model, path)
     data = path.read_bytes()
@@ -235,7 +254,7 @@ def craft(path, model, edit_rows=None, edit_state=None, version=2, kind="model")
     params = {k: state[k] for k in model.get_params(deep=False)}
     header.update(params=enc.encode(params, "params"), state=enc.encode(state, "state"), metadata={"$dict": []})
     if kind == "checkpoint":
-        header["extra"] = enc.encode({"rows": fio._Rows.from_dense(np.ones((1, 2, 1)))}, "extra")
+        header["extra"] = enc.encode({"rows": some_rows()}, "extra")
     fio._write_container(path, header, enc.arrays, version)
     return os.fspath(path)
 
@@ -311,26 +330,32 @@ def test_the_multiclass_rows_are_checked_per_output(tmp_path):
     assert f"(2, {model.state_.shape[1] - 1 - np.argmax(model.state_[2, ::-1].any(axis=1))}, 0)" in message
 
 
+def some_rows():
+    dense = np.zeros((1, 8, 2))
+    dense[0, 3] = 1.0
+    return fio._Rows.from_dense(dense)
+
+
 def rows_everywhere(name):
     def edit(state):
-        state[name] = fio._Rows.from_dense(np.ones((1, 2, 3)))
+        state[name] = some_rows()
     return edit
 
 
 @pytest.mark.parametrize("name", ["istate_", "gstate_", "classes_", "alpha"])
 def test_stored_rows_for_another_attribute_are_refused(tmp_path, name):
-    model = train(ftrlx.FTRLClassifier, *touching(np.arange(50), width=50))
+    model = train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50))
     refused(craft(tmp_path / "bad.ftrlx", model, edit_state=rows_everywhere(name)), "state", "only state_")
 
 
 def test_stored_rows_elsewhere_in_the_header_are_refused(tmp_path):
-    model = train(ftrlx.FTRLClassifier, *touching(np.arange(50), width=50))
+    model = train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50))
     path = craft(tmp_path / "bad.ckpt", model, kind="checkpoint")
     refused(path, "header entry 'extra'", "$rows", loader=fio._load_checkpoint)
     export_sparse(model, tmp_path / "w.sparse")
     header, arrays = fio._read_container(tmp_path / "w.sparse")
     state = fio._decode(header["state"], arrays)
-    state["values"] = fio._Rows.from_dense(np.ones((1, 2, 1)))
+    state["values"] = some_rows()
     enc = fio._Encoder()
     header = dict(fio._header("sparse", "ftrlx.io.SparseModel"), params={"$dict": []}, metadata={"$dict": []},
                   state=enc.encode(state, "state"))
@@ -354,7 +379,7 @@ MALFORMED = {
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_rows_values_are_refused(tmp_path, case):
     path = tmp_path / "m.ftrlx"
-    ftrlx.save(train(ftrlx.FTRLClassifier, *touching(np.arange(50), width=50)), path)
+    ftrlx.save(train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50)), path)
     data = path.read_bytes()
     hlen = struct.unpack_from("<Q", data, 12)[0]
     header = json.loads(data[20:20 + hlen])
@@ -366,7 +391,7 @@ def test_malformed_rows_values_are_refused(tmp_path, case):
 
 
 def test_a_state_too_large_to_allocate_is_a_format_error(tmp_path):
-    model = train(ftrlx.FTRLClassifier, *touching(np.arange(50), width=50))
+    model = train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50))
 
     def wider(state):
         state["n_features_in_"] = 2**62
@@ -416,7 +441,7 @@ def test_the_command_line_reads_the_sparse_export_it_writes(tmp_path, capsys):
 def test_sparse_exports_of_the_earlier_writer_have_a_readable_header(tmp_path):
     """Earlier exports hold params and metadata as plain JSON objects; read_header (which every command calls)
     failed on them with "unknown tagged value [] in header"."""
-    model = train(ftrlx.FTRLClassifier, *touching(np.arange(50), width=50))
+    model = train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50))
     path = tmp_path / "old.sparse"
     export_sparse(model, path)
     header, arrays = fio._read_container(path)
@@ -441,7 +466,7 @@ def test_sparse_exports_of_the_earlier_writer_have_a_readable_header(tmp_path):
 
 
 def test_a_sparse_export_carries_metadata(tmp_path):
-    model = train(ftrlx.FTRLClassifier, *touching(np.arange(50), width=50))
+    model = train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50))
     path = tmp_path / "w.sparse"
     export_sparse(model, path, metadata={"training": {"reader": {"format": "criteo"}}, "n_weights": -1})
     meta = read_header(path)["metadata"]

@@ -56,7 +56,8 @@ rows, gives back the saved array bit for bit.  The state starts as zeros and
 training writes only the coordinates of the rows it sees, so the file holds
 the coordinates the model has touched: its size and the time to write it
 follow the model, not the width of the hashed space.  ``$rows`` appears only
-there; a ``state_`` stored as an ``$array`` is read too.
+there.  A state whose stored rows would take more bytes than the dense array
+(a model that has touched most coordinates) is written as a dense ``$array``.
 
 Format version 1 is the same container without ``$rows`` (``state_`` is a
 dense ``$array``); this version reads it.
@@ -262,28 +263,39 @@ _SCAN_ROWS = 1 << 18  # rows of one output looked at per step: bounds the scan's
 _SCAN_GROUP = 32  # rows per group of the scan's first, coarse pass
 
 
-def _touched_rows(state2d):
-    """Sorted indices of the rows of a 2-d float64 array that have a bit set (-0.0 counts: bitwise round trips).
+def _touched_rows(state2d, limit=None):
+    """Sorted indices of the rows of a 2-d float64 array that have a bit set (-0.0 counts: bitwise round trips);
+    None as soon as there are more than ``limit``.
 
-    One pass over memory, in steps of ``_SCAN_ROWS`` rows: the largest 64-bit word of each group of
-    ``_SCAN_GROUP`` rows (zero only if the whole group is) picks the groups to look at row by row."""
+    One pass over memory, in steps of ``_SCAN_ROWS`` rows (see :func:`_touched_in_step`)."""
     n, slots = state2d.shape
-    found = []
+    found, count = [], 0
     for lo in range(0, n if slots else 0, _SCAN_ROWS):
-        hi = min(n, lo + _SCAN_ROWS)
-        words = np.ascontiguousarray(state2d[lo:hi]).reshape(-1).view(np.uint64)
-        full = (hi - lo) // _SCAN_GROUP * _SCAN_GROUP
-        groups = np.flatnonzero(words[: full * slots].reshape(-1, _SCAN_GROUP * slots).max(axis=1, initial=0))
-        if groups.size:
-            picked = words[: full * slots].reshape(-1, _SCAN_GROUP, slots)[groups]
-            any_bit = picked[:, :, 0].copy()
-            for j in range(1, slots):  # slot by slot: a reduction over 2 or 3 values per row is slow in NumPy
-                any_bit |= picked[:, :, j]
-            flat = np.flatnonzero(any_bit)
-            found.append(lo + groups[flat // _SCAN_GROUP] * _SCAN_GROUP + flat % _SCAN_GROUP)
-        if full < hi - lo:
-            found.append(lo + full + np.flatnonzero(words[full * slots :].reshape(-1, slots).max(axis=1)))
+        rows = _touched_in_step(np.ascontiguousarray(state2d[lo : lo + _SCAN_ROWS]), slots)
+        found.append(lo + rows)
+        count += rows.size
+        if limit is not None and count > limit:
+            return None
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _touched_in_step(block, slots):
+    """The rows of a C-contiguous block that have a bit set: the largest 64-bit word of each group of
+    ``_SCAN_GROUP`` rows (zero only if the whole group is) picks the groups to look at row by row."""
+    words = block.reshape(-1).view(np.uint64)
+    full = block.shape[0] // _SCAN_GROUP * _SCAN_GROUP
+    grouped = words[: full * slots]
+    groups = np.flatnonzero(grouped.reshape(-1, _SCAN_GROUP * slots).max(axis=1, initial=0))
+    picked = grouped.reshape(-1, _SCAN_GROUP, slots)[groups]
+    any_bit = picked[:, :, 0].copy()
+    for j in range(1, slots):  # slot by slot: a reduction over 2 or 3 values per row is slow in NumPy
+        any_bit |= picked[:, :, j]
+    flat = np.flatnonzero(any_bit)
+    rows = groups[flat // _SCAN_GROUP] * _SCAN_GROUP + flat % _SCAN_GROUP
+    if full == block.shape[0]:
+        return rows
+    rest = full + np.flatnonzero(words[full * slots :].reshape(-1, slots).max(axis=1))
+    return np.concatenate([rows, rest])
 
 
 class _Rows:
@@ -300,9 +312,17 @@ class _Rows:
 
     @classmethod
     def from_dense(cls, dense):
+        """The stored rows of a float64 array of 3 dimensions, or None if they would take more bytes than the
+        dense array (a model that has touched most coordinates is stored dense, as in format version 1)."""
         n_outputs, n_rows, n_slots = dense.shape
         index_dtype = np.int32 if n_rows <= np.iinfo(np.int32).max else np.int64
-        indices = [_touched_rows(dense[k]) for k in range(n_outputs)]
+        limit = dense.size * 8 // (np.dtype(index_dtype).itemsize + 8 * n_slots)  # (known before any copy)
+        indices = []
+        for k in range(n_outputs):
+            rows = _touched_rows(dense[k], limit - sum(r.size for r in indices))
+            if rows is None:
+                return None
+            indices.append(rows)
         values = [dense[k][rows] for k, rows in enumerate(indices)]
         indptr = np.zeros(n_outputs + 1, dtype=np.int64)
         np.cumsum([rows.size for rows in indices], out=indptr[1:])
@@ -814,7 +834,8 @@ def _storable_state(model, rows=True):
     state = dict(model.__getstate__())  # (a copy: __getstate__ may hand out the instance's own __dict__)
     dense = state.get("state_")
     if rows and isinstance(dense, np.ndarray) and dense.dtype == np.float64 and dense.ndim == 3 and dense.shape[0]:
-        state["state_"] = _Rows.from_dense(dense)  # (any other state_ is stored as it is, and refused by load)
+        stored = _Rows.from_dense(dense)  # (any other state_ is stored as it is, and refused by load)
+        state["state_"] = dense if stored is None else stored
     names = state.get("feature_names_in_")
     if isinstance(names, np.ndarray) and names.dtype.hasobject and all(isinstance(n, str) for n in names.tolist()):
         # scikit-learn keeps column names in an object array; the format stores them as fixed-width strings

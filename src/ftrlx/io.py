@@ -46,10 +46,10 @@ n_features, n_slots), is stored as its rows that are not all zero::
                "indptr": i, "indices": j, "values": k}}
 
 where manifest entry ``i`` is an int64 array of n_outputs + 1 row pointers
-(from 0 to the number of stored rows), ``j`` the stored rows' feature indices
-(int32, or int64 past 2**31 - 1 features), strictly increasing within each
-output, and ``k`` a float64 array with one row of n_slots values per stored
-row.  The rows of output ``o`` are ``indices[indptr[o]:indptr[o + 1]]``; every
+(from 0 to the number of stored rows), ``j`` the stored rows' feature
+indices (int32, or int64 beyond ``2**31 - 1`` features), strictly increasing
+within each output, and ``k`` a float64 array with one row of n_slots values
+per stored row.  The rows of output ``o`` are ``indices[indptr[o]:indptr[o + 1]]``; every
 other row is zero.  A row counts as zero only if all its bits are (a ``-0.0``
 is stored), so loading, ``np.zeros`` followed by the scatter of the stored
 rows, gives back the saved array bit for bit.  The state starts as zeros and

@@ -52,7 +52,7 @@ def test_train_info_predict_evaluate(click_files, tmp_path):
 
     rc, out, err = run("info", model)
     assert rc == 0, err
-    assert "ftrlx.FTRLClassifier" in out and re.search(r"^format_version +1$", out, re.M)
+    assert "ftrlx.FTRLClassifier" in out and re.search(rf"^format_version +{ftrlx.io.FORMAT_VERSION}$", out, re.M)
     assert re.search(r"^rows_seen +4000$", out, re.M) and re.search(rf"^n_features +{2**16}$", out, re.M)
     rc, out, _ = run("info", model, "--json")
     info = json.loads(out)

@@ -403,7 +403,7 @@ def _train(args, cfg, est, inputs):
     if args.sparse_output:
         from ftrlx.io import export_sparse
 
-        export_sparse(est, args.sparse_output, hasher=hasher)
+        export_sparse(est, args.sparse_output, hasher=hasher, metadata={"rows_seen": rows_seen, "training": training})
     if not args.quiet:
         _summary(history, est, seconds, args.output)
     if args.json:

@@ -6,6 +6,7 @@ here is FTRL's learning-rate scale, not scikit-learn's penalty strength; penalti
 """
 import numpy as np
 
+from .._docdefaults import derive_defaults
 from .._validation import Interval, Options
 from ._base import (
     NON_NEGATIVE,
@@ -500,3 +501,12 @@ class OGDRegressor(OnlineRegressorMixin, _OGD):
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+
+
+# every documented default is the signature's: the class templates above are shared between a classifier and a
+# regressor whose defaults may differ (eta0), so the docstrings take them from the signatures
+for _cls in (FTRLClassifier, FTRLRegressor, RDAClassifier, RDARegressor, FOBOSClassifier, FOBOSRegressor,
+             TruncatedGradientClassifier, TruncatedGradientRegressor, AdaGradClassifier, AdaGradRegressor,
+             LazyAdamClassifier, LazyAdamRegressor, OGDClassifier, OGDRegressor):
+    derive_defaults(_cls)
+del _cls

@@ -156,6 +156,8 @@ def wolfe_line_search(phi, f0, d0, *, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=60, 
         First trial step.
     c1, c2 : float
         Sufficient-decrease and curvature constants, ``0 < c1 < c2 < 1``.
+    max_iter : int
+        Most trial steps of the bracketing phase, and again of the zoom phase, before giving up.
     alpha_max : float
         Largest step; reached with sufficient decrease (the objective may be
         unbounded below along ``d``) it is returned as is.

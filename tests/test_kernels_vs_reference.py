@@ -223,7 +223,7 @@ def test_streams_really_are_awkward():
 @given(s=streams(), alpha=st.sampled_from([0.1, 0.5, 2.0]), beta=st.sampled_from([0.0, 0.5, 1.0]),
        loss=st.sampled_from(CLASSIFIER_LOSSES))
 def test_ftrl_without_penalty_equals_adagrad_kernel(s, alpha, beta, loss):
-    # ALGORITHMS.md 1.1: FTRL with l1 = l2 = 0 is AdaGrad with eta = alpha and
+    # docs/guide/algorithms.rst, FTRL-Proximal: FTRL with l1 = l2 = 0 is AdaGrad with eta = alpha and
     # delta = beta outside the square root (kernel against kernel).
     X, y, sw, chunks, X_test = make_data(s)
     ftrl = make_estimator("ftrl", {"alpha": alpha, "beta": beta, "l1": 0.0, "l2": 0.0}, loss, s)
@@ -283,7 +283,7 @@ def test_float32_rounded_values_stay_close(algo, params):
 
 @pytest.mark.parametrize("t_first", [2, 10, 1000])
 def test_lazy_adam_first_step_of_a_late_coordinate(t_first):
-    # ALGORITHMS.md 1.8: the bias correction uses the global step, so a
+    # docs/guide/algorithms.rst, LazyAdam: the bias correction uses the global step, so a
     # coordinate first seen at step t moves by
     # eta0 sqrt(1 - b2^t) / (1 - b1^t) * (1 - b1) |g| / (sqrt(1 - b2) |g| + eps).
     eta0, b1, b2, eps = 0.1, 0.9, 0.999, 1e-7

@@ -31,7 +31,7 @@ def _run(algo, params, seed=0, **kw):
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_ftrl_without_penalty_is_adagrad(loss, batch_size):
     # With l1 = l2 = 0, FTRL-Proximal is AdaGrad with eta = alpha and
-    # delta = beta added outside the square root (ALGORITHMS.md 1.1).
+    # delta = beta added outside the square root (docs/guide/algorithms.rst, FTRL-Proximal).
     ftrl = _run("ftrl", {"alpha": 0.3, "beta": 0.7}, loss=loss, batch_size=batch_size)
     ada = _run("adagrad", {"eta0": 0.3, "eps": 0.7, "eps_placement": "outside",
                            "initial_accumulator": 0.0, "l1_form": "fobos"},

@@ -91,3 +91,25 @@ def test_regressor_rates_are_documented_as_they_are(name):
     cls = getattr(ftrlx, name)
     assert cls().eta0 == 0.05
     assert "eta0 : float, default=0.05" in cls.__doc__
+
+
+def test_the_readme_learner_table_states_the_signature_defaults():
+    import re
+    from pathlib import Path
+
+    import ftrlx
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \(`([^`]*)`(?:; regressor `([^`]*)`)?\) \|", readme, re.M)
+    assert len(rows) == 7
+
+    def check(cls, text):
+        signature = inspect.signature(cls).parameters
+        for item in text.split(", "):
+            name, value = item.split("=")
+            stated = eval(value.replace("inf", "float('inf')"), {})  # noqa: S307 - the README's own literals
+            assert signature[name].default == stated, (cls.__name__, name)
+
+    for name, classifier, regressor in rows:
+        check(getattr(ftrlx, f"{name}Classifier"), classifier)
+        check(getattr(ftrlx, f"{name}Regressor"), regressor or classifier)

@@ -155,8 +155,9 @@ _RDA_DOC = """
     ----------
     l1 : float, default=1e-4
         L1 strength: a coordinate stays zero while its average gradient is below l1.
-    gamma : float, default=1.0
-        Scale of the proximal term beta_t = gamma sqrt(t); the effective step is about 1 / (gamma sqrt(t)).
+    gamma : float
+        Scale of the proximal term beta_t = gamma sqrt(t); the effective step is about 1 / (gamma sqrt(t)), so a
+        good gamma grows with the scale of the rows (about mean squared row norm / 30).
     rho : float, default=0.0
         Enhanced-RDA sparsity boost (threshold l1 + gamma rho / sqrt(t))."""
 
@@ -165,7 +166,7 @@ class RDAClassifier(OnlineClassifierMixin, _RDA):
     __doc__ = "Linear classifier trained online by (enhanced) L1-RDA.\n" + _RDA_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_RDA._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, l1=1e-4, gamma=1.0, rho=0.0, *, loss="log_loss", fit_intercept=True, batch_size=1,
+    def __init__(self, l1=1e-4, gamma=0.3, rho=0.0, *, loss="log_loss", fit_intercept=True, batch_size=1,
                  max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None):
         self.l1, self.gamma, self.rho = l1, gamma, rho
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
@@ -187,7 +188,10 @@ class RDARegressor(OnlineRegressorMixin, _RDA):
 
 _SCHEDULE_DOC = """
     eta0 : float
-        Initial learning rate.
+        Initial learning rate.  One global rate serves every coordinate, so its best value follows the scale of the
+        rows: about 20 / (mean squared row norm) is a good start (2.0, the classifiers' default, suits rows of
+        about ten unit features; L2-normalised text rows want about 20).  Per-coordinate learners (FTRL, AdaGrad)
+        need no such scaling.
     learning_rate : {'constant', 'invsqrt', 'linear'}, default='invsqrt'
         eta_t = eta0, eta0 / sqrt(t), or a linear decay from eta0 to eta_final over decay_steps steps, then constant.
     decay_steps : int, default=100000
@@ -216,7 +220,7 @@ _FOBOS_DOC = """
     Forward Backward Splitting", JMLR 2009.
 
     Parameters
-    ----------""" + _SCHEDULE_DOC.replace("eta0 : float", "eta0 : float, default=0.5") + """
+    ----------""" + _SCHEDULE_DOC + """
     l1 : float, default=1e-5
         L1 strength.
     l2 : float, default=0.0
@@ -227,7 +231,7 @@ class FOBOSClassifier(OnlineClassifierMixin, _FOBOS):
     __doc__ = "Linear classifier trained online by L1/L2 FOBOS.\n" + _FOBOS_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_FOBOS._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.5, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
+    def __init__(self, eta0=2.0, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
                  loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
                  warm_start=False, class_weight=None):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
@@ -279,12 +283,12 @@ _TG_DOC = """
     via Truncated Gradient", JMLR 2009.
 
     Parameters
-    ----------""" + _SCHEDULE_DOC.replace("eta0 : float", "eta0 : float, default=0.5") + """
+    ----------""" + _SCHEDULE_DOC + """
     gravity : float, default=1e-5
         The g of the paper (L1-like strength); theta=inf, period=1 gives FOBOS-L1 with l1=gravity.
     theta : float, default=inf
         Only weights with |w| <= theta are truncated.
-    period : int, default=1
+    period : int
         K: truncate every K steps (with K times the gravity).
     truncation : {'gradient', 'rounding'}, default='gradient'"""
 
@@ -293,7 +297,7 @@ class TruncatedGradientClassifier(OnlineClassifierMixin, _TruncatedGradient):
     __doc__ = "Linear classifier trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_TruncatedGradient._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.5, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=1, *,
+    def __init__(self, eta0=2.0, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
                  truncation="gradient", decay_steps=100_000, eta_final=None, loss="log_loss", fit_intercept=True,
                  batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None):
         self.eta0, self.learning_rate, self.gravity, self.theta, self.period = eta0, learning_rate, gravity, theta, period
@@ -306,7 +310,7 @@ class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
     __doc__ = "Linear regression trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_TruncatedGradient._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.05, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=1, *,
+    def __init__(self, eta0=0.05, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
                  truncation="gradient", decay_steps=100_000, eta_final=None, loss="squared_error", fit_intercept=True,
                  batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False):
         self.eta0, self.learning_rate, self.gravity, self.theta, self.period = eta0, learning_rate, gravity, theta, period
@@ -472,7 +476,7 @@ _OGD_DOC = """
     FOBOS for exact L1).  The L2 decay of absent coordinates is applied lazily and exactly.
 
     Parameters
-    ----------""" + _SCHEDULE_DOC.replace("eta0 : float", "eta0 : float, default=0.5") + """
+    ----------""" + _SCHEDULE_DOC + """
     l1 : float, default=0.0
     l2 : float, default=0.0"""
 
@@ -481,7 +485,7 @@ class OGDClassifier(OnlineClassifierMixin, _OGD):
     __doc__ = "Linear classifier trained by online gradient descent.\n" + _OGD_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_OGD._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.5, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
+    def __init__(self, eta0=2.0, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
                  loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
                  warm_start=False, class_weight=None):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2

@@ -67,7 +67,7 @@ def _infer_format(path):
 def _reader_config(args, saved=None):
     """Everything needed to open the input the same way again."""
     cfg = dict(saved or {})
-    for key in ("format", "label", "sep", "on_bad_lines"):
+    for key in ("format", "label", "sep", "on_bad_lines", "id", "zero_based"):
         value = getattr(args, key, None)
         if value is not None:
             cfg[key] = value
@@ -103,31 +103,41 @@ def _looks_like_criteo(path):
     return len(fields) == _CRITEO_FIELDS and fields[0] in (b"0", b"1")
 
 
-def _open(path, cfg, chunk_size, hasher=None, n_features=None):
+def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, track=False):
+    """The reader of ``path`` as ``cfg`` describes it; ``labels=False`` reads a file without labels, ``track`` keeps
+    each row's line number (and id: ``cfg["id"]``) for scoring line by line."""
     from ftrlx import datasets
+    from ftrlx.datasets._criteo import CriteoReader
 
     if path != STDIN and not os.path.exists(path):
         raise FileNotFoundError(f"input file {path!r} does not exist")
     fmt = cfg["format"]
     bad = {"on_bad_lines": cfg.get("on_bad_lines") or "error"}
     if fmt == "svmlight":
-        return datasets.iter_svmlight(path, chunk_size=chunk_size, n_features=n_features, **bad)
-    if fmt == "vw":
-        return datasets.iter_vw(path, chunk_size=chunk_size, n_features=n_features or 2**20, **bad)
-    if fmt == "criteo":
-        return datasets.iter_criteo(path, chunk_size=chunk_size, hasher=hasher, **bad)
-    if fmt == "avazu":
-        return datasets.iter_avazu(path, chunk_size=chunk_size, hasher=hasher, **bad)
-    tabular = {"label": cfg.get("label"), "categorical": _categorical(path, cfg),
-               "numeric": cfg.get("numeric") or ()}
-    if fmt == "csv":
-        return datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher,
-                                 sep=cfg.get("sep"), **tabular, **bad)
-    if fmt == "parquet":
-        if not tabular["label"]:
-            tabular.pop("label")
-        return datasets.iter_parquet(path, chunk_size=chunk_size, hasher=hasher, **tabular)
-    raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        reader = datasets.iter_svmlight(path, chunk_size=chunk_size, n_features=n_features,
+                                        zero_based=cfg.get("zero_based", "auto"),
+                                        fold=bool(cfg.get("fold")) and n_features is not None, labels=labels, **bad)
+    elif fmt == "vw":
+        reader = datasets.iter_vw(path, chunk_size=chunk_size, n_features=n_features or 2**20,
+                                  interactions=cfg.get("interactions") or (), labels=labels, **bad)
+    elif fmt == "criteo":
+        reader = CriteoReader(path, chunk_size, hasher, bad["on_bad_lines"], labels=labels, id_field=cfg.get("id"))
+    elif fmt == "avazu":
+        reader = datasets.iter_avazu(path, chunk_size=chunk_size, hasher=hasher, labels=labels, **bad)
+        reader.id_column = cfg.get("id")
+    elif fmt in ("csv", "parquet"):
+        tabular = {"label": cfg.get("label") if labels else None, "categorical": _categorical(path, cfg),
+                   "numeric": cfg.get("numeric") or ()}
+        if fmt == "csv":
+            reader = datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher, sep=cfg.get("sep"), **tabular,
+                                       **bad)
+        else:
+            reader = datasets.iter_parquet(path, chunk_size=chunk_size, hasher=hasher, **tabular, **bad)
+        reader.id_column = cfg.get("id")
+    else:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    reader.track_rows = track
+    return reader
 
 
 def _categorical(path, cfg):
@@ -136,7 +146,7 @@ def _categorical(path, cfg):
     if not ignore:
         return categorical
     if not categorical:
-        skip = ignore | set(cfg.get("numeric") or ()) | {cfg.get("label")}
+        skip = ignore | set(cfg.get("numeric") or ()) | {cfg.get("label"), cfg.get("id")}
         categorical = [c for c in _column_names(path, cfg) if c not in skip]
     return [c for c in categorical if c not in ignore]
 
@@ -185,7 +195,7 @@ def _write_lines(path, lines):
 
     def write(fh):
         for line in lines:
-            fh.write(line.encode("ascii"))
+            fh.write(line.encode("utf-8"))
 
     _atomic_write(path, write)
 

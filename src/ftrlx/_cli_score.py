@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ._cli_common import EXIT_OK, _check_outputs, _fmt_metric, _hasher_for, _open, _reader_config, _write_lines
+from ._cli_common import EXIT_OK, _fmt_metric, _hasher_for, _open, _reader_config
 
 
 def _model_and_reader(args):
@@ -33,21 +33,6 @@ def _scores(model, X):
         if proba is not None:
             return np.asarray(proba)[:, -1], True
     return np.asarray(model.decision_function(X), dtype=np.float64), False
-
-
-def cmd_predict(args):
-    args.inputs = [args.input]
-    _check_outputs((args.output, "-o predictions output"))
-    model, cfg, hasher, n_features = _model_and_reader(args)
-    reader = _open(args.input, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
-
-    def lines():
-        for chunk in reader:
-            scores, _ = _scores(model, chunk[0])
-            yield from (f"{s!r}\n" for s in scores.tolist())
-
-    _write_lines(args.output, lines())
-    return EXIT_OK
 
 
 def cmd_evaluate(args):

@@ -23,7 +23,8 @@ from ._cli_common import (  # noqa: F401 - the names the command line is made of
     EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FORMATS, STDIN, ALGOS, _PARAM_FLAGS, UsageError,
 )
 from ._cli_info import cmd_demo, cmd_info
-from ._cli_score import cmd_evaluate, cmd_predict
+from ._cli_predict import cmd_predict
+from ._cli_score import cmd_evaluate
 from ._cli_train import _floats, cmd_train
 
 EPILOG = """\
@@ -59,8 +60,18 @@ def _add_reader_options(p, defaults_from_model=False):
     g.add_argument("--sep", help="csv field separator (default: tab for .tsv/.tab files, comma otherwise)")
     g.add_argument("--ignore", metavar="COLS",
                    help=f"comma-separated columns that are not features, e.g. ids or leaking columns (csv, parquet){note}")
+    g.add_argument("--id", metavar="COLUMN",
+                   help="a column that names each row, never a feature: predict writes it beside each prediction "
+                        "(csv, parquet, avazu: a column name; criteo: each line starts with an extra field, "
+                        f"named COLUMN in the output){note}")
+    z = g.add_mutually_exclusive_group()
+    z.add_argument("--zero-based", dest="zero_based", action="store_const", const=True,
+                   help="svmlight indices start at 0" + (note or " (default: decided from the first block of the "
+                                                                 "first input, then recorded in the model)"))
+    z.add_argument("--one-based", dest="zero_based", action="store_const", const=False,
+                   help="svmlight indices start at 1")
     g.add_argument("--on-bad-lines", choices=("error", "skip"),
-                   help="what to do with malformed lines (default: error)")
+                   help="what to do with malformed lines (default: error; predict writes nan for a skipped line)")
     g.add_argument("--chunk-size", type=int, default=100_000, metavar="N",
                    help="rows per chunk (default: 100000)")
 

@@ -12,7 +12,7 @@ import pyarrow.csv as pa_csv
 import scipy.sparse as sp
 
 from ..hashing import CategoricalHasher, _names
-from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, split_lines
+from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, rows_record, split_lines
 
 try:
     from .._kernels import _tsv
@@ -20,6 +20,9 @@ except ImportError:  # pragma: no cover - an install without the compiled kernel
     _tsv = None
 
 __all__ = ["iter_csv", "iter_parquet"]
+
+# The column that carries each row's line number through a table when rows are tracked.
+_LINE = "\0line"
 
 
 def _parse_strings(arr, parse):
@@ -89,14 +92,19 @@ class TabularReader(ChunkReader):
             named += _names(pair)
         # None means: every column but the label.
         self.features = list(dict.fromkeys(named)) or None
+        #: A column that names each row (never a feature); with ``track_rows`` its values are the rows' ids.
+        self.id_column = None
 
     def _columns_needed(self, names):
         if self.label is not None and self.label not in names:
             raise bad_line(self.path, 1, f"no label column {self.label!r} among {names}",
                            "pass the right label=")
+        if self.id_column is not None and self.id_column not in names:
+            raise bad_line(self.path, 1, f"no id column {self.id_column!r} among {names}",
+                           "name an existing column as the id")
         features = self.features
         if features is None:
-            features = [n for n in names if n != self.label]
+            features = [n for n in names if n != self.label and n != self.id_column]
         missing = [c for c in features if c not in names]
         if missing:
             raise bad_line(self.path, 1, f"no column(s) {missing} among {names}",
@@ -123,12 +131,25 @@ class TabularReader(ChunkReader):
         if n_pending:
             yield self._hash(pa.concat_tables(pending))
 
+    def _extra_columns(self):
+        """Columns read besides the label and the features: the id, when rows are tracked."""
+        return [self.id_column] if self.track_rows and self.id_column is not None else []
+
     def _hash(self, table):
-        y = None
+        y = rows = None
+        if self.track_rows:
+            ids = None
+            if self.id_column is not None:
+                ids = table.column(self.id_column).to_pylist()
+            rows = rows_record(table.column(_LINE).to_numpy(), ids)
+            table = table.drop_columns([_LINE])
         if self.label is not None:
             y = table.column(self.label).to_numpy().astype(np.float64)
             table = table.drop_columns([self.label])
-        return self.hasher.transform(table), y
+        if self.id_column is not None and self.id_column in table.column_names:
+            table = table.drop_columns([self.id_column])
+        X = self.hasher.transform(table)
+        return (X, y) if rows is None else (X, y, rows)
 
     def _validate(self, table, lines):
         """Convert label/numeric columns and drop (or report) bad rows."""
@@ -164,7 +185,7 @@ class TabularReader(ChunkReader):
                 r = int(np.flatnonzero(bad)[0])
                 message = next(msg for mask, msg in checks if mask[r])
                 self._bad(self._where(lines, r), message(r))
-            self.skipped += int(bad.sum())
+            self._skip_lines(lines[bad])
             keep = pa.array(~bad)
             table = table.filter(keep)
             columns = {k: v[~bad] for k, v in columns.items()}
@@ -289,7 +310,8 @@ class TextReader(TabularReader):
                                               quote_char=self.quote or False),
             convert_options=pa_csv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, include_columns=list(
-                    dict.fromkeys(([self.label] if self.label else []) + self._raw_columns(needed))),
+                    dict.fromkeys(([self.label] if self.label else []) + self._raw_columns(needed)
+                                  + self._extra_columns())),
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
         lines = line_numbers[keep]
@@ -297,6 +319,8 @@ class TextReader(TabularReader):
             raise bad_line(self.path, int(lines[0]), "a quoted value spans several lines, "
                            "which this reader does not support", "put each record on one line")
         table, lines = self._validate(table, lines)
+        if self.track_rows:
+            table = table.append_column(_LINE, pa.array(lines, type=pa.int64()))
         return self._derive(table, lines)
 
     def _raw_columns(self, needed):
@@ -313,7 +337,7 @@ class TextReader(TabularReader):
     # -- the compiled path ------------------------------------------------------------------------------------
     def _chunks(self):
         self._switched_at = None
-        if not self._compiled or _tsv is None:
+        if not self._compiled or _tsv is None or self.track_rows:
             self._switched_at = 0
             return super()._chunks()
         return self._compiled_chunks()
@@ -540,12 +564,15 @@ class ParquetReader(TabularReader):
         with pq.ParquetFile(self.path) as pf:
             names = pf.schema_arrow.names
             features = self._columns_needed(names)
-            columns = list(dict.fromkeys(([self.label] if self.label else []) + features))
+            columns = list(dict.fromkeys(([self.label] if self.label else []) + features
+                                         + self._extra_columns()))
             row = 0
             for batch in pf.iter_batches(batch_size=self.chunk_size, columns=columns):
                 table = pa.Table.from_batches([batch])
                 if self.label is not None:
                     table = self._check_label(table, row)
+                if self.track_rows:
+                    table = table.append_column(_LINE, pa.array(np.arange(row + 1, row + 1 + batch.num_rows)))
                 row += batch.num_rows
                 yield table
 
@@ -563,7 +590,8 @@ class ParquetReader(TabularReader):
         return table.set_column(index, self.label, pc.cast(col, pa.float64()))
 
 
-def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None):
+def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None,
+                 on_bad_lines="error"):
     """Stream a Parquet file as hashed CSR chunks.
 
     Only the named columns are read, one batch at a time.
@@ -580,11 +608,15 @@ def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_00
         Rows per chunk (the last one shorter).
     hasher : CategoricalHasher or None, default=None
         As in :func:`iter_csv`.
+    on_bad_lines : {'error', 'skip'}, default='error'
+        A row whose label is missing or not a finite number raises
+        ``ValueError("file:row N: ...")`` or is skipped and counted in
+        ``skipped``.
 
     Returns
     -------
     reader : iterable of (X, y)
-        With attributes ``rows_read``, ``skipped`` (always 0) and ``hasher``.
+        With attributes ``rows_read``, ``skipped`` and ``hasher``.
 
     Examples
     --------
@@ -596,4 +628,4 @@ def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_00
     >>> [(X.nnz, y.tolist()) for X, y in iter_parquet(path, "y", categorical=["app"])]
     [(2, [1.0, 0.0, 1.0])]
     """
-    return ParquetReader(path, chunk_size, label, categorical, numeric, hasher, "error")
+    return ParquetReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines)

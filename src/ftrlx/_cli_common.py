@@ -22,6 +22,8 @@ ALGOS = {
 FORMATS = ("svmlight", "criteo", "avazu", "csv", "parquet", "vw")
 _EXTENSIONS = {".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight",
                ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".vw": "vw"}
+#: Width 2**DEFAULT_BITS of svmlight and VW models trained without --bits (svmlight indices beyond it fold into it).
+DEFAULT_BITS = 20
 # a Criteo log line: the label and 39 feature fields, tab-separated
 _CRITEO_FIELDS = 40
 # Hyper-parameters with a flag of their own; anything else goes through --param.

@@ -2,6 +2,7 @@
 
 import json
 import math
+import sys
 
 import numpy as np
 
@@ -19,6 +20,9 @@ def _model_and_reader(args):
     spec = training.get("hasher_spec")
     if spec is None and cfg["format"] not in ("svmlight", "vw"):
         spec = getattr(model, "hasher_spec", None)
+    if cfg["format"] == "svmlight" and "zero_based" not in cfg and not getattr(args, "quiet", False):
+        print(f"ftrlx: {args.model} does not record whether its svmlight indices start at 0 or 1; deciding from "
+              f"{args.inputs[0]} (pass --zero-based or --one-based to be sure)", file=sys.stderr)
     hasher = _hasher_for(cfg, args.inputs[0], None, spec=spec)
     n_features = getattr(model, "n_features_in_", None) if cfg["format"] in ("svmlight", "vw") else None
     return model, cfg, hasher, n_features

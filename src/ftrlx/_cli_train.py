@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from ._cli_common import (
-    EXIT_OK, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
+    DEFAULT_BITS, EXIT_OK, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
     _open, _parse_value, _reader_config, ALGOS, _PARAM_FLAGS,
 )
 
@@ -146,11 +146,21 @@ def _train(args, cfg, est, inputs):
                    (args.sparse_output, "--sparse-output"), (args.history, "--history"))
     hasher = _hasher_for(cfg, inputs[0], args.bits)
     n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
+    if cfg["format"] == "svmlight":
+        # a fixed width, whatever index comes later in the stream: larger indices fold into it
+        n_features, cfg["fold"] = 2 ** (args.bits or DEFAULT_BITS), True
+    if args.resume:
+        _adopt_decisions(args.checkpoint, cfg)
 
     def chunks():
         for _ in range(args.epochs):
             for path in inputs:
-                yield from _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+                reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+                for chunk in reader:
+                    if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
+                        # the first file decides; every later file (and pass) is read the same way
+                        cfg["zero_based"] = reader.zero_based_used
+                    yield chunk
 
     training = {
         "inputs": [os.path.basename(p) for p in args.inputs],
@@ -239,6 +249,18 @@ def _save_safely(est, path, metadata):
         ftrlx.save(est, rescue, metadata=metadata)
         raise OSError(f"could not write the model to {path!r} ({exc.strerror or exc}); the trained model was saved "
                       f"to {rescue!r} instead") from exc
+
+
+def _adopt_decisions(checkpoint, cfg):
+    """What the reader decided in the run a checkpoint continues (the svmlight index base), so that the resumed run
+    reads its inputs the same way."""
+    if not os.path.exists(checkpoint):
+        return
+    from ftrlx.io import read_header
+
+    saved = ((read_header(checkpoint).get("metadata") or {}).get("training") or {}).get("reader") or {}
+    if "zero_based" in saved and "zero_based" not in cfg:
+        cfg["zero_based"] = saved["zero_based"]
 
 
 def _check_resumable(checkpoint, training):

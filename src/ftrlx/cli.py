@@ -110,7 +110,8 @@ def build_parser():
                    help="model file to write (default: model.ftrlx)")
     _add_reader_options(p)
     p.add_argument("--bits", type=int, default=None,
-                   help="hash into 2**BITS features (default: the reader's default, 2**20)")
+                   help="hash into 2**BITS features (default: 2**20); svmlight indices beyond 2**BITS fold into it "
+                        "(index modulo 2**BITS), wherever they come in the stream")
     g = p.add_argument_group("model")
     g.add_argument("--algo", choices=sorted(ALGOS), default="ftrl", help="learner (default: ftrl)")
     g.add_argument("--loss", help="loss (default: log_loss)")
@@ -250,7 +251,8 @@ _REMEDIES = (
     (re.compile(r"on_bad_lines='skip'"), "--on-bad-lines skip"),
     (re.compile(r"pass binary=False to keep labels as written"),
      "the command line trains binary classifiers on labels -1/0/+1"),
-    (re.compile(r"pass a larger n_features"), "train with --bits B to fold every index into 2**B columns"),
+    (re.compile(r"pass a larger n_features( or fold=True)?"), "train with --bits B to fold every index into 2**B columns"),
+    (re.compile(r"pass zero_based=True"), "pass --zero-based if the file's indices start at 0"),
     (re.compile(r"pass the stream's two labels as classes="), "train on 0/1 labels"),
 )
 _SET_PARAMS = re.compile(r"Fix it with set_params\((\w+)=\.\.\.\) or in the constructor\.")

@@ -181,6 +181,17 @@ def _hasher_for(cfg, path, bits, spec=None):
     return CategoricalHasher.from_spec(spec)
 
 
+#: Flags that count rows, chunks or passes: each must be at least 1 when given.
+_COUNT_FLAGS = ("chunk_size", "epochs", "max_rows", "holdout_every", "checkpoint_every", "nnz_every")
+
+
+def _check_counts(args):
+    for name in _COUNT_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+
+
 def _check_bits(bits):
     if bits is not None and not 1 <= bits <= 31:
         raise UsageError(f"--bits must be between 1 and 31, got {bits}")

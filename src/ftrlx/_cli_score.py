@@ -6,13 +6,14 @@ import sys
 
 import numpy as np
 
-from ._cli_common import EXIT_OK, _fmt_metric, _hasher_for, _open, _reader_config
+from ._cli_common import EXIT_OK, _check_counts, _fmt_metric, _hasher_for, _open, _reader_config
 
 
 def _model_and_reader(args):
     import ftrlx
     from ftrlx.io import read_header
 
+    _check_counts(args)
     header = read_header(args.model)
     model = ftrlx.load(args.model)
     training = (header.get("metadata") or {}).get("training") or {}

@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -10,7 +11,7 @@ import time
 import numpy as np
 
 from ._cli_common import (
-    DEFAULT_BITS, EXIT_OK, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
+    DEFAULT_BITS, EXIT_OK, _check_counts, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
     _open, _parse_value, _reader_config, ALGOS, _PARAM_FLAGS,
 )
 
@@ -47,7 +48,10 @@ def _estimator(args):
     # Report a bad value now, not after the input has been opened.
     validate = getattr(est, "_validate_params", None)
     if validate is not None:
-        validate()
+        try:
+            validate()
+        except (TypeError, ValueError) as exc:  # a value given on the command line: a usage error
+            raise UsageError(str(exc)) from None
     return est
 
 
@@ -71,6 +75,9 @@ def _class_weight(text):
             weights[_parse_value(label)] = float(weight)
         except ValueError:
             sep = ""
+        if sep and not (math.isfinite(weights[_parse_value(label)]) and weights[_parse_value(label)] > 0):
+            raise UsageError(f"--class-weight {text!r}: the weight of class {label} must be a positive finite "
+                             f"number, got {weight}")
         if not sep:
             raise UsageError(f"--class-weight {text!r}: expected LABEL:WEIGHT pairs separated by commas, e.g. 0:1,1:5")
     return weights
@@ -96,8 +103,7 @@ def cmd_train(args):
             raise FileNotFoundError(f"input file {path!r} does not exist")
     if args.inputs.count(STDIN) > 1:
         raise UsageError("standard input (-) can be given only once")
-    if args.epochs < 1:
-        raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
+    _check_counts(args)
     with _replayable(args.inputs, args.epochs) as inputs:
         return _train(args, cfg, est, inputs)
 
@@ -156,6 +162,8 @@ def _train(args, cfg, est, inputs):
         for _ in range(args.epochs):
             for path in inputs:
                 reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+                if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
+                    reader.label_values = (0.0, 1.0)
                 for chunk in reader:
                     if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
                         # the first file decides; every later file (and pass) is read the same way

@@ -225,7 +225,8 @@ def main(argv=None):
             return EXIT_USAGE
         return args.func(args)
     except UsageError as exc:
-        print(exc if str(exc).startswith("ftrlx") else f"ftrlx: error: {exc}", file=sys.stderr)
+        text = _cli_remedies(str(exc))
+        print(text if text.startswith("ftrlx") else f"ftrlx: error: {text}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         if debug:

@@ -26,7 +26,10 @@ def open_binary(path):
     ``"-"`` is standard input (decompressed when it starts with the gzip magic bytes); closing it leaves the
     process's standard input open.
     """
-    path = os.fspath(path)
+    return _without_bom(_open_binary(os.fspath(path)))
+
+
+def _open_binary(path):
     if path == STDIN:
         fh = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
         if fh.peek(2)[:2] != _GZIP_MAGIC:
@@ -39,6 +42,45 @@ def open_binary(path):
     if path.endswith(".bz2"):
         return bz2.open(path, "rb")
     return open(path, "rb")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _without_bom(fh):
+    """``fh`` past a UTF-8 byte-order mark at its start, if it has one."""
+    try:
+        if fh.peek(3)[:3] == _BOM:
+            fh.read(3)
+    except (OSError, EOFError):
+        pass  # a damaged stream: the reader that reads it reports it
+    return fh
+
+
+def read_error(path, exc):
+    """A ValueError naming ``path`` for an input that cannot be decompressed or decoded (``exc``), or None when
+    ``exc`` is not such an error."""
+    import zlib
+
+    import pyarrow as pa
+
+    if isinstance(exc, gzip.BadGzipFile):
+        what = f"not a valid gzip file ({exc})"
+    elif isinstance(exc, EOFError):
+        what = "the compressed stream ends early (a truncated file?)"
+    elif isinstance(exc, zlib.error):
+        what = f"the gzip data is corrupt ({exc})"
+    elif isinstance(exc, OSError) and "Invalid data stream" in str(exc):
+        what = "not a valid bz2 file"
+    elif isinstance(exc, UnicodeDecodeError):
+        what = f"the text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r})"
+    elif isinstance(exc, OverflowError):
+        what = f"a number is too large ({exc})"
+    elif isinstance(exc, pa.ArrowInvalid):
+        what = " ".join(str(exc).split())
+    else:
+        return None
+    return ValueError(f"{path}: cannot read the file: {what}")
 
 
 def open_binary_write(path, compresslevel=1):
@@ -234,7 +276,17 @@ class ChunkReader:
         self.rows_read = 0
         self.skipped = 0
         self.bad_lines = []
-        for chunk in self._chunks():
+        chunks = self._chunks()
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - only decoding errors are translated
+                error = read_error(self.path, exc)
+                if error is None:
+                    raise
+                raise error from exc
             self.rows_read += chunk[0].shape[0]
             if not self.labeled and chunk[1] is not None:
                 chunk = (chunk[0], None) + tuple(chunk[2:])

@@ -187,6 +187,16 @@ class SvmlightReader(ChunkReader):
         if n and self._offset is None:
             self._offset = 0 if (indices.size and indices.min() == 0) else 1
         offset = self._offset or 0
+        unusable = _unusable_rows(labels, indptr, indices, values)
+        if unusable is not None:
+            mask, describe = unusable
+            if self.on_bad_lines == "error":
+                r = int(np.flatnonzero(mask)[0])
+                self._finish_raw(*_rows(labels, lines, indptr, indices, values, np.arange(n) < r))
+                self._bad(int(lines[r]), describe(r))
+            self._skip_lines(lines[mask])
+            labels, lines, indptr, indices, values = _rows(labels, lines, indptr, indices, values, ~mask)
+            n = labels.size
         limit = -1 if self.n_features is None else self.n_features
         problems = np.empty(n, dtype=np.uint8)
         n_bad, nnz, largest = _svm.check_rows(labels, indptr, indices, offset, limit, self.binary,
@@ -244,7 +254,7 @@ class SvmlightReader(ChunkReader):
         if data_lines.size:
             try:
                 X, y = load_svmlight_file(io.BytesIO(block), zero_based=True, dtype=np.float64)
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
             else:
                 if X.shape[0] == data_lines.size:
@@ -289,6 +299,9 @@ class SvmlightReader(ChunkReader):
         if self.binary:
             not_binary = ~np.isin(y, _BINARY_LABELS)
             problems.append((not_binary, lambda r: _label_message(y[r])))
+        unusable = _unusable_rows(y, X.indptr, X.indices, X.data)
+        if unusable is not None:
+            problems.append((unusable[0], lambda r: (unusable[1](r),)))
         bad = np.zeros(n, dtype=bool)
         for mask, _ in problems:
             bad |= mask
@@ -350,6 +363,35 @@ def reused_line_blocks(fh):
         else:
             buf[filled] = 10
         yield buf, filled + 1
+
+
+def _unusable_rows(labels, indptr, indices, values):
+    """Rows the parsers read but no model can use: a label or value that is not finite (nan, inf, or too large for
+    a float64). ``(mask, describe)`` with ``describe(r)`` saying what is wrong with row r, or None when every row
+    is usable."""
+    bad_values = ~np.isfinite(values)
+    bad_labels = ~np.isfinite(labels)
+    if not (bad_values.any() or bad_labels.any()):
+        return None
+    mask = bad_labels.copy()
+    mask[np.repeat(np.arange(labels.size), np.diff(indptr))[bad_values]] = True
+
+    def describe(r):
+        if bad_labels[r]:
+            return f"label {float(labels[r])!r} is not a finite number"
+        k = int(np.flatnonzero(bad_values[indptr[r]:indptr[r + 1]])[0]) + indptr[r]
+        return f"value {float(values[k])!r} of feature {int(indices[k])} is not a finite number"
+
+    return mask, describe
+
+
+def _rows(labels, lines, indptr, indices, values, keep):
+    """The raw rows where ``keep`` is True."""
+    lengths = np.diff(indptr)
+    entries = np.repeat(keep, lengths)
+    new_indptr = np.zeros(int(keep.sum()) + 1, dtype=indptr.dtype)
+    np.cumsum(lengths[keep], out=new_indptr[1:])
+    return labels[keep], lines[keep], new_indptr, indices[entries], values[entries]
 
 
 def _label_message(label):

@@ -3,6 +3,7 @@
 import csv
 import io
 import itertools
+import math
 import os
 
 import numpy as np
@@ -94,8 +95,14 @@ class TabularReader(ChunkReader):
         self.features = list(dict.fromkeys(named)) or None
         #: A column that names each row (never a feature); with ``track_rows`` its values are the rows' ids.
         self.id_column = None
+        #: The labels allowed (e.g. (0, 1) for a binary classifier): any other is a bad line. None: any finite one.
+        self.label_values = None
 
     def _columns_needed(self, names):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise bad_line(self.path, 1, f"column name(s) {duplicated} appear more than once in the header",
+                           "give every column its own name")
         if self.label is not None and self.label not in names:
             raise bad_line(self.path, 1, f"no label column {self.label!r} among {names}",
                            "pass the right label=")
@@ -162,9 +169,13 @@ class TabularReader(ChunkReader):
             if self.binary_label:
                 values, missing, wrong = _parse_strings(label, _parse_binary)
             else:
-                values, missing, wrong = _parse_strings(label, float)
+                values, missing, wrong = _parse_strings(label, _parse_finite)
+                if self.label_values is not None:
+                    wrong |= ~missing & ~wrong & ~np.isin(values, self.label_values)
             checks.append((missing, lambda r: "the label is missing"))
-            kind = "0 or 1" if self.binary_label else "a number"
+            kind = "0 or 1" if self.binary_label else (
+                "a finite number" if self.label_values is None else
+                "one of " + ", ".join(f"{v:g}" for v in self.label_values))
             checks.append((wrong, lambda r, label=label:
                            f"label {label[r].as_py()!r} is not {kind}"))
             columns[self.label] = values
@@ -173,8 +184,8 @@ class TabularReader(ChunkReader):
                 continue
             col = table.column(name)
             integer = name in self.integer_columns
-            values, _, wrong = _parse_strings(col, int if integer else float)
-            what = "an integer" if integer else "a number"
+            values, _, wrong = _parse_strings(col, int if integer else _parse_finite)
+            what = "an integer" if integer else "a finite number"
             checks.append((wrong, lambda r, col=col, name=name, what=what:
                            f"{name} value {col[r].as_py()!r} is not {what}"))
             columns[name] = values
@@ -197,6 +208,22 @@ class TabularReader(ChunkReader):
     @staticmethod
     def _where(lines, r):
         return int(lines[r])
+
+
+def _header_text(path, raw):
+    """The header line as text: UTF-8 (a leading byte-order mark dropped), or an error naming the file."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise bad_line(path, 1, f"the header is not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r} at "
+                                f"position {exc.start})", "convert the file to UTF-8") from None
+
+
+def _parse_finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def _parse_binary(text):
@@ -250,7 +277,7 @@ class TextReader(TabularReader):
                 raw = fh.readline()
                 if not raw.strip():
                     return
-                names = next(csv.reader([raw.decode("utf-8").rstrip("\r\n")],
+                names = next(csv.reader([_header_text(self.path, raw).rstrip("\r\n")],
                                         delimiter=self.sep))
                 first_line = 2
             needed = None
@@ -569,10 +596,10 @@ class ParquetReader(TabularReader):
             row = 0
             for batch in pf.iter_batches(batch_size=self.chunk_size, columns=columns):
                 table = pa.Table.from_batches([batch])
-                if self.label is not None:
-                    table = self._check_label(table, row)
                 if self.track_rows:
                     table = table.append_column(_LINE, pa.array(np.arange(row + 1, row + 1 + batch.num_rows)))
+                if self.label is not None:
+                    table = self._check_label(table, row)
                 row += batch.num_rows
                 yield table
 
@@ -582,12 +609,25 @@ class ParquetReader(TabularReader):
                 or pa.types.is_boolean(col.type)):
             raise ValueError(f"{self.path}: label column {self.label!r} has type {col.type}, "
                              "not a number; convert it before writing the file")
-        if col.null_count:
-            r = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
-            raise ValueError(f"{self.path}: row {row + r + 1}: the label is missing; "
-                             "drop unlabelled rows or pass label=None")
+        values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        missing = col.is_null().to_numpy(zero_copy_only=False) if col.null_count else np.zeros(values.size, bool)
+        wrong = ~missing & ~np.isfinite(values)
+        if self.label_values is not None:
+            wrong |= ~missing & ~wrong & ~np.isin(values, self.label_values)
+        bad = missing | wrong
+        if bad.any():
+            if self.on_bad_lines == "error":
+                r = int(np.flatnonzero(bad)[0])
+                kind = ("a finite number" if self.label_values is None else
+                        "one of " + ", ".join(f"{v:g}" for v in self.label_values))
+                self._bad(row + r + 1, "the label is missing" if missing[r] else
+                          f"label {float(values[r])!r} is not {kind}",
+                          "drop these rows, pass label=None, or pass on_bad_lines='skip'")
+            self._skip_lines(row + 1 + np.flatnonzero(bad))
+            keep = pa.array(~bad)
+            table, values = table.filter(keep), values[~bad]
         index = table.column_names.index(self.label)
-        return table.set_column(index, self.label, pc.cast(col, pa.float64()))
+        return table.set_column(index, self.label, pa.array(values))
 
 
 def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None,

@@ -2,7 +2,6 @@
 errors), its pieces (numbers, line blocks, sorting) and the new ``fold`` option."""
 
 import io
-import math
 import os
 import re
 import tempfile
@@ -151,11 +150,14 @@ def test_bad_line_messages(tmp_path, line, message, engine):
 
 
 def test_forms_only_python_reads_go_to_python(tmp_path):
-    # 1_0, nan and +3 are valid for Python's float()/int(); the compiled parser leaves them to it.
+    # 1_0, nan and +3 are valid for Python's float()/int(); the compiled parser leaves them to it. A value that is
+    # not finite is then a bad line (no model can train on it).
     path = tmp_path / "odd.svm"
-    path.write_text("1 +3:1_0 5:nan\n0 2:1\n")
-    (X, y), = list(iter_svmlight(path, zero_based=True, n_features=6))
-    assert X[0, 3] == 10 and math.isnan(X[0, 5]) and X[1, 2] == 1
+    path.write_text("1 +3:1_0 5:2\n0 2:1 4:nan\n")
+    (X, y), = list(iter_svmlight(path, zero_based=True, n_features=6, on_bad_lines="skip"))
+    assert X.shape[0] == 1 and X[0, 3] == 10 and X[0, 5] == 2
+    with pytest.raises(ValueError, match=r"odd.svm:2: value nan of feature 4 is not a finite number"):
+        list(iter_svmlight(path, zero_based=True, n_features=6))
 
 
 def test_large_indices_are_int64_when_no_width_is_given(tmp_path):

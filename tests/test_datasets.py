@@ -240,7 +240,7 @@ def test_csv_tsv_without_header_and_numeric(tmp_path):
 
 def test_csv_errors(tmp_path):
     path = write(tmp_path / "e.csv", "y,a,n\n1,p,1\n1,q,oops\n1,r\n")
-    with pytest.raises(ValueError, match=r"e\.csv:3: n value 'oops' is not a number"):
+    with pytest.raises(ValueError, match=r"e\.csv:3: n value 'oops' is not a finite number"):
         list(iter_csv(path, label="y", categorical=["a"], numeric=["n"]))
     reader = iter_csv(path, label="y", categorical=["a"], numeric=["n"], on_bad_lines="skip")
     X, y, _ = collect(reader)

@@ -51,8 +51,10 @@ class AvazuReader(TextReader):
     _compiled = True
     _hour_column = "hour"
 
-    def __init__(self, path, chunk_size, hasher, on_bad_lines):
-        super().__init__(path, chunk_size, "click", (), (),
+    def __init__(self, path, chunk_size, hasher, on_bad_lines, labels=True):
+        if labels not in (True, False):
+            raise ValueError(f"labels must be True or False, got {labels!r}")
+        super().__init__(path, chunk_size, "click" if labels else None, (), (),
                          avazu_hasher() if hasher is None else hasher, on_bad_lines,
                          sep=",", header=True)
 
@@ -94,7 +96,7 @@ class AvazuReader(TextReader):
             if self.on_bad_lines == "error":
                 r = int(np.flatnonzero(bad)[0])
                 self._bad(int(lines[r]), f"hour {hour[r].as_py()!r} is not of the form YYMMDDHH")
-            self.skipped += int(bad.sum())
+            self._skip_lines(lines[bad])
             table = table.filter(pa.array(~bad))
             codes = codes[~bad]
         indices = pa.array(codes.astype(np.int32))
@@ -118,7 +120,7 @@ def _parse_hour(text):
     return str(hh), str(day.weekday())
 
 
-def iter_avazu(path, chunk_size=100_000, hasher=None, on_bad_lines="error"):
+def iter_avazu(path, chunk_size=100_000, hasher=None, on_bad_lines="error", labels=True):
     """Stream an Avazu click log (Kaggle 2014 ``train``) as CSR chunks.
 
     The file is CSV with a header line: ``id, click, hour, C1, banner_pos,
@@ -141,6 +143,9 @@ def iter_avazu(path, chunk_size=100_000, hasher=None, on_bad_lines="error"):
     on_bad_lines : {'error', 'skip'}, default='error'
         A line with another number of fields, a click other than 0/1 or a bad
         hour raises ``ValueError("file:line: ...")``, or is skipped and counted.
+    labels : bool, default=True
+        With False the file has no ``click`` column (Kaggle's ``test``) and
+        ``y`` is None.
 
     Returns
     -------
@@ -162,4 +167,4 @@ def iter_avazu(path, chunk_size=100_000, hasher=None, on_bad_lines="error"):
     >>> X.nnz, y.tolist()
     (23, [1.0])
     """
-    return AvazuReader(path, chunk_size, hasher, on_bad_lines)
+    return AvazuReader(path, chunk_size, hasher, on_bad_lines, labels)

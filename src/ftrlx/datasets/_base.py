@@ -26,7 +26,10 @@ def open_binary(path):
     ``"-"`` is standard input (decompressed when it starts with the gzip magic bytes); closing it leaves the
     process's standard input open.
     """
-    path = os.fspath(path)
+    return _without_bom(_open_binary(os.fspath(path)))
+
+
+def _open_binary(path):
     if path == STDIN:
         fh = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
         if fh.peek(2)[:2] != _GZIP_MAGIC:
@@ -39,6 +42,45 @@ def open_binary(path):
     if path.endswith(".bz2"):
         return bz2.open(path, "rb")
     return open(path, "rb")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _without_bom(fh):
+    """``fh`` past a UTF-8 byte-order mark at its start, if it has one."""
+    try:
+        if fh.peek(3)[:3] == _BOM:
+            fh.read(3)
+    except (OSError, EOFError):
+        pass  # a damaged stream: the reader that reads it reports it
+    return fh
+
+
+def read_error(path, exc):
+    """A ValueError naming ``path`` for an input that cannot be decompressed or decoded (``exc``), or None when
+    ``exc`` is not such an error."""
+    import zlib
+
+    import pyarrow as pa
+
+    if isinstance(exc, gzip.BadGzipFile):
+        what = f"not a valid gzip file ({exc})"
+    elif isinstance(exc, EOFError):
+        what = "the compressed stream ends early (a truncated file?)"
+    elif isinstance(exc, zlib.error):
+        what = f"the gzip data is corrupt ({exc})"
+    elif isinstance(exc, OSError) and "Invalid data stream" in str(exc):
+        what = "not a valid bz2 file"
+    elif isinstance(exc, UnicodeDecodeError):
+        what = f"the text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r})"
+    elif isinstance(exc, OverflowError):
+        what = f"a number is too large ({exc})"
+    elif isinstance(exc, pa.ArrowInvalid):
+        what = " ".join(str(exc).split())
+    else:
+        return None
+    return ValueError(f"{path}: cannot read the file: {what}")
 
 
 def open_binary_write(path, compresslevel=1):
@@ -71,6 +113,48 @@ def bad_line(name, line, what, remedy=None):
     if remedy:
         message += f"; {remedy}"
     return ValueError(message)
+
+
+#: Per-row record of a reader in row-tracking mode: the row's line number in the file and its id (or None).
+ROW_DTYPE = np.dtype([("line", np.int64), ("id", object)])
+
+#: Bytes a line starts with in a file read without labels: a placeholder label the parsers accept.
+_NO_LABEL = b"0 "
+
+
+def rows_record(lines, ids=None):
+    """The :data:`ROW_DTYPE` array of rows at ``lines`` with ``ids`` (a sequence, or None)."""
+    rows = np.empty(len(lines), dtype=ROW_DTYPE)
+    rows["line"] = lines
+    rows["id"] = None if ids is None else ids
+    return rows
+
+
+def data_line_starts(buf, starts, ends, comment=None):
+    """Which lines of a block hold data: a non-blank byte first, and not ``comment``."""
+    blank = (buf == 32) | (buf == 9) | (buf == 10) | (buf == 13) | (buf == 11) | (buf == 12)
+    nonblank = np.flatnonzero(~blank)
+    if nonblank.size == 0:
+        return np.zeros(starts.size, dtype=bool)
+    k = np.searchsorted(nonblank, starts)
+    first = nonblank[np.minimum(k, nonblank.size - 1)]
+    data = (k < nonblank.size) & (first < ends)
+    if comment is not None:
+        data &= buf[first] != comment
+    return data
+
+
+def with_placeholder_labels(block, comment=None):
+    """``block`` (whole lines) with :data:`_NO_LABEL` put before every data line, as a uint8 array.
+
+    Lines keep their numbers; blank lines (and comment lines) are left as they are.
+    """
+    buf = np.frombuffer(block, dtype=np.uint8)
+    starts, ends = split_lines(buf)
+    at = starts[data_line_starts(buf, starts, ends, comment)]
+    prefix = np.frombuffer(_NO_LABEL, dtype=np.uint8)
+    out = np.insert(buf, np.repeat(at, prefix.size), np.tile(prefix, at.size))
+    return out
 
 
 def iter_line_blocks(fh, first_line=1, block_bytes=None):
@@ -173,18 +257,39 @@ class ChunkReader:
     ``skipped``, so the same reader can serve several passes (epochs).
     """
 
+    #: Whether the lines hold labels (readers that can read unlabelled lines set it from their ``labels=``).
+    labeled = True
+    #: Row tracking, for scoring files line by line (the command line's ``predict``): when True, chunks are
+    #: ``(X, y, rows)`` with ``rows`` a :data:`ROW_DTYPE` array (each row's line number, and id where the reader
+    #: knows one), and ``bad_lines`` lists the line numbers of the lines skipped, in the order they were read.
+    track_rows = False
+
     def __init__(self, path, chunk_size, on_bad_lines="error"):
         self.path = os.fspath(path)
         self.chunk_size = check_chunk_size(chunk_size)
         self.on_bad_lines = check_on_bad_lines(on_bad_lines)
         self.rows_read = 0
         self.skipped = 0
+        self.bad_lines = []
 
     def __iter__(self):
         self.rows_read = 0
         self.skipped = 0
-        for chunk in self._chunks():
+        self.bad_lines = []
+        chunks = self._chunks()
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - only decoding errors are translated
+                error = read_error(self.path, exc)
+                if error is None:
+                    raise
+                raise error from exc
             self.rows_read += chunk[0].shape[0]
+            if not self.labeled and chunk[1] is not None:
+                chunk = (chunk[0], None) + tuple(chunk[2:])
             yield chunk
 
     def _chunks(self):  # pragma: no cover - every reader defines it
@@ -196,8 +301,14 @@ class ChunkReader:
             if remedy is None:
                 remedy = "fix the line or pass on_bad_lines='skip'"
             raise bad_line(self.path, line, what, remedy)
-        self.skipped += 1
+        self._skip_lines((line,))
         return True
+
+    def _skip_lines(self, lines):
+        """Count the skipped ``lines`` (and list them when tracking rows)."""
+        self.skipped += len(lines)
+        if self.track_rows:
+            self.bad_lines.extend(int(n) for n in lines)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.path!r}, chunk_size={self.chunk_size})"

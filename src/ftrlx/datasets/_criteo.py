@@ -42,15 +42,23 @@ class CriteoReader(TextReader):
     integer_columns = frozenset(CRITEO_INTEGER)
     _compiled = True
 
-    def __init__(self, path, chunk_size, hasher, on_bad_lines):
-        super().__init__(path, chunk_size, "label", (), (),
+    def __init__(self, path, chunk_size, hasher, on_bad_lines, labels=True, id_field=None):
+        if labels not in (True, False):
+            raise ValueError(f"labels must be True or False, got {labels!r}")
+        names = CRITEO_COLUMNS if labels else CRITEO_COLUMNS[1:]
+        if id_field is not None:  # a first field that names the row (not a Criteo column)
+            if id_field in CRITEO_COLUMNS:
+                raise ValueError(f"the id field cannot be named like a Criteo column, got {id_field!r}")
+            names = [id_field] + names
+        super().__init__(path, chunk_size, "label" if labels else None, (), (),
                          criteo_hasher() if hasher is None else hasher, on_bad_lines,
-                         sep="\t", header=False, column_names=CRITEO_COLUMNS)
+                         sep="\t", header=False, column_names=names)
+        self.id_column = id_field
         # Criteo values never contain quotes; treating '"' as data is faster and safer.
         self.quote = None
 
 
-def iter_criteo(path, chunk_size=100_000, hasher=None, on_bad_lines="error"):
+def iter_criteo(path, chunk_size=100_000, hasher=None, on_bad_lines="error", labels=True):
     """Stream a Criteo display-advertising log (Kaggle 2014 / Terabyte) as CSR chunks.
 
     Each line holds 40 tab-separated fields and there is no header:
@@ -72,6 +80,9 @@ def iter_criteo(path, chunk_size=100_000, hasher=None, on_bad_lines="error"):
         A line with another number of fields, a label other than 0/1 or a
         non-integer ``I`` value raises ``ValueError("file:line: ...")``, or is
         skipped and counted in ``skipped``.
+    labels : bool, default=True
+        With False the lines have no label (39 fields, ``I1`` first: a file
+        to score) and ``y`` is None.
 
     Returns
     -------
@@ -90,4 +101,4 @@ def iter_criteo(path, chunk_size=100_000, hasher=None, on_bad_lines="error"):
     >>> [(X.getnnz(axis=1).tolist(), y.tolist()) for X, y in reader]
     [([37, 37], [1.0, 0.0])]
     """
-    return CriteoReader(path, chunk_size, hasher, on_bad_lines)
+    return CriteoReader(path, chunk_size, hasher, on_bad_lines, labels)

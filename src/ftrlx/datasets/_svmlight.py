@@ -8,7 +8,8 @@ from sklearn.datasets import load_svmlight_file
 
 from .._kernels import _svm
 from . import _base
-from ._base import ChunkReader, iter_line_blocks, open_binary, rechunk_csr, split_lines
+from ._base import (ChunkReader, data_line_starts, iter_line_blocks, open_binary, rechunk_csr, rows_record,
+                    split_lines, with_placeholder_labels)
 
 __all__ = ["iter_svmlight"]
 
@@ -16,7 +17,7 @@ _BINARY_LABELS = (-1.0, 0.0, 1.0)
 
 
 def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", binary=True,
-                  dtype=np.float64, on_bad_lines="error", fold=False):
+                  dtype=np.float64, on_bad_lines="error", fold=False, labels=True):
     """Stream an svmlight/libsvm file as CSR chunks.
 
     Lines look like ``label index:value index:value ... # comment``; indices
@@ -59,12 +60,18 @@ def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", 
         a stored zero) and every row stays sorted. This trains a stream at a
         fixed width without knowing its largest index in advance; the folded
         columns share weights, as in feature hashing.
+    labels : bool, default=True
+        Whether lines start with a label. With False every line starts with
+        its first ``index:value`` pair (a file to score) and ``y`` is None;
+        a line that holds a label is then an error.
 
     Returns
     -------
     reader : iterable of (X, y)
-        ``X`` a CSR matrix with sorted indices, ``y`` float64. The reader
-        has ``rows_read`` and ``skipped`` attributes and can be iterated again.
+        ``X`` a CSR matrix with sorted indices, ``y`` float64 (None with
+        ``labels=False``). The reader has ``rows_read`` and ``skipped``
+        attributes, ``zero_based_used`` (the convention applied, once
+        decided) and can be iterated again.
 
     Examples
     --------
@@ -89,7 +96,7 @@ def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", 
     ([0, 1], [2.0, 1.5])
     """
     return SvmlightReader(path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines,
-                          fold)
+                          fold, labels)
 
 
 class SvmlightReader(ChunkReader):
@@ -100,8 +107,11 @@ class SvmlightReader(ChunkReader):
     _engine = "compiled"
 
     def __init__(self, path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines,
-                 fold=False):
+                 fold=False, labels=True):
         super().__init__(path, chunk_size, on_bad_lines)
+        if labels not in (True, False):
+            raise ValueError(f"labels must be True or False, got {labels!r}")
+        self.labeled = bool(labels)
         if n_features is not None and (isinstance(n_features, bool) or int(n_features) != n_features
                                        or n_features < 1):
             raise ValueError(f"n_features must be a positive integer or None, got {n_features!r}")
@@ -119,6 +129,13 @@ class SvmlightReader(ChunkReader):
             raise ValueError("fold=True folds indices modulo n_features; pass n_features too")
         self.fold = bool(fold)
 
+    @property
+    def zero_based_used(self):
+        """Whether the indices were read as zero-based: ``zero_based``, or what 'auto' decided from the
+        first block (None before that block has been read)."""
+        offset = getattr(self, "_offset", {True: 0, False: 1}.get(self.zero_based))
+        return None if offset is None else offset == 0
+
     def _chunks(self):
         self._offset = {True: 0, False: 1}.get(self.zero_based)
         self._width = 0
@@ -130,11 +147,16 @@ class SvmlightReader(ChunkReader):
                 if self.fold:
                     raise ValueError("the Python engine does not fold indices")
                 for block, first_line in iter_line_blocks(fh):
+                    if not self.labeled:
+                        block = with_placeholder_labels(block, comment=35).tobytes()
                     yield self._parse_block(block, first_line)
                 return
             self._parser = _svm.SvmlightParser()
             first_line = 1
             for buf, n in reused_line_blocks(fh):
+                if not self.labeled:
+                    buf = with_placeholder_labels(memoryview(buf)[:n], comment=35)
+                    n = buf.size
                 piece, n_lines = self._parse_block_compiled(buf, n, first_line)
                 first_line += n_lines
                 yield piece
@@ -165,6 +187,16 @@ class SvmlightReader(ChunkReader):
         if n and self._offset is None:
             self._offset = 0 if (indices.size and indices.min() == 0) else 1
         offset = self._offset or 0
+        unusable = _unusable_rows(labels, indptr, indices, values)
+        if unusable is not None:
+            mask, describe = unusable
+            if self.on_bad_lines == "error":
+                r = int(np.flatnonzero(mask)[0])
+                self._finish_raw(*_rows(labels, lines, indptr, indices, values, np.arange(n) < r))
+                self._bad(int(lines[r]), describe(r))
+            self._skip_lines(lines[mask])
+            labels, lines, indptr, indices, values = _rows(labels, lines, indptr, indices, values, ~mask)
+            n = labels.size
         limit = -1 if self.n_features is None else self.n_features
         problems = np.empty(n, dtype=np.uint8)
         n_bad, nnz, largest = _svm.check_rows(labels, indptr, indices, offset, limit, self.binary,
@@ -172,7 +204,7 @@ class SvmlightReader(ChunkReader):
         if n_bad:
             if self.on_bad_lines == "error":
                 self._report_row(labels, lines, indptr, indices, problems, offset)
-            self.skipped += n_bad
+            self._skip_lines(lines[problems != 0])
         if self.n_features is not None:
             width = self.n_features
         else:
@@ -186,6 +218,8 @@ class SvmlightReader(ChunkReader):
         _, nnz = _svm.emit_rows(labels, indptr, indices, values, problems, offset, limit, self.fold,
                                 self.binary, y, out_indptr, out_indices, out_values)
         X = sp.csr_matrix((out_values[:nnz], out_indices[:nnz], out_indptr), shape=(y.size, width))
+        if self.track_rows:
+            return X, y, rows_record(lines[problems == 0] if n_bad else lines)
         return X, y
 
     def _report_row(self, labels, lines, indptr, indices, problems, offset):
@@ -215,12 +249,12 @@ class SvmlightReader(ChunkReader):
     def _parse_block(self, block, first_line):
         buf = np.frombuffer(block, dtype=np.uint8)
         starts, ends = split_lines(buf)
-        data_lines = first_line + np.flatnonzero(_is_data_line(buf, starts, ends))
+        data_lines = first_line + np.flatnonzero(data_line_starts(buf, starts, ends, 35))
         parsed = None
         if data_lines.size:
             try:
                 X, y = load_svmlight_file(io.BytesIO(block), zero_based=True, dtype=np.float64)
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
             else:
                 if X.shape[0] == data_lines.size:
@@ -265,6 +299,9 @@ class SvmlightReader(ChunkReader):
         if self.binary:
             not_binary = ~np.isin(y, _BINARY_LABELS)
             problems.append((not_binary, lambda r: _label_message(y[r])))
+        unusable = _unusable_rows(y, X.indptr, X.indices, X.data)
+        if unusable is not None:
+            problems.append((unusable[0], lambda r: (unusable[1](r),)))
         bad = np.zeros(n, dtype=bool)
         for mask, _ in problems:
             bad |= mask
@@ -273,7 +310,7 @@ class SvmlightReader(ChunkReader):
             message = next(message for mask, message in problems if mask[r])
             self._bad(int(lines[r]), *message(r))
         if bad.any():
-            self.skipped += int(bad.sum())
+            self._skip_lines(lines[bad])
             keep = np.flatnonzero(~bad)
             X, y = X[keep], y[keep]
         if self.binary:
@@ -288,6 +325,8 @@ class SvmlightReader(ChunkReader):
         index_dtype = np.int32 if width < 2**31 and X.nnz < 2**31 else np.int64
         out = sp.csr_matrix((X.data.astype(self.dtype, copy=False), indices.astype(index_dtype),
                              X.indptr.astype(index_dtype)), shape=(y.size, width))
+        if self.track_rows:
+            return out, y.astype(np.float64, copy=False), rows_record(lines[~bad])
         return out, y.astype(np.float64, copy=False)
 
 
@@ -324,6 +363,35 @@ def reused_line_blocks(fh):
         else:
             buf[filled] = 10
         yield buf, filled + 1
+
+
+def _unusable_rows(labels, indptr, indices, values):
+    """Rows the parsers read but no model can use: a label or value that is not finite (nan, inf, or too large for
+    a float64). ``(mask, describe)`` with ``describe(r)`` saying what is wrong with row r, or None when every row
+    is usable."""
+    bad_values = ~np.isfinite(values)
+    bad_labels = ~np.isfinite(labels)
+    if not (bad_values.any() or bad_labels.any()):
+        return None
+    mask = bad_labels.copy()
+    mask[np.repeat(np.arange(labels.size), np.diff(indptr))[bad_values]] = True
+
+    def describe(r):
+        if bad_labels[r]:
+            return f"label {float(labels[r])!r} is not a finite number"
+        k = int(np.flatnonzero(bad_values[indptr[r]:indptr[r + 1]])[0]) + indptr[r]
+        return f"value {float(values[k])!r} of feature {int(indices[k])} is not a finite number"
+
+    return mask, describe
+
+
+def _rows(labels, lines, indptr, indices, values, keep):
+    """The raw rows where ``keep`` is True."""
+    lengths = np.diff(indptr)
+    entries = np.repeat(keep, lengths)
+    new_indptr = np.zeros(int(keep.sum()) + 1, dtype=indptr.dtype)
+    np.cumsum(lengths[keep], out=new_indptr[1:])
+    return labels[keep], lines[keep], new_indptr, indices[entries], values[entries]
 
 
 def _label_message(label):
@@ -371,17 +439,6 @@ def _build(data, indices, indptr, labels, lines):
     width = int(indices.max()) + 1 if indices.size else 0
     X = sp.csr_matrix((data, indices, indptr), shape=(labels.size, width))
     return X, labels, lines
-
-
-def _is_data_line(buf, starts, ends):
-    """Lines whose first non-blank byte exists and is not '#'."""
-    blank = (buf == 32) | (buf == 9) | (buf == 10) | (buf == 13)
-    nonblank = np.flatnonzero(~blank)
-    if nonblank.size == 0:
-        return np.zeros(starts.size, dtype=bool)
-    k = np.searchsorted(nonblank, starts)
-    first = nonblank[np.minimum(k, nonblank.size - 1)]
-    return (k < nonblank.size) & (first < ends) & (buf[first] != 35)
 
 
 def _parse_tokens(tokens):

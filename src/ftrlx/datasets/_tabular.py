@@ -3,6 +3,7 @@
 import csv
 import io
 import itertools
+import math
 import os
 
 import numpy as np
@@ -12,7 +13,7 @@ import pyarrow.csv as pa_csv
 import scipy.sparse as sp
 
 from ..hashing import CategoricalHasher, _names
-from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, split_lines
+from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, rows_record, split_lines
 
 try:
     from .._kernels import _tsv
@@ -20,6 +21,9 @@ except ImportError:  # pragma: no cover - an install without the compiled kernel
     _tsv = None
 
 __all__ = ["iter_csv", "iter_parquet"]
+
+# The column that carries each row's line number through a table when rows are tracked.
+_LINE = "\0line"
 
 
 def _parse_strings(arr, parse):
@@ -89,14 +93,25 @@ class TabularReader(ChunkReader):
             named += _names(pair)
         # None means: every column but the label.
         self.features = list(dict.fromkeys(named)) or None
+        #: A column that names each row (never a feature); with ``track_rows`` its values are the rows' ids.
+        self.id_column = None
+        #: The labels allowed (e.g. (0, 1) for a binary classifier): any other is a bad line. None: any finite one.
+        self.label_values = None
 
     def _columns_needed(self, names):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise bad_line(self.path, 1, f"column name(s) {duplicated} appear more than once in the header",
+                           "give every column its own name")
         if self.label is not None and self.label not in names:
             raise bad_line(self.path, 1, f"no label column {self.label!r} among {names}",
                            "pass the right label=")
+        if self.id_column is not None and self.id_column not in names:
+            raise bad_line(self.path, 1, f"no id column {self.id_column!r} among {names}",
+                           "name an existing column as the id")
         features = self.features
         if features is None:
-            features = [n for n in names if n != self.label]
+            features = [n for n in names if n != self.label and n != self.id_column]
         missing = [c for c in features if c not in names]
         if missing:
             raise bad_line(self.path, 1, f"no column(s) {missing} among {names}",
@@ -123,12 +138,25 @@ class TabularReader(ChunkReader):
         if n_pending:
             yield self._hash(pa.concat_tables(pending))
 
+    def _extra_columns(self):
+        """Columns read besides the label and the features: the id, when rows are tracked."""
+        return [self.id_column] if self.track_rows and self.id_column is not None else []
+
     def _hash(self, table):
-        y = None
+        y = rows = None
+        if self.track_rows:
+            ids = None
+            if self.id_column is not None:
+                ids = table.column(self.id_column).to_pylist()
+            rows = rows_record(table.column(_LINE).to_numpy(), ids)
+            table = table.drop_columns([_LINE])
         if self.label is not None:
             y = table.column(self.label).to_numpy().astype(np.float64)
             table = table.drop_columns([self.label])
-        return self.hasher.transform(table), y
+        if self.id_column is not None and self.id_column in table.column_names:
+            table = table.drop_columns([self.id_column])
+        X = self.hasher.transform(table)
+        return (X, y) if rows is None else (X, y, rows)
 
     def _validate(self, table, lines):
         """Convert label/numeric columns and drop (or report) bad rows."""
@@ -141,9 +169,13 @@ class TabularReader(ChunkReader):
             if self.binary_label:
                 values, missing, wrong = _parse_strings(label, _parse_binary)
             else:
-                values, missing, wrong = _parse_strings(label, float)
+                values, missing, wrong = _parse_strings(label, _parse_finite)
+                if self.label_values is not None:
+                    wrong |= ~missing & ~wrong & ~np.isin(values, self.label_values)
             checks.append((missing, lambda r: "the label is missing"))
-            kind = "0 or 1" if self.binary_label else "a number"
+            kind = "0 or 1" if self.binary_label else (
+                "a finite number" if self.label_values is None else
+                "one of " + ", ".join(f"{v:g}" for v in self.label_values))
             checks.append((wrong, lambda r, label=label:
                            f"label {label[r].as_py()!r} is not {kind}"))
             columns[self.label] = values
@@ -152,8 +184,8 @@ class TabularReader(ChunkReader):
                 continue
             col = table.column(name)
             integer = name in self.integer_columns
-            values, _, wrong = _parse_strings(col, int if integer else float)
-            what = "an integer" if integer else "a number"
+            values, _, wrong = _parse_strings(col, int if integer else _parse_finite)
+            what = "an integer" if integer else "a finite number"
             checks.append((wrong, lambda r, col=col, name=name, what=what:
                            f"{name} value {col[r].as_py()!r} is not {what}"))
             columns[name] = values
@@ -164,7 +196,7 @@ class TabularReader(ChunkReader):
                 r = int(np.flatnonzero(bad)[0])
                 message = next(msg for mask, msg in checks if mask[r])
                 self._bad(self._where(lines, r), message(r))
-            self.skipped += int(bad.sum())
+            self._skip_lines(lines[bad])
             keep = pa.array(~bad)
             table = table.filter(keep)
             columns = {k: v[~bad] for k, v in columns.items()}
@@ -176,6 +208,22 @@ class TabularReader(ChunkReader):
     @staticmethod
     def _where(lines, r):
         return int(lines[r])
+
+
+def _header_text(path, raw):
+    """The header line as text: UTF-8 (a leading byte-order mark dropped), or an error naming the file."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise bad_line(path, 1, f"the header is not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r} at "
+                                f"position {exc.start})", "convert the file to UTF-8") from None
+
+
+def _parse_finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def _parse_binary(text):
@@ -229,7 +277,7 @@ class TextReader(TabularReader):
                 raw = fh.readline()
                 if not raw.strip():
                     return
-                names = next(csv.reader([raw.decode("utf-8").rstrip("\r\n")],
+                names = next(csv.reader([_header_text(self.path, raw).rstrip("\r\n")],
                                         delimiter=self.sep))
                 first_line = 2
             needed = None
@@ -289,7 +337,8 @@ class TextReader(TabularReader):
                                               quote_char=self.quote or False),
             convert_options=pa_csv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, include_columns=list(
-                    dict.fromkeys(([self.label] if self.label else []) + self._raw_columns(needed))),
+                    dict.fromkeys(([self.label] if self.label else []) + self._raw_columns(needed)
+                                  + self._extra_columns())),
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
         lines = line_numbers[keep]
@@ -297,6 +346,8 @@ class TextReader(TabularReader):
             raise bad_line(self.path, int(lines[0]), "a quoted value spans several lines, "
                            "which this reader does not support", "put each record on one line")
         table, lines = self._validate(table, lines)
+        if self.track_rows:
+            table = table.append_column(_LINE, pa.array(lines, type=pa.int64()))
         return self._derive(table, lines)
 
     def _raw_columns(self, needed):
@@ -313,7 +364,7 @@ class TextReader(TabularReader):
     # -- the compiled path ------------------------------------------------------------------------------------
     def _chunks(self):
         self._switched_at = None
-        if not self._compiled or _tsv is None:
+        if not self._compiled or _tsv is None or self.track_rows:
             self._switched_at = 0
             return super()._chunks()
         return self._compiled_chunks()
@@ -540,10 +591,13 @@ class ParquetReader(TabularReader):
         with pq.ParquetFile(self.path) as pf:
             names = pf.schema_arrow.names
             features = self._columns_needed(names)
-            columns = list(dict.fromkeys(([self.label] if self.label else []) + features))
+            columns = list(dict.fromkeys(([self.label] if self.label else []) + features
+                                         + self._extra_columns()))
             row = 0
             for batch in pf.iter_batches(batch_size=self.chunk_size, columns=columns):
                 table = pa.Table.from_batches([batch])
+                if self.track_rows:
+                    table = table.append_column(_LINE, pa.array(np.arange(row + 1, row + 1 + batch.num_rows)))
                 if self.label is not None:
                     table = self._check_label(table, row)
                 row += batch.num_rows
@@ -555,15 +609,29 @@ class ParquetReader(TabularReader):
                 or pa.types.is_boolean(col.type)):
             raise ValueError(f"{self.path}: label column {self.label!r} has type {col.type}, "
                              "not a number; convert it before writing the file")
-        if col.null_count:
-            r = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
-            raise ValueError(f"{self.path}: row {row + r + 1}: the label is missing; "
-                             "drop unlabelled rows or pass label=None")
+        values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        missing = col.is_null().to_numpy(zero_copy_only=False) if col.null_count else np.zeros(values.size, bool)
+        wrong = ~missing & ~np.isfinite(values)
+        if self.label_values is not None:
+            wrong |= ~missing & ~wrong & ~np.isin(values, self.label_values)
+        bad = missing | wrong
+        if bad.any():
+            if self.on_bad_lines == "error":
+                r = int(np.flatnonzero(bad)[0])
+                kind = ("a finite number" if self.label_values is None else
+                        "one of " + ", ".join(f"{v:g}" for v in self.label_values))
+                self._bad(row + r + 1, "the label is missing" if missing[r] else
+                          f"label {float(values[r])!r} is not {kind}",
+                          "drop these rows, pass label=None, or pass on_bad_lines='skip'")
+            self._skip_lines(row + 1 + np.flatnonzero(bad))
+            keep = pa.array(~bad)
+            table, values = table.filter(keep), values[~bad]
         index = table.column_names.index(self.label)
-        return table.set_column(index, self.label, pc.cast(col, pa.float64()))
+        return table.set_column(index, self.label, pa.array(values))
 
 
-def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None):
+def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None,
+                 on_bad_lines="error"):
     """Stream a Parquet file as hashed CSR chunks.
 
     Only the named columns are read, one batch at a time.
@@ -580,11 +648,15 @@ def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_00
         Rows per chunk (the last one shorter).
     hasher : CategoricalHasher or None, default=None
         As in :func:`iter_csv`.
+    on_bad_lines : {'error', 'skip'}, default='error'
+        A row whose label is missing or not a finite number raises
+        ``ValueError("file:row N: ...")`` or is skipped and counted in
+        ``skipped``.
 
     Returns
     -------
     reader : iterable of (X, y)
-        With attributes ``rows_read``, ``skipped`` (always 0) and ``hasher``.
+        With attributes ``rows_read``, ``skipped`` and ``hasher``.
 
     Examples
     --------
@@ -596,4 +668,4 @@ def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_00
     >>> [(X.nnz, y.tolist()) for X, y in iter_parquet(path, "y", categorical=["app"])]
     [(2, [1.0, 0.0, 1.0])]
     """
-    return ParquetReader(path, chunk_size, label, categorical, numeric, hasher, "error")
+    return ParquetReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines)

@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import _svm
-from ._base import ChunkReader, open_binary, rechunk_csr
+from ._base import ChunkReader, open_binary, rechunk_csr, rows_record, split_lines, with_placeholder_labels
 from ._svmlight import reused_line_blocks
 
 __all__ = ["iter_vw"]
@@ -14,7 +14,7 @@ _SKIP = "fix the line or pass on_bad_lines='skip'"
 
 
 def iter_vw(path, chunk_size=100_000, n_features=2**20, interactions=(), seed=0, binary=True,
-            on_bad_lines="error"):
+            on_bad_lines="error", labels=True):
     """Stream a Vowpal Wabbit (VW) text file as hashed CSR chunks with importance weights.
 
     Each line is one example, ``label [importance [base]] ['tag]|namespace[:weight] feature[:value]
@@ -62,6 +62,9 @@ def iter_vw(path, chunk_size=100_000, n_features=2**20, interactions=(), seed=0,
     on_bad_lines : {'error', 'skip'}, default='error'
         What to do with a malformed line: raise ``ValueError("file:line: what; remedy")`` or drop
         it and count it in the reader's ``skipped``.
+    labels : bool, default=True
+        Whether lines start with a label. With False (a file to score) nothing but an optional tag
+        may come before the first ``|``, and ``y`` is None.
 
     Returns
     -------
@@ -88,14 +91,17 @@ def iter_vw(path, chunk_size=100_000, n_features=2**20, interactions=(), seed=0,
     >>> reader.rows_read, reader.skipped
     (2, 0)
     """
-    return VwReader(path, chunk_size, n_features, interactions, seed, binary, on_bad_lines)
+    return VwReader(path, chunk_size, n_features, interactions, seed, binary, on_bad_lines, labels)
 
 
 class VwReader(ChunkReader):
     """Iterable of ``(X, y, sample_weight)`` chunks of a VW file; see :func:`iter_vw`."""
 
-    def __init__(self, path, chunk_size, n_features, interactions, seed, binary, on_bad_lines):
+    def __init__(self, path, chunk_size, n_features, interactions, seed, binary, on_bad_lines, labels=True):
         super().__init__(path, chunk_size, on_bad_lines)
+        if labels not in (True, False):
+            raise ValueError(f"labels must be True or False, got {labels!r}")
+        self.labeled = bool(labels)
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
                 or not 1 <= n_features <= 2**31:
             raise ValueError(f"n_features must be an integer from 1 to 2**31, got {n_features!r}")
@@ -117,11 +123,17 @@ class VwReader(ChunkReader):
         first_line = 1
         with open_binary(self.path) as fh:
             for buf, n in reused_line_blocks(fh):
+                if not self.labeled:
+                    buf = with_placeholder_labels(memoryview(buf)[:n])
+                    n = buf.size
                 out, errors, n_lines = parser.parse(buf, n, first_line, stop)
                 for line, code, start, end in errors.tolist():
-                    self._bad(line, *_describe(code, bytes(buf[start:end])))
+                    self._bad(line, *_describe(code, bytes(buf[start:end]), self.labeled))
+                piece = self._piece(*out)
+                if self.track_rows:
+                    piece = piece[:2] + (rows_record(out[5], _tags(buf, n, out[5] - first_line)),)
                 first_line += n_lines
-                yield self._piece(*out)
+                yield piece
 
     def _piece(self, data, indices, indptr, y, weights, lines):
         if indptr[-1] < 2**31:
@@ -152,9 +164,41 @@ def _check_interactions(interactions):
     return tuple(pairs)
 
 
-def _describe(code, word):
+def _tags(buf, n, rows):
+    """The tag of each line ``rows`` (block line indices) of ``buf[:n]``, without its leading quote ('' if none).
+
+    A tag is the last word before the first ``|`` when it touches the ``|`` or starts with ``'``, as the parser
+    reads it. Where the words are found is computed for the whole block at once; only the tags are sliced out.
+    """
+    data = np.frombuffer(buf, dtype=np.uint8, count=n)
+    starts, ends = split_lines(data)
+    starts, ends = starts[rows], ends[rows]
+    space = (data == 32) | (data == 9) | (data == 11) | (data == 12) | (data == 13) | (data == 10)
+    bars = np.flatnonzero(data == 124)
+    k = np.searchsorted(bars, starts)
+    bar = np.minimum(np.append(bars, n)[k], ends)          # the first '|' of the line, or its end
+    filled = np.flatnonzero(~space)
+    j = np.searchsorted(filled, bar) - 1                     # the last non-blank byte before the bar
+    last = np.append(filled, -1)[j]
+    has_word = (j >= 0) & (last >= starts)
+    gaps = np.flatnonzero(space)
+    m = np.searchsorted(gaps, last) - 1                      # the blank before that word
+    first = np.maximum(np.append(gaps, -1)[m] + 1, starts)
+    first = np.where(has_word, first, starts)
+    quoted = has_word & (data[np.minimum(first, n - 1)] == 39)
+    is_tag = has_word & (((bar < ends) & (last + 1 == bar)) | quoted)
+    first = first + quoted
+    raw = buf if isinstance(buf, (bytes, bytearray)) else data.tobytes()
+    return [raw[a:b].decode("utf-8", "replace") if t else None
+            for a, b, t in zip(first.tolist(), (last + 1).tolist(), is_tag.tolist())]
+
+
+def _describe(code, word, labeled=True):
     """``(what, remedy)`` for a bad line: the parser's code and the word at fault."""
     text = word.decode("utf-8", "replace")
+    if not labeled and code == _CODE.VW_TOO_MANY_WORDS:
+        return ("a word before the first '|' besides a tag (a file read without labels)",
+                "remove the label, or score the file as a labelled one")
     if code == _CODE.VW_NO_LABEL:
         seen = f" ({text!r} is read as a tag)" if text else ""
         return (f"no label before the first '|'{seen}",

@@ -308,7 +308,9 @@ class _Loop:
         n = X.shape[0]
         holdout = self.holdout_every is not None and (index + 1) % self.holdout_every == 0
         yb = _check_labels(y, self.classes, index)
-        if holdout or n == 0:
+        if n == 0:  # an empty chunk (a block of blank or skipped lines): recorded, nothing to score
+            p, score = np.zeros(0), np.zeros(0)
+        elif holdout:
             p, score = score_chunk(self.est, X, self.classes[-1])
         else:
             p, score = train_scored(self.est, X, y, w, self.classes, run.rows_seen == 0, self.per_row)

@@ -1,0 +1,310 @@
+"""``ftrlx train``: the estimator from the flags, the stream of the inputs, checkpoints, the summary."""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from ._cli_common import (
+    DEFAULT_BITS, EXIT_OK, _check_counts, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
+    _open, _parse_value, _reader_config, ALGOS, _PARAM_FLAGS,
+)
+
+
+def _estimator(args):
+    import ftrlx
+
+    est = getattr(ftrlx, ALGOS[args.algo])()
+    valid = est.get_params()
+    params = {}
+    for name in _PARAM_FLAGS:
+        value = getattr(args, name, None)
+        if isinstance(value, list):  # an --l1 grid: the models of the path get the values
+            value = value[0]
+        if value is not None:
+            if name not in valid:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} does not apply to --algo {args.algo} "
+                    f"(its parameters: {', '.join(sorted(valid))})"
+                )
+            params[name] = value
+    for item in args.param or ():
+        name, sep, value = item.partition("=")
+        if not sep or name not in valid:
+            raise UsageError(
+                f"--param {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(valid))}"
+            )
+        params[name] = _parse_value(value)
+    if args.seed is not None:
+        params["random_state"] = args.seed
+    if getattr(args, "class_weight", None):
+        params["class_weight"] = _class_weight(args.class_weight)
+    est.set_params(**params)
+    # Report a bad value now, not after the input has been opened.
+    validate = getattr(est, "_validate_params", None)
+    if validate is not None:
+        try:
+            validate()
+        except (TypeError, ValueError) as exc:  # a value given on the command line: a usage error
+            raise UsageError(str(exc)) from None
+    return est
+
+
+def _floats(text):
+    """One number, or a comma-separated list of them (a grid)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}")
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}")
+    return values[0] if len(values) == 1 else values
+
+
+def _class_weight(text):
+    """``--class-weight 0:1,1:5`` as the dict {0: 1.0, 1: 5.0}."""
+    weights = {}
+    for item in _columns(text):
+        label, sep, weight = item.partition(":")
+        try:
+            weights[_parse_value(label)] = float(weight)
+        except ValueError:
+            sep = ""
+        if sep and not (math.isfinite(weights[_parse_value(label)]) and weights[_parse_value(label)] > 0):
+            raise UsageError(f"--class-weight {text!r}: the weight of class {label} must be a positive finite "
+                             f"number, got {weight}")
+        if not sep:
+            raise UsageError(f"--class-weight {text!r}: expected LABEL:WEIGHT pairs separated by commas, e.g. 0:1,1:5")
+    return weights
+
+
+def _options(args, est):
+    """What the command line set, for the model's provenance: the learner, its non-default parameters, training."""
+    defaults = type(est)().get_params()
+    params = {k: v for k, v in est.get_params().items() if repr(v) != repr(defaults.get(k))}
+    return {"algo": args.algo, "params": params, "epochs": args.epochs, "bits": args.bits,
+            "holdout_every": args.holdout_every, "max_rows": args.max_rows}
+
+
+def cmd_train(args):
+    import ftrlx
+    from ftrlx.stream import fit_stream
+
+    _check_bits(args.bits)
+    cfg = _reader_config(args)
+    est = _estimator(args)
+    for path in args.inputs:
+        if path != STDIN and not os.path.exists(path):
+            raise FileNotFoundError(f"input file {path!r} does not exist")
+    if args.inputs.count(STDIN) > 1:
+        raise UsageError("standard input (-) can be given only once")
+    _check_counts(args)
+    with _replayable(args.inputs, args.epochs) as inputs:
+        return _train(args, cfg, est, inputs)
+
+
+@contextlib.contextmanager
+def _replayable(inputs, epochs):
+    """The inputs, with standard input or a pipe copied to a temporary file when it must be read more than once."""
+    spooled, out = [], []
+    try:
+        for path in inputs:
+            if epochs > 1 and (path == STDIN or not os.path.isfile(path)):
+                path = _spool(path)
+                spooled.append(path)
+            out.append(path)
+        yield out
+    finally:
+        for path in spooled:
+            os.remove(path)
+
+
+def _spool(path):
+    import shutil
+    import tempfile
+
+    from ftrlx.datasets._base import open_binary
+
+    src = open_binary(path) if path == STDIN else open(path, "rb")
+    with src:
+        # a gzip stream stays compressed on disk (its name tells the readers to decompress it)
+        suffix = ".gz" if path != STDIN and src.peek(2)[:2] == b"\x1f\x8b" else ""
+        fd, spooled = tempfile.mkstemp(prefix="ftrlx-input-", suffix=suffix)
+        with os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+    return spooled
+
+
+def _train(args, cfg, est, inputs):
+    import ftrlx
+    from ftrlx.stream import fit_stream
+
+    if args.resume and not args.checkpoint:
+        raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
+    if args.checkpoint_every and not args.checkpoint:
+        raise UsageError("--checkpoint-every needs --checkpoint PATH")
+    _check_outputs((args.output, "-o model output"), (args.checkpoint, "--checkpoint"),
+                   (args.sparse_output, "--sparse-output"), (args.history, "--history"))
+    hasher = _hasher_for(cfg, inputs[0], args.bits)
+    n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
+    if cfg["format"] == "svmlight":
+        # a fixed width, whatever index comes later in the stream: larger indices fold into it
+        n_features, cfg["fold"] = 2 ** (args.bits or DEFAULT_BITS), True
+    if args.resume:
+        _adopt_decisions(args.checkpoint, cfg)
+
+    def chunks():
+        for _ in range(args.epochs):
+            for path in inputs:
+                reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+                if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
+                    reader.label_values = (0.0, 1.0)
+                for chunk in reader:
+                    if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
+                        # the first file decides; every later file (and pass) is read the same way
+                        cfg["zero_based"] = reader.zero_based_used
+                    yield chunk
+
+    training = {
+        "inputs": [os.path.basename(p) for p in args.inputs],
+        "epochs": args.epochs,
+        "chunk_size": args.chunk_size,
+        "reader": cfg,
+        "hasher_spec": None if hasher is None else hasher.get_spec(),
+        "options": _options(args, est),
+    }
+    if args.resume:
+        _check_resumable(args.checkpoint, training)
+    if isinstance(args.l1, list):
+        return _train_frontier(args, est, chunks(), training, hasher)
+    t0 = time.perf_counter()
+    history = fit_stream(
+        est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every, resume=args.resume,
+        progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
+        checkpoint_metadata={"training": training}, nnz_every=args.nnz_every,
+    )
+    seconds = time.perf_counter() - t0
+    last = history.last("train")
+    if last is None:
+        raise ValueError("the input had no training rows; check the file and --holdout-every")
+    rows_seen = last["rows_seen"]
+    training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"],
+                    progressive_auc=last["cum_auc"])
+    _save_safely(est, args.output, {"rows_seen": rows_seen, "training": training})
+    if args.sparse_output:
+        from ftrlx.io import export_sparse
+
+        export_sparse(est, args.sparse_output, hasher=hasher, metadata={"rows_seen": rows_seen, "training": training})
+    if not args.quiet:
+        _summary(history, est, seconds, args.output)
+    if args.json:
+        print(json.dumps(_json_ready({
+            "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
+            "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
+            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
+    return EXIT_OK
+
+
+def _train_frontier(args, est, chunks, training, hasher):
+    """``--l1 a,b,c``: one pass trains a model per value; write the frontier and save the selected model."""
+    from ftrlx._path import fit_frontier
+
+    for flag, value in (("--checkpoint", args.checkpoint), ("--holdout-every", args.holdout_every),
+                        ("--max-rows", args.max_rows), ("--sparse-output", args.sparse_output)):
+        if value is not None:
+            raise UsageError(f"{flag} is not supported with several --l1 values (a frontier run)")
+    stem = os.path.splitext(args.output)[0]
+    csv_path, png_path = stem + ".frontier.csv", stem + ".frontier.png"
+    _check_outputs((csv_path, "the frontier CSV"), (png_path, "the frontier PNG"))
+    t0 = time.perf_counter()
+    model, result = fit_frontier(est, chunks, args.l1, csv_path=csv_path, png_path=png_path, rule=args.select,
+                                 tolerance=args.select_tolerance,
+                                 title=f"{args.algo}: non-zero weights against progressive log loss")
+    seconds = time.perf_counter() - t0
+    record = result.select(args.select, tolerance=args.select_tolerance).record
+    training.update(rows_seen=result.rows, progressive_logloss=record.get("progressive_logloss"),
+                    progressive_auc=record.get("progressive_auc"), frontier=os.path.basename(csv_path))
+    _save_safely(model, args.output, {"rows_seen": result.rows, "training": training})
+    if not args.quiet:
+        print(f"frontier        {len(args.l1)} models in one pass over {result.rows:,} rows, {seconds:.1f} s; "
+              f"{csv_path}, {png_path}", file=sys.stderr)
+        print(f"selected        {record} ({args.select})", file=sys.stderr)
+        print(f"model written   {args.output}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_json_ready({"rows": result.rows, "seconds": round(seconds, 3), "selected": record,
+                                      "frontier_csv": csv_path, "frontier_png": png_path,
+                                      "model": args.output}), default=str))
+    return EXIT_OK
+
+
+def _save_safely(est, path, metadata):
+    """Save the trained model; if that fails now, save it in the temporary folder and say where."""
+    import tempfile
+
+    import ftrlx
+
+    try:
+        ftrlx.save(est, path, metadata=metadata)
+    except OSError as exc:
+        fd, rescue = tempfile.mkstemp(prefix="ftrlx-rescued-", suffix=".ftrlx")
+        os.close(fd)
+        ftrlx.save(est, rescue, metadata=metadata)
+        raise OSError(f"could not write the model to {path!r} ({exc.strerror or exc}); the trained model was saved "
+                      f"to {rescue!r} instead") from exc
+
+
+def _adopt_decisions(checkpoint, cfg):
+    """What the reader decided in the run a checkpoint continues (the svmlight index base), so that the resumed run
+    reads its inputs the same way."""
+    if not os.path.exists(checkpoint):
+        return
+    from ftrlx.io import read_header
+
+    saved = ((read_header(checkpoint).get("metadata") or {}).get("training") or {}).get("reader") or {}
+    if "zero_based" in saved and "zero_based" not in cfg:
+        cfg["zero_based"] = saved["zero_based"]
+
+
+def _check_resumable(checkpoint, training):
+    """Refuse to resume from a checkpoint that was written while training on other inputs or options."""
+    if not os.path.exists(checkpoint):
+        return
+    from ftrlx.io import read_header
+
+    saved = (read_header(checkpoint).get("metadata") or {}).get("training") or {}
+    for key, flag in (("inputs", "the input files"), ("epochs", "--epochs"), ("chunk_size", "--chunk-size"),
+                      ("reader", "the reader options (--format, --label, ...)"),
+                      ("hasher_spec", "the hashing (--bits, ...)")):
+        if key in saved and saved[key] != training[key]:
+            raise UsageError(
+                f"--resume: checkpoint {checkpoint!r} was written with {flag} = {saved[key]!r}, not "
+                f"{training[key]!r}; resume with the same inputs and options, or pass another --checkpoint"
+            )
+
+
+def _summary(history, est, seconds, output):
+    last = history.last("train")
+    hold = history.last("holdout")
+    coef = getattr(est, "coef_", None)
+    total = int(np.size(coef)) if coef is not None else 0
+    nnz = last["nnz"] or 0
+    err = sys.stderr
+    print(f"rows trained    {last['rows_seen']:,} in {seconds:.1f} s "
+          f"({last['rows_read'] / max(seconds, 1e-9):,.0f} rows/s)", file=err)
+    print(f"progressive     log loss {_fmt_metric(last['cum_logloss'])}  "
+          f"AUC {_fmt_metric(last['cum_auc'])}  positive rate {_fmt_metric(last['cum_pos_rate'], 4)}",
+          file=err)
+    if hold is not None:
+        print(f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
+              f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
+              file=err)
+    if total:
+        print(f"non-zero        {nnz:,} of {total:,} weights ({nnz / total:.2%})", file=err)
+    if output:
+        print(f"model written   {output}", file=err)

@@ -1,8 +1,8 @@
 """Deterministic data-parallel training (``parallel='deterministic'``): the same model run after run.
 
-The rows of a call (in their visiting order) are cut into *rounds* of ``n_jobs * ROUND_ROWS`` rows, and each
-round into ``n_jobs`` consecutive parts, a whole number of batches each: a fixed partition, given the number of
-threads and the number of rows.  In a round every thread
+The rows of a call (in their visiting order) are cut into *rounds* of up to ``n_jobs * ROUND_ROWS`` rows (shorter
+while the model is young, see ``plan``), and each round into ``n_jobs`` consecutive parts, a whole number of
+batches each: a fixed partition, given the number of threads, the number of rows and the model's step count.  In a round every thread
 
 1. loads a private copy of the state of the columns its rows touch (``_parallel.load_rows``), and a copy of the
    round-start intercept and global state;
@@ -36,8 +36,10 @@ import numpy as np
 from .._kernels import _parallel
 from ._threads import parts
 
-# rows per thread and round
+# rows per thread and round: at most, and at first (see ``plan``)
 ROUND_ROWS = 2048
+MIN_ROUND_ROWS = 64
+GROWTH = 32
 
 V, Q, W, S = _parallel.VALUE, _parallel.SQRT, _parallel.WEIGHT, _parallel.STAMP
 # per algorithm: the merge kind of each per-column slot, of each intercept slot, and whether to average
@@ -83,14 +85,23 @@ def _buffers(est, n_threads, n_features, n_slots):
         return buf
 
 
-def plan(n_rows, n_threads, batch_size):
-    """The rounds: for each, the (start, stop) positions of every thread's part."""
-    per = -(-ROUND_ROWS // batch_size) * batch_size
-    size = per * n_threads
-    rounds = [[(r + k * per, r + (k + 1) * per) for k in range(n_threads)] for r in range(0, n_rows - size + 1, size)]
-    done = len(rounds) * size
-    if done < n_rows:
-        rounds.append([(done + a, done + b) for a, b in parts(n_rows - done, n_threads, batch_size)])
+def plan(n_rows, n_threads, batch_size, seen=0):
+    """The rounds: for each, the (start, stop) positions of every thread's part.
+
+    ``seen`` is the number of rows the model has trained on before the call.  A round's parts grow with it, from
+    ``MIN_ROUND_ROWS`` to ``ROUND_ROWS`` rows (a quarter of the rows seen over the threads): the threads of a round
+    all start from the same weights, so their summed changes overshoot when a round is long next to what the
+    model has learnt, which matters most at the start, where the adaptive steps are large."""
+    rounds, done = [], 0
+    while done < n_rows:
+        per = min(ROUND_ROWS, max(MIN_ROUND_ROWS, (seen + done) // (GROWTH * n_threads)))
+        per = -(-per // batch_size) * batch_size
+        if n_rows - done >= per * n_threads:
+            rounds.append([(done + k * per, done + (k + 1) * per) for k in range(n_threads)])
+            done += per * n_threads
+        else:
+            rounds.append([(done + a, done + b) for a, b in parts(n_rows - done, n_threads, batch_size)])
+            done = n_rows
     return rounds
 
 
@@ -113,7 +124,7 @@ class _Run:
         self.n = n_threads
         self.buf = buffers
         n_rows = y.shape[0] if call.order is None else call.order.shape[0]
-        self.rounds = plan(n_rows, n_threads, call.est.batch_size)
+        self.rounds = plan(n_rows, n_threads, call.est.batch_size, int(gstate[0]) * call.est.batch_size)
         self.kinds, self.ikinds, self.mean = _kinds(call.est)
         self.first_id = buffers.next_id
         buffers.next_id += len(self.rounds)

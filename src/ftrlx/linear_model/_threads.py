@@ -8,8 +8,9 @@ threads that each run one kernel call train at once.  Three ways to use them (``
     ``gstate_``), so the classes train concurrently, one kernel call per class, ``n_jobs`` at a time.  Every
     class sees exactly the rows, in exactly the order, of ``n_jobs=1``: the model is bitwise the same.
 ``'hogwild'``
-    The rows of a call (in their visiting order) are cut into ``n_jobs`` consecutive parts, and one kernel call
-    per part trains the same state arrays at once, without locks (Recht, Re, Wright & Niu, 2011).  Two threads
+    The rows of a call (in their visiting order) are cut into blocks, dealt to ``n_jobs`` threads in turn, and
+    every thread trains the same state arrays with one kernel call per block, at once and without locks (Recht,
+    Re, Wright & Niu, 2011).  Two threads
     may update one coordinate at the same moment and one update can then be lost or read half-way; sparse rows
     make that rare, and the model is not reproducible.  The intercept and the step counter are shared too; the
     counter is set to the exact number of steps at the end of the call.
@@ -34,8 +35,9 @@ import numpy as np
 from .._kernels import _check, _online
 
 PARALLEL = ("outputs", "hogwild", "deterministic")
-# a hogwild part shorter than this is not worth a thread of its own
+# a hogwild thread with fewer rows than this is not worth starting; rows per kernel call of a hogwild thread
 HOGWILD_MIN_ROWS = 512
+HOGWILD_BLOCK = 4096
 
 _pool = None
 _pool_lock = threading.Lock()
@@ -208,29 +210,35 @@ def steps(n_rows, batch_size):
 
 
 def _hogwild(call, y, sw, state, istate, gstate, column, n_threads):
-    """One output trained by ``n_threads`` lock-free kernel calls over consecutive parts of the rows; returns the
-    position of the first diverged row, or -1."""
+    """One output trained by ``n_threads`` lock-free threads; returns the position of the first diverged row, or -1.
+
+    The rows are cut into blocks of ``HOGWILD_BLOCK`` rows, and thread k trains blocks k, k + n_threads, ... one
+    kernel call each: the threads move through the rows side by side, so the model meets them roughly in their
+    order, as a stream should be met."""
     est = call.est
     n_rows = y.shape[0] if call.order is None else call.order.shape[0]
-    n_parts = max(1, min(n_threads, n_rows // HOGWILD_MIN_ROWS))
-    ranges = [(a, b) for a, b in parts(n_rows, n_parts, est.batch_size) if b > a]
+    n_threads = max(1, min(n_threads, n_rows // HOGWILD_MIN_ROWS))
+    size = -(-HOGWILD_BLOCK // est.batch_size) * est.batch_size
+    blocks = [(a, min(n_rows, a + size)) for a in range(0, n_rows, size)]
     t0 = gstate[0]
-    # FTRL never reads its step counter: each part counts on a copy, which spares the threads a cache line that
+    # FTRL never reads its step counter: each thread counts on a copy, which spares the threads a cache line that
     # every step would write; the other algorithms read the shared, approximately counted clock
     private = est._algorithm == "ftrl"
-    clocks = [gstate.copy() if private else gstate for _ in ranges]
+    clocks = [gstate.copy() if private else gstate for _ in range(n_threads)]
 
-    def task(i):
-        a, b = ranges[i]
-        if call.order is not None:
-            bad = call.fit(y, sw, state, istate, clocks[i], column, order=call.order[a:b])
-        else:
-            prog = None if call.progressive is None else call.progressive[a:b]
-            bad = call.fit(y[a:b], sw[a:b], state, istate, clocks[i], column, indptr=call.X.indptr[a:b + 1],
-                           progressive=prog)
-        return -1 if bad < 0 else a + bad
+    def task(k):
+        for a, b in blocks[k::n_threads]:
+            if call.order is not None:
+                bad = call.fit(y, sw, state, istate, clocks[k], column, order=call.order[a:b])
+            else:
+                prog = None if call.progressive is None else call.progressive[a:b]
+                bad = call.fit(y[a:b], sw[a:b], state, istate, clocks[k], column, indptr=call.X.indptr[a:b + 1],
+                               progressive=prog)
+            if bad >= 0:
+                return a + bad
+        return -1
 
-    bad = _run_all([lambda i=i: task(i) for i in range(len(ranges))], len(ranges))
-    gstate[0] = t0 + sum(steps(b - a, est.batch_size) for a, b in ranges)
+    bad = _run_all([lambda k=k: task(k) for k in range(n_threads)], n_threads)
+    gstate[0] = t0 + sum(steps(b - a, est.batch_size) for a, b in blocks)
     failed = [p for p in bad if p >= 0]
     return min(failed) if failed else -1

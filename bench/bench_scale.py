@@ -2,13 +2,18 @@
 
     python bench/bench_scale.py --simulate            # 1M rows of make_click_data, 2^18 columns
     python bench/bench_scale.py --simulate --quick    # 100k rows, for a look in under a minute or two
+    python bench/bench_scale.py --threads             # threads on this machine: 1M rows (--ten-million: 10M)
 
 ``--simulate`` runs W = 1..64 virtual workers in this process with the combine code of ftrlx.dask (each round
 every virtual worker trains on its next block of rows, then the combine step), and reports the test log loss
 against W and against the number of rounds, next to one process trained on the same rows in order, with the
 bytes a round moves.  It then times the real Dask run (a LocalCluster of 1 and 2 worker processes) on the same
 rows.  Results go to bench/results/scale_simulation.md and .json.  Each experiment is one function returning a
-list of table rows; add new ones (e.g. threads) the same way and list them in EXPERIMENTS.
+list of table rows; add new ones the same way and list them in EXPERIMENTS.
+
+``--threads`` (bench/_threads_bench.py) measures n_jobs on this machine: rows/s and test log loss of FTRL,
+AdaGrad and OGD against 1, 2 and all cores (hogwild and deterministic), datatable's multi-threaded FTRL and the
+one-vs-rest case, interleaved runs, medians; results go to bench/results/scale_threads.md and .json.
 """
 import argparse
 import copy
@@ -182,9 +187,9 @@ def _cell(column, value):
     return f"{value:,.0f}"
 
 
-def _md_table(rows, columns):
+def _md_table(rows, columns, cell=_cell):
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(c, r.get(c, "")) for c in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(c, r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -212,13 +217,25 @@ def write_results(results, n_rows, path_base):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulate", action="store_true", help="run the virtual-worker experiments")
+    parser.add_argument("--threads", action="store_true", help="run the threads-on-one-machine experiment")
+    parser.add_argument("--ten-million", action="store_true", help="--threads on 10M rows instead of 1M")
+    parser.add_argument("--repeats", type=int, default=3, help="--threads: interleaved runs per configuration")
     parser.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), help="run these experiments only")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "scale_simulation"),
                         help="results path without extension")
     args = parser.parse_args(argv)
-    if not args.simulate:
-        parser.error("nothing to do: pass --simulate")
+    if not (args.simulate or args.threads):
+        parser.error("nothing to do: pass --simulate or --threads")
+    if args.threads:
+        import _threads_bench
+
+        n_rows = 100_000 if args.quick else 10_000_000 if args.ten_million else 1_000_000
+        rows, meta = _threads_bench.experiment_threads(n_rows, args.repeats)
+        suffix = "_10m" if args.ten_million else "_quick" if args.quick else ""
+        _threads_bench.write(rows, meta, os.path.join(HERE, "results", "scale_threads" + suffix), _md_table)
+        if not args.simulate:
+            return
     n_rows = 100_000 if args.quick else 1_000_000
     data = load_data(n_rows)
     results = {name: EXPERIMENTS[name](data) for name in (args.only or EXPERIMENTS)}

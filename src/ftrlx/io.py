@@ -1074,6 +1074,10 @@ def _decoded(path, header, key, arrays, kind=dict, rows=None):
     return value
 
 
+# hyper-parameters added after the first model files were written, with the value that trains as those did
+_ADDED_PARAMS = {"n_jobs": 1, "parallel": "outputs"}
+
+
 def _build(header, arrays, path="the file"):
     """The estimator of a model or checkpoint file, every attribute and hyper-parameter checked."""
     cls = _resolve_class(header.get("class"), path)
@@ -1082,6 +1086,9 @@ def _build(header, arrays, path="the file"):
     if rows and not (len(rows) == 1 and state.get("state_") is rows[0]):
         raise _bad(path, "state", "only state_ can be held as stored rows ($rows), and only once")
     params = _decoded(path, header, "params", arrays)
+    for name, default in _ADDED_PARAMS.items():  # files written before these hyper-parameters existed
+        if name in cls._get_param_names() and name not in state and name not in params:
+            state[name] = params[name] = default
     if _check_names(cls, state, path):
         _check_fitted(cls, state, path)
     _check_params_entry(cls, params, state, path)

@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _check, _online
+from . import _threads
 from .._validation import (
     ClassWeight,
     Interval,
@@ -108,6 +109,9 @@ class _OnlineLinearModel(BaseEstimator):
         "shuffle": [Options(True, False)],
         "random_state": [RandomState()],
         "warm_start": [Options(True, False)],
+        # threads (ftrlx.linear_model._threads)
+        "n_jobs": [_threads.NJobs()],
+        "parallel": [Options(*_threads.PARALLEL)],
     }
 
     # ---- hooks for subclasses ----
@@ -252,6 +256,10 @@ class _OnlineLinearModel(BaseEstimator):
         ``(code, row, position)``, with the state half-trained (to be discarded), or None; and what is known
         about the rows now (what the check found, if there was one).  ``progressive``: None, or an array of shape
         (n_samples, n_outputs) whose column k receives output k's margin of each row before training on it."""
+        # ---- n_jobs threads (ftrlx.linear_model._threads); one thread takes the loop below ----
+        if _threads.threaded(self, state.shape[0], X.shape[0]):
+            return _threads.run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical,
+                                       progressive)
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]

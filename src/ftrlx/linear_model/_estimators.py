@@ -34,7 +34,19 @@ _COMMON_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seed of the shuffling.
     warm_start : bool, default=False
-        Let ``fit`` continue from the current state instead of starting over."""
+        Let ``fit`` continue from the current state instead of starting over.
+    n_jobs : int or None, default=1
+        Threads a training call uses.  None means 1 (unless inside a ``joblib.parallel_config`` context), -1 every
+        core, -2 every core but one, and so on, as in scikit-learn.  1 trains exactly as without threads.
+    parallel : {'outputs', 'hogwild', 'deterministic'}, default='outputs'
+        What the ``n_jobs`` threads share.  'outputs': the one-vs-rest classes train concurrently, each on its own
+        thread; the model is bitwise the one of ``n_jobs=1`` (a model with one output uses one thread).
+        'hogwild': the rows of each call are split into ``n_jobs`` parts trained at once on the shared state
+        without locks (fastest; not reproducible; refused for FOBOS, truncated gradient and OGD with a
+        regulariser, whose lazy catch-up keeps global clocks).  'deterministic': each thread trains its part of
+        every round of rows on a private copy of the columns it touches, and the copies are merged after every
+        round (the changes of each accumulator summed); bitwise the same model run after run for a fixed
+        ``n_jobs`` and the same calls.  See the guide page "Training over many machines"."""
 
 _CLASSIFIER_DOC = """
     class_weight : dict, 'balanced' or None, default=None
@@ -113,10 +125,12 @@ class FTRLClassifier(OnlineClassifierMixin, _FTRL):
     _parameter_constraints = {**_FTRL._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(self, alpha=0.1, beta=1.0, l1=1.0, l2=1.0, *, loss="log_loss", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None):
+                 max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
+                 n_jobs=1, parallel="outputs"):
         self.alpha, self.beta, self.l1, self.l2 = alpha, beta, l1, l2
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class FTRLRegressor(OnlineRegressorMixin, _FTRL):
@@ -124,10 +138,11 @@ class FTRLRegressor(OnlineRegressorMixin, _FTRL):
     _parameter_constraints = {**_FTRL._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(self, alpha=0.1, beta=1.0, l1=1.0, l2=1.0, *, loss="squared_error", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False):
+                 max_iter=5, shuffle=True, random_state=None, warm_start=False, n_jobs=1, parallel="outputs"):
         self.alpha, self.beta, self.l1, self.l2 = alpha, beta, l1, l2
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # ---------------------------------------------------------------- L1-RDA
@@ -167,10 +182,12 @@ class RDAClassifier(OnlineClassifierMixin, _RDA):
     _parameter_constraints = {**_RDA._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(self, l1=1e-4, gamma=0.3, rho=0.0, *, loss="log_loss", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None):
+                 max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
+                 n_jobs=1, parallel="outputs"):
         self.l1, self.gamma, self.rho = l1, gamma, rho
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class RDARegressor(OnlineRegressorMixin, _RDA):
@@ -178,10 +195,11 @@ class RDARegressor(OnlineRegressorMixin, _RDA):
     _parameter_constraints = {**_RDA._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(self, l1=1e-4, gamma=1.0, rho=0.0, *, loss="squared_error", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False):
+                 max_iter=5, shuffle=True, random_state=None, warm_start=False, n_jobs=1, parallel="outputs"):
         self.l1, self.gamma, self.rho = l1, gamma, rho
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # ---------------------------------------------------------------- L1/L2 FOBOS
@@ -189,8 +207,8 @@ class RDARegressor(OnlineRegressorMixin, _RDA):
 _SCHEDULE_DOC = """
     eta0 : float
         Initial learning rate.  One global rate serves every coordinate, so its best value follows the scale of the
-        rows: about 20 / (mean squared row norm) is a good start (2.0, the classifiers' default, suits rows of
-        about ten unit features; L2-normalised text rows want about 20).  Per-coordinate learners (FTRL, AdaGrad)
+        rows: about 20 / (mean squared row norm) is a good start (1.0, the classifiers' default, suits rows of
+        about twenty unit features, as in hashed click logs; L2-normalised text rows want about 20).  Per-coordinate learners (FTRL, AdaGrad)
         need no such scaling.
     learning_rate : {'constant', 'invsqrt', 'linear'}, default='invsqrt'
         eta_t = eta0, eta0 / sqrt(t), or a linear decay from eta0 to eta_final over decay_steps steps, then constant.
@@ -231,13 +249,14 @@ class FOBOSClassifier(OnlineClassifierMixin, _FOBOS):
     __doc__ = "Linear classifier trained online by L1/L2 FOBOS.\n" + _FOBOS_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_FOBOS._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=2.0, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
+    def __init__(self, eta0=1.0, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
                  loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False, class_weight=None):
+                 warm_start=False, class_weight=None, n_jobs=1, parallel="outputs"):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class FOBOSRegressor(OnlineRegressorMixin, _FOBOS):
@@ -246,11 +265,12 @@ class FOBOSRegressor(OnlineRegressorMixin, _FOBOS):
 
     def __init__(self, eta0=0.05, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
                  loss="squared_error", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False):
+                 warm_start=False, n_jobs=1, parallel="outputs"):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # ---------------------------------------------------------------- Truncated gradient
@@ -297,13 +317,15 @@ class TruncatedGradientClassifier(OnlineClassifierMixin, _TruncatedGradient):
     __doc__ = "Linear classifier trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_TruncatedGradient._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=2.0, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
+    def __init__(self, eta0=1.0, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
                  truncation="gradient", decay_steps=100_000, eta_final=None, loss="log_loss", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None):
+                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
+                 n_jobs=1, parallel="outputs"):
         self.eta0, self.learning_rate, self.gravity, self.theta, self.period = eta0, learning_rate, gravity, theta, period
         self.truncation, self.decay_steps, self.eta_final = truncation, decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
@@ -312,11 +334,13 @@ class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
 
     def __init__(self, eta0=0.05, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
                  truncation="gradient", decay_steps=100_000, eta_final=None, loss="squared_error", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False):
+                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False,
+                 n_jobs=1, parallel="outputs"):
         self.eta0, self.learning_rate, self.gravity, self.theta, self.period = eta0, learning_rate, gravity, theta, period
         self.truncation, self.decay_steps, self.eta_final = truncation, decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # ---------------------------------------------------------------- AdaGrad
@@ -373,11 +397,12 @@ class AdaGradClassifier(OnlineClassifierMixin, _AdaGrad):
 
     def __init__(self, eta0=0.1, eps=1e-10, *, eps_placement="outside", initial_accumulator=0.0, l1=0.0, l2=0.0,
                  l1_form="fobos", loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True,
-                 random_state=None, warm_start=False, class_weight=None):
+                 random_state=None, warm_start=False, class_weight=None, n_jobs=1, parallel="outputs"):
         self.eta0, self.eps, self.eps_placement, self.initial_accumulator = eta0, eps, eps_placement, initial_accumulator
         self.l1, self.l2, self.l1_form = l1, l2, l1_form
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
@@ -386,11 +411,12 @@ class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
 
     def __init__(self, eta0=0.1, eps=1e-10, *, eps_placement="outside", initial_accumulator=0.0, l1=0.0, l2=0.0,
                  l1_form="fobos", loss="squared_error", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True,
-                 random_state=None, warm_start=False):
+                 random_state=None, warm_start=False, n_jobs=1, parallel="outputs"):
         self.eta0, self.eps, self.eps_placement, self.initial_accumulator = eta0, eps, eps_placement, initial_accumulator
         self.l1, self.l2, self.l1_form = l1, l2, l1_form
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # ---------------------------------------------------------------- LazyAdam
@@ -430,10 +456,12 @@ class LazyAdamClassifier(OnlineClassifierMixin, _LazyAdam):
     _parameter_constraints = {**_LazyAdam._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(self, eta0=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7, *, loss="log_loss", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None):
+                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
+                 n_jobs=1, parallel="outputs"):
         self.eta0, self.beta1, self.beta2, self.epsilon = eta0, beta1, beta2, epsilon
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
@@ -441,10 +469,12 @@ class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
     _parameter_constraints = {**_LazyAdam._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(self, eta0=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7, *, loss="squared_error", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False):
+                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False,
+                 n_jobs=1, parallel="outputs"):
         self.eta0, self.beta1, self.beta2, self.epsilon = eta0, beta1, beta2, epsilon
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # ---------------------------------------------------------------- OGD (baseline)
@@ -485,13 +515,14 @@ class OGDClassifier(OnlineClassifierMixin, _OGD):
     __doc__ = "Linear classifier trained by online gradient descent.\n" + _OGD_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_OGD._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=2.0, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
+    def __init__(self, eta0=1.0, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
                  loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False, class_weight=None):
+                 warm_start=False, class_weight=None, n_jobs=1, parallel="outputs"):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class OGDRegressor(OnlineRegressorMixin, _OGD):
@@ -500,11 +531,12 @@ class OGDRegressor(OnlineRegressorMixin, _OGD):
 
     def __init__(self, eta0=0.05, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
                  loss="squared_error", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False):
+                 warm_start=False, n_jobs=1, parallel="outputs"):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
 
 
 # every documented default is the signature's: the class templates above are shared between a classifier and a

@@ -1,0 +1,244 @@
+"""Training with several threads: ``n_jobs`` and ``parallel`` of every online estimator.
+
+The compiled kernel (``ftrlx._kernels._online.fit``) releases the GIL for the whole of a call, so plain Python
+threads that each run one kernel call train at once.  Three ways to use them (``parallel=``):
+
+``'outputs'``
+    One-vs-rest: each class's model is an independent state (its own rows of ``state_``, ``istate_`` and
+    ``gstate_``), so the classes train concurrently, one kernel call per class, ``n_jobs`` at a time.  Every
+    class sees exactly the rows, in exactly the order, of ``n_jobs=1``: the model is bitwise the same.
+``'hogwild'``
+    The rows of a call (in their visiting order) are cut into blocks, dealt to ``n_jobs`` threads in turn, and
+    every thread trains the same state arrays with one kernel call per block, at once and without locks (Recht,
+    Re, Wright & Niu, 2011).  Two threads
+    may update one coordinate at the same moment and one update can then be lost or read half-way; sparse rows
+    make that rare, and the model is not reproducible.  The intercept and the step counter are shared too; the
+    counter is set to the exact number of steps at the end of the call.
+``'deterministic'``
+    ``ftrlx.linear_model._deterministic``: rounds of rows, a private copy of the touched columns per thread,
+    merged after every round in a fixed order; reproducible for a fixed ``n_jobs``.
+
+Hogwild needs the global state of the algorithm to be a step counter only (a lost increment then shifts a
+learning rate by one step).  FOBOS, truncated gradient and OGD keep running clocks of their lazy regularisers in
+``gstate_`` that every step reads at its start and writes at its end; two threads interleaving those
+read-modify-writes lose whole steps of regularisation, or move a clock backwards, for every coordinate.  Those
+estimators are refused with ``parallel='hogwild'`` while the clock moves (a regulariser is on); the deterministic
+mode handles them.
+"""
+import math
+import numbers
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .._kernels import _check, _online
+
+PARALLEL = ("outputs", "hogwild", "deterministic")
+# a hogwild thread with fewer rows than this is not worth starting; rows per kernel call of a hogwild thread
+HOGWILD_MIN_ROWS = 512
+HOGWILD_BLOCK = 4096
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+class NJobs:
+    """The ``n_jobs`` constraint: None, or a non-zero integer (negative counts back from the number of cores)."""
+
+    def describe(self):
+        return "None, a positive integer or a negative one (-1: every core, -2: all but one, ...), not 0"
+
+    def accepts(self, value):
+        if value is None:
+            return True
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and value != 0
+
+
+def effective_n_jobs(n_jobs):
+    """The number of threads ``n_jobs`` stands for, as scikit-learn counts it (joblib's rule: None is 1 outside a
+    ``joblib.parallel_config`` context, -1 every core the process may use, -2 one fewer, ...), at least 1."""
+    if n_jobs == 1:
+        return 1
+    import joblib
+
+    return max(1, int(joblib.effective_n_jobs(n_jobs)))
+
+
+def threaded(est, n_outputs, n_rows):
+    """Whether a training call of ``est`` takes the threaded path (any ``n_jobs`` other than one thread)."""
+    n_jobs = getattr(est, "n_jobs", 1)
+    if n_jobs == 1 or effective_n_jobs(n_jobs) == 1:
+        return False
+    if getattr(est, "parallel", "outputs") == "outputs":
+        return n_outputs > 1
+    return n_rows > 0
+
+
+def hogwild_refusal(est):
+    """Why ``est`` cannot train with ``parallel='hogwild'`` (a sentence), or None when it can."""
+    name = est._algorithm
+    clock = None
+    if name == "fobos" and (est.l1 > 0 or est.l2 > 0):
+        clock = "FOBOS keeps the running product and sum of its proximal steps (l1/l2)"
+    elif name == "truncated_gradient" and (est.gravity > 0 or est.truncation == "rounding"):
+        clock = "truncated gradient keeps the running sum of its truncations"
+    elif name == "ogd" and (est.l1 > 0 or est.l2 > 0):
+        clock = "OGD keeps the running L2 scale and cumulative L1 penalty"
+    if clock is None:
+        return None
+    return (
+        f"{type(est).__name__}: parallel='hogwild' cannot train this model: {clock} in a global clock that every "
+        "step reads and writes, and unsynchronised threads would lose or reverse its steps. Use "
+        "parallel='deterministic' (reproducible, merged rounds), or n_jobs=1."
+    )
+
+
+def _executor(n_threads):
+    """A shared pool of at least ``n_threads`` threads (the tasks on it never wait for each other)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < n_threads:
+            old, _pool = _pool, ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="ftrlx")
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def _run_all(tasks, n_threads):
+    """Run the callables ``tasks`` on ``n_threads`` threads (the caller's one among them); their results in order."""
+    if n_threads <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    futures = [_executor(n_threads - 1).submit(task) for task in tasks[1:]]
+    first_error, results = None, [None] * len(tasks)
+    try:
+        results[0] = tasks[0]()
+    except BaseException as exc:  # the other tasks still run to the end: wait for them before raising
+        first_error = exc
+    for i, future in enumerate(futures, 1):
+        try:
+            results[i] = future.result()
+        except BaseException as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return results
+
+
+class _Call:
+    """What every kernel call of one training call shares (the estimator's parameters, X, the order)."""
+
+    def __init__(self, est, X, order, canonical, progressive):
+        self.est, self.X, self.order, self.canonical, self.progressive = est, X, order, canonical, progressive
+        self.code = est._slots[0]
+        self.params = est._kernel_params()
+        from ._base import LOSSES
+
+        self.loss = LOSSES[est.loss]
+
+    def fit(self, y, sw, state, istate, gstate, column, indptr=None, order=None, progressive=None):
+        """One kernel call (rows ``indptr`` of X, or rows ``order``); returns the kernel's first result, the
+        position of a diverged row or -1."""
+        X, est = self.X, self.est
+        return _online.fit(
+            self.code, self.params, X.data, X.indices, X.indptr if indptr is None else indptr, y, sw, order,
+            state, istate, gstate, self.loss, est.batch_size, est.fit_intercept, False,
+            self.progressive if progressive is None else progressive, column, self.canonical,
+        )[0]
+
+    def row(self, position):
+        """The row of X at ``position`` in the visiting order."""
+        return position if self.order is None else int(self.order[position])
+
+
+def diverged(est, row):
+    from ._base import DivergenceError
+
+    return DivergenceError(
+        f"{type(est).__name__}: the margin of row {row} overflowed (the model diverged). Lower the learning rate, "
+        "or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
+    )
+
+
+def run_kernel(est, X, targets, weights, order, state, istate, gstate, check, canonical, progressive):
+    """``_run_kernel`` on ``effective_n_jobs(est.n_jobs)`` threads (same arguments, same result).
+
+    With ``check`` (fresh state) X is scanned whole first (one O(nnz) pass that also finds non-finite values):
+    every thread then trains on rows known to be valid."""
+    n_threads = effective_n_jobs(est.n_jobs)
+    mode = est.parallel
+    if mode == "hogwild":
+        refusal = hogwild_refusal(est)
+        if refusal:
+            raise ValueError(refusal)
+    if check:
+        code, row, pos = _check.scan_csr(X.data, X.indices, X.indptr, X.shape[1])
+        if code > _check.NOT_CANONICAL:
+            return (code, row, pos), False
+        canonical = code == _check.CANONICAL
+    call = _Call(est, X, order, canonical, progressive)
+    if mode == "outputs":
+        tasks = [(lambda k=k: call.fit(targets[k], weights[k], state[k], istate[k], gstate[k], k, order=order))
+                 for k in range(state.shape[0])]
+        bad = _run_all(tasks, n_threads)
+    else:
+        train = _hogwild if mode == "hogwild" else _deterministic()
+        bad = [train(call, targets[k], weights[k], state[k], istate[k], gstate[k], k, n_threads)
+               for k in range(state.shape[0])]
+    for position in bad:  # the first output's failure, as one thread reports it
+        if position >= 0:
+            raise diverged(est, call.row(position))
+    return None, canonical
+
+
+def _deterministic():
+    from ._deterministic import train
+
+    return train
+
+
+def parts(n_rows, n_parts, batch_size):
+    """``n_parts`` consecutive (start, stop) ranges covering ``n_rows`` positions, each a whole number of batches
+    but the last (some may be empty)."""
+    batches = -(-n_rows // batch_size)
+    size = -(-batches // n_parts) * batch_size
+    return [(min(n_rows, i * size), min(n_rows, (i + 1) * size)) for i in range(n_parts)]
+
+
+def steps(n_rows, batch_size):
+    return -(-n_rows // batch_size)
+
+
+def _hogwild(call, y, sw, state, istate, gstate, column, n_threads):
+    """One output trained by ``n_threads`` lock-free threads; returns the position of the first diverged row, or -1.
+
+    The rows are cut into blocks of ``HOGWILD_BLOCK`` rows, and thread k trains blocks k, k + n_threads, ... one
+    kernel call each: the threads move through the rows side by side, so the model meets them roughly in their
+    order, as a stream should be met."""
+    est = call.est
+    n_rows = y.shape[0] if call.order is None else call.order.shape[0]
+    n_threads = max(1, min(n_threads, n_rows // HOGWILD_MIN_ROWS))
+    size = -(-HOGWILD_BLOCK // est.batch_size) * est.batch_size
+    blocks = [(a, min(n_rows, a + size)) for a in range(0, n_rows, size)]
+    t0 = gstate[0]
+    # FTRL never reads its step counter: each thread counts on a copy, which spares the threads a cache line that
+    # every step would write; the other algorithms read the shared, approximately counted clock
+    private = est._algorithm == "ftrl"
+    clocks = [gstate.copy() if private else gstate for _ in range(n_threads)]
+
+    def task(k):
+        for a, b in blocks[k::n_threads]:
+            if call.order is not None:
+                bad = call.fit(y, sw, state, istate, clocks[k], column, order=call.order[a:b])
+            else:
+                prog = None if call.progressive is None else call.progressive[a:b]
+                bad = call.fit(y[a:b], sw[a:b], state, istate, clocks[k], column, indptr=call.X.indptr[a:b + 1],
+                               progressive=prog)
+            if bad >= 0:
+                return a + bad
+        return -1
+
+    bad = _run_all([lambda k=k: task(k) for k in range(n_threads)], n_threads)
+    gstate[0] = t0 + sum(steps(b - a, est.batch_size) for a, b in blocks)
+    failed = [p for p in bad if p >= 0]
+    return min(failed) if failed else -1

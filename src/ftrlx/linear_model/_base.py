@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _check, _online
+from . import _guard
 from .._validation import (
     ClassWeight,
     Interval,
@@ -62,24 +63,26 @@ _RESTORED_ON_ERROR = ("n_features_in_", "feature_names_in_", "classes_")
 
 
 def _atomic(method):
-    """Make a training method leave the model as it was when it raises.
+    """Make a training method run alone on its estimator and leave the model as it was when it raises.
 
-    The state arrays need no help (a first call installs new state only on success, later calls check everything
-    before touching it); this puts back the attributes that validation records early: the width, the feature
-    names and the classes."""
+    The call holds the estimator's lock throughout (``_guard.call_lock``), so that concurrent calls on one
+    estimator run one after the other.  The state arrays are taken care of by ``_train`` (a first call installs
+    new state only on success; a later one undoes its in-place changes on failure); this puts back the attributes
+    that validation records early: the width, the feature names and the classes."""
 
     @functools.wraps(method)
     def call(self, *args, **kwargs):
-        saved = {name: self.__dict__[name] for name in _RESTORED_ON_ERROR if name in self.__dict__}
-        try:
-            return method(self, *args, **kwargs)
-        except BaseException:
-            for name in _RESTORED_ON_ERROR:
-                if name in saved:
-                    self.__dict__[name] = saved[name]
-                else:
-                    self.__dict__.pop(name, None)
-            raise
+        with _guard.call_lock(self):
+            saved = {name: self.__dict__[name] for name in _RESTORED_ON_ERROR if name in self.__dict__}
+            try:
+                return method(self, *args, **kwargs)
+            except BaseException:
+                for name in _RESTORED_ON_ERROR:
+                    if name in saved:
+                        self.__dict__[name] = saved[name]
+                    else:
+                        self.__dict__.pop(name, None)
+                raise
 
     return call
 
@@ -94,7 +97,11 @@ def _labels_outside(labels, known):
 
 
 class DivergenceError(ValueError):
-    """Raised when a margin overflows during training (learning rate too large or features badly scaled)."""
+    """Raised when a margin or the model state overflows during training (learning rate too large, features badly
+    scaled, or weights too large); the call is undone."""
+
+
+DivergenceWarning = _guard.DivergenceWarning
 
 
 class _OnlineLinearModel(BaseEstimator):
@@ -122,10 +129,16 @@ class _OnlineLinearModel(BaseEstimator):
     # ---- shared machinery ----
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_validated_params", None)  # a cache: pickles and saved models start without it
-        state.pop("_scanned", None)
+        # a copy: object.__getstate__ hands out the instance's own __dict__, whose caches must survive
+        state = dict(super().__getstate__())
+        for name in _guard.TRANSIENT:  # caches, the lock and the undo journals: pickles and saved models start without
+            state.pop(name, None)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.__dict__.pop("_lock", None)
+        _guard.call_lock(self)
 
     def _validate_params(self):
         # Checked once per combination of values: a stream of small partial_fit calls would otherwise spend a
@@ -243,7 +256,8 @@ class _OnlineLinearModel(BaseEstimator):
         scanned = self.__dict__.pop("_scanned", None)
         return bool(scanned is not None and scanned[0] is X and scanned[1])
 
-    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive=None):
+    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive=None,
+                    undo=None, stats=None):
         """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays.
 
         ``canonical``: every row is known to be canonical (the kernel then need not look at each row's indices).
@@ -251,7 +265,10 @@ class _OnlineLinearModel(BaseEstimator):
         stops it, and a complete pass has seen every row).  Returns ``(fault, canonical)``: a fault as
         ``(code, row, position)``, with the state half-trained (to be discarded), or None; and what is known
         about the rows now (what the check found, if there was one).  ``progressive``: None, or an array of shape
-        (n_samples, n_outputs) whose column k receives output k's margin of each row before training on it."""
+        (n_samples, n_outputs) whose column k receives output k's margin of each row before training on it.
+        ``undo``: the call's ``_guard.Undo`` (its journals record what the kernel changes), or None for fresh state;
+        ``stats[0]`` is raised to the largest |margin| met.  A step that fails raises DivergenceError (its
+        changes, and those of the steps before it, are for the caller to undo)."""
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]
@@ -259,8 +276,10 @@ class _OnlineLinearModel(BaseEstimator):
             bad, fault, row, pos = _online.fit(
                 code, params, X.data, X.indices, X.indptr, targets[k], weights[k], order,
                 state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept, check and k == 0,
-                progressive, k, canonical,
+                progressive, k, canonical, None if undo is None else undo.journals[k], stats,
             )
+            if fault == _online.STATE_OVERFLOW:
+                raise _guard.overflow_error(self, X, weights[k], order, bad, k)
             if fault > _check.NOT_CANONICAL:
                 return (fault, row, pos), False
             if check and k == 0:
@@ -274,8 +293,9 @@ class _OnlineLinearModel(BaseEstimator):
                     if nonfinite.size:
                         return (_check.NOT_FINITE, row, start + int(nonfinite[0])), False
                 raise DivergenceError(
-                    f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged). Lower the "
-                    "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
+                    f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged); the call was "
+                    "undone and the model is as it was. Lower the learning rate, or scale the features (e.g. "
+                    "ftrlx.preprocessing or sklearn's MaxAbsScaler)."
                 )
         return None, canonical
 
@@ -283,22 +303,36 @@ class _OnlineLinearModel(BaseEstimator):
         """Run ``epochs`` passes (in a fresh random order each when ``shuffle``).
 
         A first call trains new state and installs it only if training succeeds; X has not been checked yet, and
-        the first pass checks it block by block as it trains.  Later calls update the model's state in place:
-        everything that can be rejected has been checked before this point.  Rows with unsorted or repeated
-        columns need nothing here: the kernel sorts and merges each such row as it reaches it."""
+        the first pass checks it block by block as it trains.  Later calls update the model's state in place, and
+        undo it all when anything raises (a step that overflows, an interrupt): the kernel's journals record each
+        coordinate it changes, once, before the first change.  Rows with unsorted or repeated columns need nothing
+        here: the kernel sorts and merges each such row as it reaches it."""
         rng = check_random_state(self.random_state) if shuffle else None
         if first_call:
             state, istate, gstate = self._new_state(len(targets), X.shape[1])
+            undo = None
         else:
             state, istate, gstate = self.state_, self.istate_, self.gstate_
+            undo = _guard.Undo(self, state, istate, gstate)
         canonical = self._canonical(X)
-        for epoch in range(epochs):
-            order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
-            fault, canonical = self._run_kernel(X, targets, weights, order, state, istate, gstate,
-                                                first_call and epoch == 0, canonical, progressive)
-            if fault is not None:
-                raise_csr_fault(X, *fault, type(self).__name__)
+        stats = np.zeros(1)
+        try:
+            for epoch in range(epochs):
+                order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
+                fault, canonical = self._run_kernel(X, targets, weights, order, state, istate, gstate,
+                                                    first_call and epoch == 0, canonical, progressive, undo, stats)
+                if fault is not None:
+                    raise_csr_fault(X, *fault, type(self).__name__)
+        except BaseException:
+            if undo is not None:
+                undo.restore()
+            raise
+        if undo is not None:
+            undo.forget()
         self.state_, self.istate_, self.gstate_ = state, istate, gstate
+        if first_call:
+            self.__dict__.pop("_margin_warned", None)
+        _guard.warn_large_margins(self, stats[0], targets)
 
     def _progressive_out(self, progressive, n_samples, n_outputs):
         """The caller's ``progressive`` array as the kernel writes it, shape (n_samples, n_outputs), once checked

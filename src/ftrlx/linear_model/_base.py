@@ -12,6 +12,7 @@ classification, one per class for one-vs-rest):
 ``coef_`` and ``intercept_`` are computed from the state when read (an O(n_features) pass), never stored, so they
 are always those of the current step and training never pays for them.
 """
+import contextlib
 import functools
 import numbers
 import warnings
@@ -33,6 +34,8 @@ from .._validation import (
     Interval,
     Options,
     RandomState,
+    as_float_array,
+    check_weights,
     kernel_csr,
     raise_csr_fault,
     validate_params,
@@ -41,8 +44,10 @@ from .._validation import (
 LOSSES = {"log_loss": 0, "hinge": 1, "modified_huber": 2, "squared_error": 3}
 SCHEDULES = {"constant": 0, "invsqrt": 1, "linear": 2}
 
-# what every entry point accepts for X before it becomes the kernel's canonical CSR
-_X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32], accept_large_sparse=True)
+# what every entry point accepts for X before it becomes the kernel's canonical CSR; NaN and infinity are left to
+# the CSR checks, whose message names the row and the column
+_X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32], accept_large_sparse=True,
+                  ensure_all_finite=False)
 
 POSITIVE = Interval(0, None, closed="neither")
 NON_NEGATIVE = Interval(0, None, closed="left")
@@ -60,6 +65,8 @@ def _label_array(y, kinds):
 
 
 _RESTORED_ON_ERROR = ("n_features_in_", "feature_names_in_", "classes_")
+# hyper-parameters that only training reads (prediction validates the others)
+_TRAINING_ONLY = ("batch_size", "max_iter", "shuffle", "random_state", "warm_start", "class_weight")
 
 
 def _atomic(method):
@@ -94,6 +101,26 @@ def _labels_outside(labels, known):
         return labels[known[at] != labels]
     except TypeError:  # labels of types that do not compare with the classes
         return np.setdiff1d(labels, known)
+
+
+@contextlib.contextmanager
+def _numbers_only(estimator, X, y=None):
+    """Word the bare "could not convert string to float" of scikit-learn's validation: which argument, and what
+    to do (the conversion is retried only on that error path)."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        bad = "X"
+        if y is not None:
+            try:
+                np.asarray(y, dtype=np.float64)
+            except (TypeError, ValueError):
+                bad = "y"
+        remedy = ("encode text features first (e.g. ftrlx.hashing.CategoricalHasher, or sklearn's OneHotEncoder)"
+                  if bad == "X" else "a regressor needs numeric targets")
+        raise ValueError(f"{type(estimator).__name__}: {bad} must hold numbers ({exc}); {remedy}.") from None
 
 
 class DivergenceError(ValueError):
@@ -140,19 +167,31 @@ class _OnlineLinearModel(BaseEstimator):
         self.__dict__.pop("_lock", None)
         _guard.call_lock(self)
 
-    def _validate_params(self):
+    def _params_key(self, for_prediction):
+        """The values to check (only what prediction reads, ``for_prediction``) as a cache key, or None when one of
+        them can change in place (a dict of class weights, a RandomState: checked on every call)."""
+        names = [name for name in self._parameter_constraints if not (for_prediction and name in _TRAINING_ONLY)]
+        values = [getattr(self, name) for name in names]
+        if not all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values):
+            return names, None
+        return names, tuple((type(v), v) for v in values)  # with the types: True == 1, but only 1 is an integer
+
+    def _validate_params(self, for_prediction=False):
         # Checked once per combination of values: a stream of small partial_fit calls would otherwise spend a
-        # third of its time re-checking the same constraints.  Only immutable values are remembered (a dict of
-        # class weights or a RandomState can change in place, so those are checked on every call).
-        values = [getattr(self, name) for name in self._parameter_constraints]
-        key = tuple((type(v), v) for v in values)  # with the types: True == 1, but only 1 is a valid integer
-        cacheable = all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values)
-        if cacheable and self.__dict__.get("_validated_params") == key:
+        # third of its time re-checking the same constraints.  ``for_prediction``: only what prediction reads
+        # (set_params(alpha=nan) then predict is an error too); it never writes the cache, which training fills
+        # for both (prediction leaves the estimator's __dict__ as it is).
+        names, key = self._params_key(for_prediction)
+        slot = "_validated_predict" if for_prediction else "_validated_params"
+        if key is not None and self.__dict__.get(slot) == key:
             return
-        validate_params(self)
+        validate_params(self, names)
+        if for_prediction:
+            return
         self._more_validate_params()
-        if cacheable:
+        if key is not None:
             self._validated_params = key
+        self._validated_predict = self._params_key(True)[1]
 
     @property
     def _slots(self):
@@ -162,11 +201,14 @@ class _OnlineLinearModel(BaseEstimator):
         """The general validation path (scikit-learn's ``validate_data``), ending in the kernel's CSR.
 
         With ``reset`` (a call that trains fresh state) the CSR checks are left to the training kernel."""
-        return self._to_kernel_csr(validate_data(self, X, reset=reset, **_X_OPTIONS), scan=not reset)
+        with _numbers_only(self, X):
+            X = validate_data(self, X, reset=reset, **_X_OPTIONS)
+        return self._to_kernel_csr(X, scan=not reset)
 
     def _validate_Xy(self, X, y, reset, **y_options):
         """``_validate_X`` for X and y together (a missing y is an error, as scikit-learn requires)."""
-        X, y = validate_data(self, X, y, reset=reset, **_X_OPTIONS, **y_options)
+        with _numbers_only(self, X, y if y_options.get("y_numeric") else None):
+            X, y = validate_data(self, X, y, reset=reset, **_X_OPTIONS, **y_options)
         return self._to_kernel_csr(X, scan=not reset), y
 
     def _fast_csr(self, X, reset=False):
@@ -222,19 +264,14 @@ class _OnlineLinearModel(BaseEstimator):
         name = type(self).__name__
         if sample_weight is None:
             return np.ones(X.shape[0], dtype=np.float64)
-        sw = np.asarray(sample_weight, dtype=np.float64)
+        sw = as_float_array(sample_weight, "sample_weight", name)
         if sw.ndim == 0:
             sw = np.full(X.shape[0], float(sw))
         if sw.shape != (X.shape[0],):
             raise ValueError(
                 f"{name}: sample_weight has shape {sw.shape} but X has {X.shape[0]} rows; pass one weight per row."
             )
-        if not np.all(np.isfinite(sw)):
-            raise ValueError(f"{name}: sample_weight contains NaN or infinity; pass finite, non-negative weights.")
-        if np.any(sw < 0):
-            raise ValueError(
-                f"{name}: sample_weight has a negative value ({sw.min():g}); weights must be non-negative."
-            )
+        check_weights(sw, lambda i: f"sample_weight[{i}] (row {i})", name)
         # in partial_fit a chunk whose weights are all zero is legitimate (it still advances the step counter);
         # fit on such data could learn nothing
         if not allow_all_zero and not np.any(sw > 0):
@@ -355,6 +392,7 @@ class _OnlineLinearModel(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self, "state_")
+        self._validate_params(for_prediction=True)
         fast = self._fast_csr(X)
         X = self._validate_X(X, reset=False) if fast is None else fast
         self.__dict__.pop("_scanned", None)  # the decision kernel looks at each row itself
@@ -371,6 +409,7 @@ class _OnlineLinearModel(BaseEstimator):
 
     def _coef_intercept(self):
         check_is_fitted(self, "state_")
+        self._validate_params(for_prediction=True)
         code = self._slots[0]
         params = self._kernel_params()
         rows = [
@@ -390,6 +429,7 @@ class _OnlineLinearModel(BaseEstimator):
     def n_nonzero_(self):
         """Number of non-zero coefficients (over all outputs), counted from the state without building ``coef_``."""
         check_is_fitted(self, "state_")
+        self._validate_params(for_prediction=True)
         code = self._slots[0]
         params = self._kernel_params()
         return sum(_online.count_nonzero(code, params, self.state_[k], self.gstate_[k])
@@ -513,9 +553,17 @@ class OnlineClassifierMixin(ClassifierMixin):
                     f"{type(self).__name__}: class_weight names labels {sorted(unknown, key=str)} that are not "
                     f"among the classes {self.classes_.tolist()}."
                 )
+            for label, weight in self.class_weight.items():
+                if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+                    raise ValueError(
+                        f"{type(self).__name__}: class_weight[{label!r}] = {weight!r} is not a number; class weights "
+                        "must be finite numbers in [0, 1e150]."
+                    )
         if self.class_weight is None:
             return np.ones(len(self.classes_))
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        check_weights(weights, lambda i: f"class_weight[{self.classes_.tolist()[i]!r}]", type(self).__name__)
+        return weights
 
     @_atomic
     def fit(self, X, y, sample_weight=None):
@@ -685,7 +733,12 @@ class OnlineRegressorMixin(RegressorMixin):
         fast = self._fast_Xy(X, y, reset, "biuf")
         if fast is None:
             X, y = self._validate_Xy(X, y, reset=reset, y_numeric=True)
-            return X, np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
+            y = as_float_array(column_or_1d(y, warn=True), "y", type(self).__name__)
+            if not np.isfinite(y).all():
+                row = int(np.flatnonzero(~np.isfinite(y))[0])
+                raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity ({y[row]} in row {row}); "
+                                 "remove those rows.")
+            return X, np.ascontiguousarray(y)
         X, y = fast[0], np.ascontiguousarray(fast[1], dtype=np.float64)
         if not np.isfinite(y).all():
             raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")

@@ -35,6 +35,9 @@ def expected_failed_checks(estimator):
     return failures
 
 
+# scikit-learn's checks train the regressors with their default learning rates on unscaled data, where RDA, OGD,
+# FOBOS and truncated gradient genuinely diverge (margins 1e11-1e15 times the targets): the warning is right there
+@pytest.mark.filterwarnings("ignore::ftrlx.linear_model.DivergenceWarning")
 @parametrize_with_checks([cls() for cls in ALL], expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

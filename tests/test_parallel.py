@@ -276,3 +276,19 @@ def test_model_files_without_the_thread_parameters_load(tmp_path):
     io_tests.rewrite(path, drop)
     loaded = ftrlx.load(path)
     assert loaded.n_jobs == 1 and loaded.parallel == "outputs" and same_model(loaded, model)
+
+
+def test_a_failed_threaded_one_vs_rest_call_is_undone():
+    """'outputs' mode keeps each output's undo journal: a step that overflows in one class leaves every class
+    of the fitted model bitwise as it was, as with one thread."""
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 30, density=0.2, format="csr", random_state=1)
+    y = rng.integers(0, 4, 400)
+    est = lm.FTRLClassifier(n_jobs=2).partial_fit(X, y, classes=[0, 1, 2, 3])
+    before = [getattr(est, name).copy() for name in ("state_", "istate_", "gstate_")]
+    bad = X[:50].copy()
+    bad.data[-1] = 1e160
+    with pytest.raises(ValueError):
+        est.partial_fit(bad, y[:50])
+    for name, array in zip(("state_", "istate_", "gstate_"), before):
+        np.testing.assert_array_equal(getattr(est, name), array)

@@ -3,14 +3,25 @@
 Kernels trust their input completely; everything they rely on is checked here, once per call, before any state
 is touched, so that a rejected call leaves a fitted model exactly as it was.
 """
+import math
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 
 
+# Sample and class weights above this are refused: the product of two of them stays finite, and a weight whose
+# square overflows float64 could never train any algorithm.
+MAX_WEIGHT = 1e150
+# integer hyper-parameters reach the kernels as 64-bit integers
+_INT_LIMIT = 2**63
+
+
 class Interval:
-    """A numeric range constraint, e.g. ``Interval(0, None, closed="neither")`` for a positive real."""
+    """A numeric range constraint, e.g. ``Interval(0, None, closed="neither")`` for a positive real.
+
+    Any real number is accepted (``fractions.Fraction``, big Python integers) when its float value is in range;
+    an integer constraint also needs the value to fit in 64 bits."""
 
     def __init__(self, low, high, closed="both", integer=False, allow_inf=False):
         self.low, self.high, self.closed = low, high, closed
@@ -22,16 +33,24 @@ class Interval:
         right = "]" if self.closed in ("both", "right") else ")"
         low = "-inf" if self.low is None else self.low
         high = "inf" if self.high is None else self.high
+        if self.integer and self.high is None:
+            high, right = "2**63", ")"
         return f"{kind} in {left}{low}, {high}{right}"
 
     def accepts(self, value):
         if isinstance(value, (bool, np.bool_)):
             return False
-        if self.integer and not isinstance(value, Integral):
+        if self.integer and not (isinstance(value, Integral) and -_INT_LIMIT < value < _INT_LIMIT):
             return False
-        if not isinstance(value, Real) or np.isnan(value):
+        if not isinstance(value, Real):
             return False
-        if np.isinf(value) and not (self.allow_inf and value > 0 and self.high is None):
+        try:
+            value = float(value)  # a Fraction, a big int, a NumPy scalar: compared as the kernels will see it
+        except (OverflowError, TypeError, ValueError):
+            return False
+        if math.isnan(value):
+            return False
+        if math.isinf(value) and not (self.allow_inf and value > 0 and self.high is None):
             return False
         if self.low is not None:
             if value < self.low or (value == self.low and self.closed in ("neither", "right")):
@@ -71,10 +90,13 @@ class RandomState:
         return value is None or isinstance(value, (Integral, np.random.RandomState)) and not isinstance(value, bool)
 
 
-def validate_params(estimator):
-    """Check every hyper-parameter of ``estimator`` against its class's ``_parameter_constraints``."""
+def validate_params(estimator, names=None):
+    """Check every hyper-parameter of ``estimator`` (or those in ``names``) against its class's
+    ``_parameter_constraints``."""
     name = type(estimator).__name__
     for param, rules in estimator._parameter_constraints.items():
+        if names is not None and param not in names:
+            continue
         value = getattr(estimator, param)
         if not any(rule.accepts(value) for rule in rules):
             allowed = " or ".join(rule.describe() for rule in rules)
@@ -130,8 +152,10 @@ def kernel_csr(X, estimator_name, scan=True):
         # scipy keeps both the same in practice; the kernels require it
         dtype = np.int64 if np.int64 in (X.indptr.dtype, X.indices.dtype) else np.int32
         X = sp.csr_matrix((X.data, X.indices.astype(dtype), X.indptr.astype(dtype)), shape=X.shape, copy=False)
-    if not X.data.flags.c_contiguous:
-        X = sp.csr_matrix((np.ascontiguousarray(X.data), X.indices, X.indptr), shape=X.shape, copy=False)
+    if not (X.data.flags.c_contiguous and X.indices.flags.c_contiguous and X.indptr.flags.c_contiguous):
+        # views with strides (e.g. of a larger array) are copied: the kernels read contiguous arrays
+        X = sp.csr_matrix((np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices),
+                           np.ascontiguousarray(X.indptr)), shape=X.shape, copy=False)
     if not scan:
         return X, None
     code, row, pos = scan_csr(X.data, X.indices, X.indptr, X.shape[1])
@@ -164,3 +188,29 @@ def raise_csr_fault(X, code, row, pos, name):
         f"{name}: X is not a valid CSR matrix: its row pointers (indptr) must start at 0, never decrease and end "
         f"at most at nnz={X.indices.shape[0]} (found {pos} at row {row}). Rebuild it with scipy.sparse.csr_matrix."
     )
+
+
+def check_weights(values, what, name):
+    """``values`` (float64) are finite, non-negative and at most MAX_WEIGHT; the ValueError names the first bad one
+    (``what(i)`` words its place, e.g. "sample_weight[3]")."""
+    bad = ~(np.isfinite(values) & (values >= 0) & (values <= MAX_WEIGHT))
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    v = float(values[i])
+    if not math.isfinite(v):
+        why = "is not finite"
+    elif v < 0:
+        why = "is negative"
+    else:
+        why = f"is above {MAX_WEIGHT:g} (the model state would overflow)"
+    raise ValueError(f"{name}: {what(i)} = {v:g} {why}; weights must be finite numbers in [0, {MAX_WEIGHT:g}].")
+
+
+def as_float_array(values, what, name):
+    """``values`` as float64, or a ValueError naming ``what`` when they are not numbers (strings, objects)."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: {what} must hold numbers ({exc}); convert it, e.g. with numpy.asarray(..., "
+                         "dtype=float), after encoding any text.") from None

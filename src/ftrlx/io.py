@@ -1475,6 +1475,18 @@ class SparseModel:
                 f"X has {X.shape[1]} features, but the model was trained with "
                 f"{self.n_features_in_}; hash raw input with the recorded hasher"
             )
+        values = X.data if sp.issparse(X) else X
+        if not np.isfinite(values).all():
+            # the scores would be NaN (or a class picked from NaN): name the first bad entry instead
+            if sp.issparse(X):
+                coo = X.tocoo()
+                at = int(np.flatnonzero(~np.isfinite(coo.data))[0])
+                row, col, value = int(coo.row[at]), int(coo.col[at]), coo.data[at]
+            else:
+                row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
+                value = X[row, col]
+            raise ValueError(f"SparseModel: Input X contains NaN or infinity ({value} in row {row}, column {col}); "
+                             "remove or impute those values.")
         return X
 
     def decision_function(self, X):

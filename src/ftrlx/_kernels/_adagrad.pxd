@@ -38,12 +38,14 @@ cdef inline void adagrad_end(const Params* p, double* gs) noexcept nogil:
 
 
 cdef inline double adagrad_weight(const Params* p, const double* s) noexcept nogil:
-    cdef double x = s[ADAGRAD_W], H, k, a, c, ck, mag
+    cdef double x = s[ADAGRAD_W], H, k, a, c, ck, mag, den
     if x == 0.0 or (p.l1 == 0.0 and p.l2 == 0.0 and not p.rda_form):
         return x        # nothing to catch up without a regulariser
     H = adagrad_H(p, s[ADAGRAD_N])
     if p.rda_form:
-        return -p.eta0 * soft_threshold(x, p.l1 * p.rT) / (H + p.eta0 * p.l2 * p.rT)
+        den = H + p.eta0 * p.l2 * p.rT
+        # den = 0: eps = 0 and every g^2 so far underflowed to 0; the coordinate has not moved (as in the FOBOS form)
+        return -p.eta0 * soft_threshold(x, p.l1 * p.rT) / den if den > 0.0 else 0.0
     k = p.rT - s[ADAGRAD_LAST]
     if k == 0.0:
         return x
@@ -80,7 +82,7 @@ cdef inline double adagrad_intercept(const Params* p, const double* s) noexcept 
     if not p.rda_form or s[0] == 0.0:
         return s[0]
     H = adagrad_H(p, s[1])
-    return -p.eta0 * s[0] / H
+    return -p.eta0 * s[0] / H if H > 0.0 else 0.0      # H = 0: see adagrad_weight
 
 
 cdef inline void adagrad_intercept_update(const Params* p, double* s, double g, double b) noexcept nogil:

@@ -4,7 +4,9 @@
 # The state keeps sqrt(n) rather than n (n = sum of squared gradients): reading a weight then needs no square root
 # and an update one instead of two, and sigma's cancellation-free form uses sqrt(n) directly.
 from ftrlx._kernels._common cimport Params
-from libc.math cimport sqrt, fabs, copysign
+from libc.math cimport sqrt, fabs, copysign, fmax
+from libc.stdint cimport uint64_t
+from libc.string cimport memcpy
 
 cdef enum:
     FTRL_Z = 0
@@ -48,8 +50,53 @@ cdef inline void ftrl_accumulate(double* s, double g, double w, double alpha) no
     s[FTRL_SQRT_N] = new_root
 
 
+cdef inline void ftrl_accumulate_scaled(double* s, double g, double w, double alpha) noexcept nogil:
+    # ftrl_accumulate for sqrt(n) and |g| both below 2^-511, whose squares underflow (g^2 is 0 below 2^-537: n would
+    # stay 0 while z moves, and with beta = l2 = 0 the weight would be z / 0): the same formula on the values scaled
+    # by 2^600 (exactly), the results scaled back, so that sqrt(n) >= |g| > 0 whenever g != 0
+    cdef double r = s[FTRL_SQRT_N] * 4.149515568880993e+180             # 2^600
+    cdef double gu = g * 4.149515568880993e+180
+    cdef double g2 = gu * gu
+    cdef double new_root = sqrt(r * r + g2)
+    cdef double root_sum = new_root + r
+    cdef double sigma = g2 / (alpha * root_sum) if root_sum > 0.0 else 0.0
+    s[FTRL_Z] += g - (sigma * 2.409919865102884e-181) * w              # 2^-600
+    s[FTRL_SQRT_N] = new_root * 2.409919865102884e-181
+
+
+cdef inline bint ftrl_tiny(double root, double g) noexcept nogil:
+    return fmax(root, fabs(g)) < 1.4916681462400413e-154                # 2^-511
+
+
+cdef inline void ftrl_accumulate_exact(double* s, double g, double w, double alpha) noexcept nogil:
+    # ftrl_accumulate, bit for bit, except where the squares underflow (a branch: for the loops that do not vectorize)
+    if ftrl_tiny(s[FTRL_SQRT_N], g):
+        ftrl_accumulate_scaled(s, g, w, alpha)
+    else:
+        ftrl_accumulate(s, g, w, alpha)
+
+
+cdef inline bint ftrl_suspect(const double* sbuf, Py_ssize_t n) noexcept nogil:
+    """Whether one of n coordinates just updated by ``ftrl_accumulate`` may have met underflowing squares: sqrt(n)
+    below 2^-511 with z != 0 (sqrt(n) >= 2^-511 otherwise).  Integer arithmetic without a branch (the loop
+    vectorizes): sqrt(n) >= 0, so its bits compare as integers."""
+    cdef Py_ssize_t k
+    cdef uint64_t zb, rb, acc = 0
+    for k in range(n):
+        memcpy(&zb, sbuf + 2 * k + FTRL_Z, sizeof(uint64_t))
+        memcpy(&rb, sbuf + 2 * k + FTRL_SQRT_N, sizeof(uint64_t))
+        zb = zb << 1                                                    # 0 iff z is +-0
+        acc |= ((rb - 0x2000000000000000ULL) >> 63) & ((zb | (0 - zb)) >> 63)   # 2^-511 has bits 0x2000...
+    return acc != 0
+
+
 cdef inline void ftrl_update(const Params* p, double* s, double g, double w) noexcept nogil:
+    # the fast form, for the gathered loop, which then looks for suspects (ftrl_suspect) and redoes their row
     ftrl_accumulate(s, g, w, p.alpha)
+
+
+cdef inline void ftrl_update_exact(const Params* p, double* s, double g, double w) noexcept nogil:
+    ftrl_accumulate_exact(s, g, w, p.alpha)
 
 
 cdef inline double ftrl_intercept(const Params* p, const double* s) noexcept nogil:
@@ -57,4 +104,4 @@ cdef inline double ftrl_intercept(const Params* p, const double* s) noexcept nog
 
 
 cdef inline void ftrl_intercept_update(const Params* p, double* s, double g, double b) noexcept nogil:
-    ftrl_accumulate(s, g, b, p.alpha)
+    ftrl_accumulate_exact(s, g, b, p.alpha)

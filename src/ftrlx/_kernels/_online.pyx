@@ -20,9 +20,9 @@ touching a fitted model's state) or ``fit_blocks`` checks each block of rows jus
 state, which the caller discards on a fault): one pass over memory instead of two.
 """
 from cython cimport floating
-from libc.math cimport isfinite
-from libc.stdint cimport int32_t, int64_t
-from libc.stdlib cimport malloc, realloc, free, qsort
+from libc.math cimport isfinite, fabs, fmax
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memcpy, memset
 
 from ftrlx._kernels._common cimport Params, index_t, dloss
@@ -33,6 +33,7 @@ from ftrlx._kernels._truncated cimport *
 from ftrlx._kernels._adagrad cimport *
 from ftrlx._kernels._lazy_adam cimport *
 from ftrlx._kernels._ogd cimport *
+from ftrlx._kernels._journal cimport Journal, finite_all, journal_record, journal_reserve
 from ftrlx._kernels._scan cimport (CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, increasing,
                                    scan_rows)
 
@@ -54,6 +55,9 @@ ALGORITHMS = {
     "ogd": (6, OGD_SLOTS, 1),
 }
 GLOBAL_SLOTS = 3
+# ``fit``'s second result when training stopped because a step would have made a slot of the state non-finite
+# (distinct from the ``ftrlx._kernels._check`` codes)
+STATE_OVERFLOW = 16
 _SLOTS_BY_CODE = {code: (n_slots, n_islots) for code, n_slots, n_islots in ALGORITHMS.values()}
 
 
@@ -145,6 +149,19 @@ cdef inline void update(Algo* a, const Params* p, double* s, double g, double w)
     else: ogd_update(p, s, g, w)
 
 
+cdef inline void update_exact(Algo* a, const Params* p, double* s, double g, double w) noexcept nogil:
+    # ``update``, except that FTRL's takes a branch for squares that underflow (``ftrl_accumulate_exact``): for the
+    # loops that do not vectorize anyway
+    if Algo is FTRLTag: ftrl_update_exact(p, s, g, w)
+    else: update(a, p, s, g, w)
+
+
+cdef inline bint suspect(Algo* a, const double* sbuf, Py_ssize_t n) noexcept nogil:
+    # whether the gathered row's fast updates may have met underflowing squares (then redone by ``update_exact``)
+    if Algo is FTRLTag: return ftrl_suspect(sbuf, n)
+    else: return False
+
+
 cdef inline double intercept(Algo* a, const Params* p, const double* s) noexcept nogil:
     if Algo is FTRLTag: return ftrl_intercept(p, s)
     elif Algo is RDATag: return rda_intercept(p, s)
@@ -174,6 +191,13 @@ cdef inline Py_ssize_t slots(Algo* a) noexcept nogil:
     elif Algo is AdaGradTag: return ADAGRAD_SLOTS
     elif Algo is LazyAdamTag: return ADAM_SLOTS
     else: return OGD_SLOTS
+
+
+cdef inline Py_ssize_t islots(Algo* a) noexcept nogil:
+    # the intercept's slots (ALGORITHMS)
+    if Algo is FTRLTag or Algo is AdaGradTag: return 2
+    elif Algo is LazyAdamTag: return 3
+    else: return 1
 
 
 cdef inline bint gathers(Algo* a) noexcept nogil:
@@ -338,6 +362,16 @@ cdef struct Work:
     double* wbuf        # the weights of a row
     double* sbuf        # the state of a row (the one-row step of the algorithms that gather)
     RowWork row
+    Journal* jn         # where each coordinate's slots are recorded before the call first changes them, or NULL
+    int failure         # why fit_rows stopped (a STEP_* code)
+    double mmax         # the largest |margin| met
+
+
+cdef enum:
+    STEP_OK = 0
+    STEP_MARGIN = 1     # a margin is not finite: the step changed nothing
+    STEP_STATE = 2      # the step made a slot non-finite (its changes are left for the caller to undo)
+    STEP_NO_MEMORY = 3  # the journal could not grow: the step changed nothing
 
 
 cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_ssize_t i, const double* state,
@@ -349,13 +383,14 @@ cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_
         prefetch(state + indices[k] * stride)
 
 
-cdef inline bint one_row(Algo* a, Params* p, const floating* data, const index_t* indices, const index_t* indptr,
-                         Py_ssize_t i, Py_ssize_t n_rows, double yi, double swi,
-                         double* state, double* istate, double* gs, int loss, bint fit_intercept, double b,
-                         Work* wk, bint canonical, double* prog) noexcept nogil:
-    """The one-row step (classic online learning) on row i; False, with nothing updated, if its margin is not
-    finite.  The row is canonical (or made so), so only its weights need keeping."""
+cdef inline int one_row(Algo* a, Params* p, const floating* data, const index_t* indices, const index_t* indptr,
+                        Py_ssize_t i, Py_ssize_t n_rows, double yi, double swi,
+                        double* state, double* istate, double* gs, int loss, bint fit_intercept, double b,
+                        Work* wk, bint canonical, double* prog) noexcept nogil:
+    """The one-row step (classic online learning) on row i: STEP_OK, or why it failed (STEP_MARGIN: its margin
+    is not finite, nothing updated).  The row is canonical (or made so), so only its weights need keeping."""
     cdef Py_ssize_t stride = slots(a)
+    cdef bint ok = True
     cdef const floating* rv
     cdef const index_t* ri
     cdef Py_ssize_t k, n = open_row(data, indices, indptr, i, canonical, &wk.row, &rv, &ri)
@@ -365,19 +400,32 @@ cdef inline bint one_row(Algo* a, Params* p, const floating* data, const index_t
     if gathers(a):
         # the row's coordinates copied into one contiguous buffer: the weights and the updates are then plain
         # loops over it, which the compiler turns into SIMD (two divisions and square roots at once)
-        for k in range(n):
-            copy_slots(state + ri[k] * stride, sbuf + k * stride, stride)
+        if wk.jn == NULL:
+            for k in range(n):
+                copy_slots(state + ri[k] * stride, sbuf + k * stride, stride)
+        else:
+            if journal_reserve(wk.jn, n) < 0:
+                return STEP_NO_MEMORY
+            for k in range(n):
+                journal_record(wk.jn, ri[k], state + ri[k] * stride, stride)
+                copy_slots(state + ri[k] * stride, sbuf + k * stride, stride)
         for k in range(n):
             wbuf[k] = weight(a, p, sbuf + k * stride)
         for k in range(n):
             m += wbuf[k] * rv[k]
     else:
+        if wk.jn != NULL:
+            if journal_reserve(wk.jn, n) < 0:
+                return STEP_NO_MEMORY
+            for k in range(n):
+                journal_record(wk.jn, ri[k], state + ri[k] * stride, stride)
         for k in range(n):
             w = weight(a, p, state + ri[k] * stride)
             m += w * rv[k]
             wbuf[k] = w
     if not isfinite(m):
-        return False
+        return STEP_MARGIN
+    wk.mmax = fmax(wk.mmax, fabs(m))
     if prog != NULL:
         prog[0] = m
     d = dloss(loss, m, yi) * swi
@@ -390,15 +438,22 @@ cdef inline bint one_row(Algo* a, Params* p, const floating* data, const index_t
         # nothing has written the state since the copy (a canonical row names each column once)
         for k in range(n):
             update(a, p, sbuf + k * stride, d * rv[k], wbuf[k])
+        if suspect(a, sbuf, n):
+            for k in range(n):
+                copy_slots(state + ri[k] * stride, sbuf + k * stride, stride)
+                update_exact(a, p, sbuf + k * stride, d * rv[k], wbuf[k])
+        ok = finite_all(sbuf, n * stride)
         for k in range(n):
             copy_slots(sbuf + k * stride, state + ri[k] * stride, stride)
     else:
         for k in range(n):
-            update(a, p, state + ri[k] * stride, d * rv[k], wbuf[k])
+            update_exact(a, p, state + ri[k] * stride, d * rv[k], wbuf[k])
+            ok &= finite_all(state + ri[k] * stride, stride)
     if fit_intercept:
         intercept_update(a, p, istate, d, b)
     end_step(a, p, gs)
-    return True
+    ok &= finite_all(istate, islots(a)) & finite_all(gs, 3)
+    return STEP_OK if ok else STEP_STATE
 
 
 cdef inline Py_ssize_t batch_margins(Algo* a, Params* p, const floating* data, const index_t* indices,
@@ -431,6 +486,7 @@ cdef inline Py_ssize_t batch_margins(Algo* a, Params* p, const floating* data, c
             n_entries += 1
         if not isfinite(m):
             return -1 - r
+        wk.mmax = fmax(wk.mmax, fabs(m))
         if prog != NULL:
             prog[r * pstride] = m
         d = dloss(loss, m, y[r]) * sw[r] * inv_nb
@@ -440,14 +496,18 @@ cdef inline Py_ssize_t batch_margins(Algo* a, Params* p, const floating* data, c
     return n_entries
 
 
-cdef inline void batch_updates(Algo* a, Params* p, Entry* buf, Py_ssize_t n_entries, double* state,
-                               double* istate, double* gs, bint fit_intercept, double gb, double b) noexcept nogil:
+cdef inline int batch_updates(Algo* a, Params* p, Entry* buf, Py_ssize_t n_entries, double* state,
+                              double* istate, double* gs, bint fit_intercept, double gb, double b,
+                              Journal* jn) noexcept nogil:
     """Step 2 of a batch: one update per coordinate (merging a column that several rows share, in row order),
-    then the intercept."""
+    then the intercept; STEP_OK, or why it failed (as ``one_row``)."""
     cdef Py_ssize_t stride = slots(a)
     cdef Py_ssize_t e = 0
     cdef int64_t j
     cdef double g, w
+    cdef bint ok = True
+    if jn != NULL and journal_reserve(jn, n_entries) < 0:
+        return STEP_NO_MEMORY
     begin_step(a, p, gs)
     if n_entries > 1:
         qsort(buf, n_entries, sizeof(Entry), compare_entries)
@@ -459,12 +519,21 @@ cdef inline void batch_updates(Algo* a, Params* p, Entry* buf, Py_ssize_t n_entr
             while e < n_entries and buf[e].j == j:
                 g += buf[e].g
                 e += 1
-            update(a, p, state + j * stride, g, w)
+            if jn != NULL:
+                journal_record(jn, j, state + j * stride, stride)
+            update_exact(a, p, state + j * stride, g, w)
+            ok &= finite_all(state + j * stride, stride)
     elif n_entries == 1:
-        update(a, p, state + buf[0].j * stride, buf[0].g, buf[0].w)
+        j = buf[0].j
+        if jn != NULL:
+            journal_record(jn, j, state + j * stride, stride)
+        update_exact(a, p, state + j * stride, buf[0].g, buf[0].w)
+        ok &= finite_all(state + j * stride, stride)
     if fit_intercept:
         intercept_update(a, p, istate, gb, b)
     end_step(a, p, gs)
+    ok &= finite_all(istate, islots(a)) & finite_all(gs, 3)
+    return STEP_OK if ok else STEP_STATE
 
 
 cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
@@ -474,7 +543,8 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
                          int loss, Py_ssize_t batch_size, bint fit_intercept, Work* wk, bint canonical,
                          double* prog, Py_ssize_t pstride) noexcept nogil:
     """Train on rows 0..n_rows-1 in order, writing each row's margin to prog[row * pstride] (unless prog is NULL);
-    return -1, or the first row whose margin is not finite.  ``canonical``: every row is known to be canonical;
+    return -1, or the row whose step failed (the first row of its batch when the update failed), with the reason
+    in wk.failure (a STEP_* code).  ``canonical``: every row is known to be canonical;
     otherwise each row is looked at, and one that is not is trained on as its sorted and merged copy.  wk.buf
     holds the entries of any batch."""
     # A local copy of the parameters: the compiler can then see that no store to the state changes them, and keeps
@@ -483,20 +553,24 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
     cdef Params* p = &params
     cdef Py_ssize_t b0 = 0, b1, n_entries
     cdef double b, gb
+    cdef int status
     while b0 < n_rows:
         b1 = b0 + batch_size if b0 + batch_size < n_rows else n_rows
         read_time(a, p, gs)
         b = intercept(a, p, istate) if fit_intercept else 0.0
         if b1 - b0 == 1:
-            if not one_row(a, p, data, indices, indptr, b0, n_rows, y[b0], sw[b0], state, istate, gs, loss,
-                           fit_intercept, b, wk, canonical, prog + b0 * pstride if prog != NULL else NULL):
-                return b0
+            status = one_row(a, p, data, indices, indptr, b0, n_rows, y[b0], sw[b0], state, istate, gs, loss,
+                             fit_intercept, b, wk, canonical, prog + b0 * pstride if prog != NULL else NULL)
         else:
             n_entries = batch_margins(a, p, data, indices, indptr, b0, b1, n_rows, y, sw, state, loss, b, wk,
                                       canonical, prog, pstride, &gb)
             if n_entries < 0:
+                wk.failure = STEP_MARGIN
                 return -1 - n_entries
-            batch_updates(a, p, wk.buf, n_entries, state, istate, gs, fit_intercept, gb, b)
+            status = batch_updates(a, p, wk.buf, n_entries, state, istate, gs, fit_intercept, gb, b, wk.jn)
+        if status != STEP_OK:
+            wk.failure = status
+            return b0
         b0 = b1
     return -1
 
@@ -798,11 +872,75 @@ def _progressive_view(progressive, Py_ssize_t column, Py_ssize_t n_rows):
     return out
 
 
+cdef class UndoJournal:
+    """What one training call changed in one output's state, to undo it (see ``_journal.pxd``).
+
+    Passed to ``fit`` (possibly several times, e.g. once per epoch), it records each coordinate's slots the first
+    time a call changes them; then ``restore`` puts them back, or ``forget`` accepts the changes.  Either leaves
+    the journal empty for the next call.  The bitmap of recorded coordinates (n_features / 8 bytes) is kept
+    between calls, so that a call costs O(coordinates it touched) whatever n_features.
+    """
+    cdef Journal j
+    cdef readonly Py_ssize_t n_features
+
+    def __cinit__(self, Py_ssize_t n_features, Py_ssize_t stride):
+        memset(&self.j, 0, sizeof(Journal))
+        self.n_features = n_features
+        self.j.stride = stride
+        self.j.seen = <uint64_t*>calloc(n_features // 64 + 1, sizeof(uint64_t))
+        if self.j.seen == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.j.seen)
+        free(self.j.cols)
+        free(self.j.saved)
+
+    @property
+    def stride(self):
+        return self.j.stride
+
+    @property
+    def n_recorded(self):
+        """Coordinates recorded since the last ``restore`` or ``forget``."""
+        return self.j.n
+
+    def fits(self, Py_ssize_t n_features, Py_ssize_t stride):
+        return self.n_features == n_features and self.j.stride == stride
+
+    def restore(self, double[:, ::1] state):
+        """Put every recorded coordinate of ``state`` back as it was, then ``forget``."""
+        cdef Py_ssize_t e, q, stride = self.j.stride
+        if state.shape[0] != self.n_features or state.shape[1] != stride:
+            raise ValueError(f"state of shape ({state.shape[0]}, {state.shape[1]}) is not the journal's "
+                             f"({self.n_features}, {stride})")
+        with nogil:
+            for e in range(self.j.n):
+                for q in range(stride):
+                    state[self.j.cols[e], q] = self.j.saved[e * stride + q]
+        self.forget()
+
+    def forget(self):
+        """Clear the record (entry by entry); a large buffer is released rather than kept for the next call."""
+        cdef Py_ssize_t e
+        cdef int64_t c
+        with nogil:
+            for e in range(self.j.n):
+                c = self.j.cols[e]
+                self.j.seen[c >> 6] &= ~((<uint64_t>1) << (c & 63))
+        self.j.n = 0
+        if self.j.cap > (1 << 16):
+            free(self.j.cols)
+            free(self.j.saved)
+            self.j.cols, self.j.saved, self.j.cap = NULL, NULL, 0
+
+
 def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
         const double[::1] y, const double[::1] sample_weight, order,
         double[:, ::1] state, double[::1] istate, double[::1] gs,
         int loss, Py_ssize_t batch_size, bint fit_intercept, bint check=False,
-        progressive=None, Py_ssize_t progressive_column=0, bint canonical=False):
+        progressive=None, Py_ssize_t progressive_column=0, bint canonical=False,
+        UndoJournal journal=None, double[::1] stats=None):
     """Train in place on the rows of a CSR matrix (in ``order`` if given).
 
     The matrix may hold rows with unsorted or repeated column indices: the kernel trains on such a row as on its
@@ -818,11 +956,17 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
     ``[row, progressive_column]`` receives each row's margin just before it is trained on (with batches, at the
     batch-start weights), indexed by row whatever the order.
 
+    ``journal``: an ``UndoJournal`` for this state, which records what the call changes (so that the caller can
+    undo a failed call); None to record nothing (fresh state, which the caller discards on a failure).
+    ``stats``: None, or a float64 array whose ``stats[0]`` is raised to the largest |margin| met.
+
     Returns ``(diverged, fault, row, position)``: ``diverged`` is -1, or the position (in visiting order) of the
-    first row whose margin overflowed, the batches before it having been applied; ``fault`` is the
-    ``ftrlx._kernels._check`` code (> NOT_CANONICAL) of the first fault found by ``check``, with its row and
-    position; otherwise 0, except that a complete run with ``check`` tells what its scan found: CANONICAL (0) or
-    NOT_CANONICAL (1, rows that the kernel sorted).
+    row whose step failed, the steps before it having been applied: with ``fault`` 0 its margin was not finite (the
+    step changed nothing); with ``fault`` STATE_OVERFLOW its step (its batch's, ``diverged`` being the batch's
+    first row) made a slot of the state non-finite, and that step's changes are in the state too.  Otherwise
+    ``fault`` is the ``ftrlx._kernels._check`` code (> NOT_CANONICAL) of the first fault found by ``check``, with
+    its row and position; or 0, except that a complete run with ``check`` tells what its scan found: CANONICAL (0)
+    or NOT_CANONICAL (1, rows that the kernel sorted).
     """
     _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
@@ -845,6 +989,9 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
     fault.code, fault.row, fault.pos = CSR_CANONICAL, -1, -1
     if data.shape[0] != nnz or y.shape[0] != n_rows or sample_weight.shape[0] != n_rows:
         raise ValueError("data/indices, y and sample_weight do not match the matrix")
+    if journal is not None and not journal.fits(n_features, state.shape[1]):
+        raise ValueError("the journal was made for another state shape")
+    cdef int failure = STEP_OK
     if progressive is not None:
         prog_view = _progressive_view(progressive, progressive_column, n_rows)
         pstride = prog_view.shape[1]
@@ -872,6 +1019,10 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
                 order_ptr != NULL and gathered_alloc(&g, block, block * (nnz // max(1, indptr.shape[0] - 1) + 1),
                                                      sizeof(index_t)) < 0):
             raise MemoryError()
+        wk.jn = &journal.j if journal is not None else NULL
+        # room for every coordinate the call can touch, at once (pages that stay unused are never mapped)
+        if wk.jn != NULL and journal_reserve(wk.jn, min(nnz, n_features - wk.jn.n)) < 0:
+            raise MemoryError()
         with nogil:
             if algo == 0:
                 res = fit_blocks(&t0, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
@@ -887,6 +1038,9 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
                 res = fit_blocks(&t5, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
             else:
                 res = fit_blocks(&t6, &p, X, ind, &indptr[0], &y[0], &sample_weight[0], order_ptr, n_rows, &state[0, 0], &istate[0], &gs[0], loss, batch_size, fit_intercept, &wk, &g, block, check, canonical, &fault, prog, pstride)
+        failure = wk.failure
+        if stats is not None and stats.shape[0] > 0:
+            stats[0] = max(stats[0], wk.mmax)
     finally:
         work_free(&wk)
         gathered_free(&g)
@@ -894,6 +1048,10 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
         raise MemoryError()
     if res == FIT_FAULT:
         return -1, fault.code, fault.row, fault.pos
+    if res >= 0 and failure == STEP_NO_MEMORY:
+        raise MemoryError()
+    if res >= 0:
+        return res, STATE_OVERFLOW if failure == STEP_STATE else 0, -1, -1
     return res, fault.code if check and res == FIT_OK else 0, -1, -1
 
 

@@ -1,5 +1,5 @@
 """Sparse online linear models: one classifier and one regressor per algorithm."""
-from ._base import DivergenceError
+from ._base import DivergenceError, DivergenceWarning
 from ._estimators import (
     AdaGradClassifier,
     AdaGradRegressor,

@@ -12,6 +12,7 @@ classification, one per class for one-vs-rest):
 ``coef_`` and ``intercept_`` are computed from the state when read (an O(n_features) pass), never stored, so they
 are always those of the current step and training never pays for them.
 """
+import contextlib
 import functools
 import numbers
 import warnings
@@ -27,12 +28,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _check, _online
-from . import _threads
+from . import _guard, _threads
 from .._validation import (
     ClassWeight,
     Interval,
     Options,
     RandomState,
+    as_float_array,
+    check_weights,
     kernel_csr,
     raise_csr_fault,
     validate_params,
@@ -41,8 +44,10 @@ from .._validation import (
 LOSSES = {"log_loss": 0, "hinge": 1, "modified_huber": 2, "squared_error": 3}
 SCHEDULES = {"constant": 0, "invsqrt": 1, "linear": 2}
 
-# what every entry point accepts for X before it becomes the kernel's canonical CSR
-_X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32], accept_large_sparse=True)
+# what every entry point accepts for X before it becomes the kernel's canonical CSR; NaN and infinity are left to
+# the CSR checks, whose message names the row and the column
+_X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32], accept_large_sparse=True,
+                  ensure_all_finite=False)
 
 POSITIVE = Interval(0, None, closed="neither")
 NON_NEGATIVE = Interval(0, None, closed="left")
@@ -60,27 +65,31 @@ def _label_array(y, kinds):
 
 
 _RESTORED_ON_ERROR = ("n_features_in_", "feature_names_in_", "classes_")
+# hyper-parameters that only training reads (prediction validates the others)
+_TRAINING_ONLY = ("batch_size", "max_iter", "shuffle", "random_state", "warm_start", "class_weight")
 
 
 def _atomic(method):
-    """Make a training method leave the model as it was when it raises.
+    """Make a training method run alone on its estimator and leave the model as it was when it raises.
 
-    The state arrays need no help (a first call installs new state only on success, later calls check everything
-    before touching it); this puts back the attributes that validation records early: the width, the feature
-    names and the classes."""
+    The call holds the estimator's lock throughout (``_guard.call_lock``), so that concurrent calls on one
+    estimator run one after the other.  The state arrays are taken care of by ``_train`` (a first call installs
+    new state only on success; a later one undoes its in-place changes on failure); this puts back the attributes
+    that validation records early: the width, the feature names and the classes."""
 
     @functools.wraps(method)
     def call(self, *args, **kwargs):
-        saved = {name: self.__dict__[name] for name in _RESTORED_ON_ERROR if name in self.__dict__}
-        try:
-            return method(self, *args, **kwargs)
-        except BaseException:
-            for name in _RESTORED_ON_ERROR:
-                if name in saved:
-                    self.__dict__[name] = saved[name]
-                else:
-                    self.__dict__.pop(name, None)
-            raise
+        with _guard.call_lock(self):
+            saved = {name: self.__dict__[name] for name in _RESTORED_ON_ERROR if name in self.__dict__}
+            try:
+                return method(self, *args, **kwargs)
+            except BaseException:
+                for name in _RESTORED_ON_ERROR:
+                    if name in saved:
+                        self.__dict__[name] = saved[name]
+                    else:
+                        self.__dict__.pop(name, None)
+                raise
 
     return call
 
@@ -94,8 +103,32 @@ def _labels_outside(labels, known):
         return np.setdiff1d(labels, known)
 
 
+@contextlib.contextmanager
+def _numbers_only(estimator, X, y=None):
+    """Word the bare "could not convert string to float" of scikit-learn's validation: which argument, and what
+    to do (the conversion is retried only on that error path)."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        bad = "X"
+        if y is not None:
+            try:
+                np.asarray(y, dtype=np.float64)
+            except (TypeError, ValueError):
+                bad = "y"
+        remedy = ("encode text features first (e.g. ftrlx.hashing.CategoricalHasher, or sklearn's OneHotEncoder)"
+                  if bad == "X" else "a regressor needs numeric targets")
+        raise ValueError(f"{type(estimator).__name__}: {bad} must hold numbers ({exc}); {remedy}.") from None
+
+
 class DivergenceError(ValueError):
-    """Raised when a margin overflows during training (learning rate too large or features badly scaled)."""
+    """Raised when a margin or the model state overflows during training (learning rate too large, features badly
+    scaled, or weights too large); the call is undone."""
+
+
+DivergenceWarning = _guard.DivergenceWarning
 
 
 class _OnlineLinearModel(BaseEstimator):
@@ -126,24 +159,42 @@ class _OnlineLinearModel(BaseEstimator):
     # ---- shared machinery ----
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_validated_params", None)  # a cache: pickles and saved models start without it
-        state.pop("_scanned", None)
+        # a copy: object.__getstate__ hands out the instance's own __dict__, whose caches must survive
+        state = dict(super().__getstate__())
+        for name in _guard.TRANSIENT:  # caches, the lock and the undo journals: pickles and saved models start without
+            state.pop(name, None)
         return state
 
-    def _validate_params(self):
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.__dict__.pop("_lock", None)
+        _guard.call_lock(self)
+
+    def _params_key(self, for_prediction):
+        """The values to check (only what prediction reads, ``for_prediction``) as a cache key, or None when one of
+        them can change in place (a dict of class weights, a RandomState: checked on every call)."""
+        names = [name for name in self._parameter_constraints if not (for_prediction and name in _TRAINING_ONLY)]
+        values = [getattr(self, name) for name in names]
+        if not all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values):
+            return names, None
+        return names, tuple((type(v), v) for v in values)  # with the types: True == 1, but only 1 is an integer
+
+    def _validate_params(self, for_prediction=False):
         # Checked once per combination of values: a stream of small partial_fit calls would otherwise spend a
-        # third of its time re-checking the same constraints.  Only immutable values are remembered (a dict of
-        # class weights or a RandomState can change in place, so those are checked on every call).
-        values = [getattr(self, name) for name in self._parameter_constraints]
-        key = tuple((type(v), v) for v in values)  # with the types: True == 1, but only 1 is a valid integer
-        cacheable = all(v is None or isinstance(v, (str, bool, numbers.Number)) for v in values)
-        if cacheable and self.__dict__.get("_validated_params") == key:
+        # third of its time re-checking the same constraints.  ``for_prediction``: only what prediction reads
+        # (set_params(alpha=nan) then predict is an error too); it never writes the cache, which training fills
+        # for both (prediction leaves the estimator's __dict__ as it is).
+        names, key = self._params_key(for_prediction)
+        slot = "_validated_predict" if for_prediction else "_validated_params"
+        if key is not None and self.__dict__.get(slot) == key:
             return
-        validate_params(self)
+        validate_params(self, names)
+        if for_prediction:
+            return
         self._more_validate_params()
-        if cacheable:
+        if key is not None:
             self._validated_params = key
+        self._validated_predict = self._params_key(True)[1]
 
     @property
     def _slots(self):
@@ -153,11 +204,14 @@ class _OnlineLinearModel(BaseEstimator):
         """The general validation path (scikit-learn's ``validate_data``), ending in the kernel's CSR.
 
         With ``reset`` (a call that trains fresh state) the CSR checks are left to the training kernel."""
-        return self._to_kernel_csr(validate_data(self, X, reset=reset, **_X_OPTIONS), scan=not reset)
+        with _numbers_only(self, X):
+            X = validate_data(self, X, reset=reset, **_X_OPTIONS)
+        return self._to_kernel_csr(X, scan=not reset)
 
     def _validate_Xy(self, X, y, reset, **y_options):
         """``_validate_X`` for X and y together (a missing y is an error, as scikit-learn requires)."""
-        X, y = validate_data(self, X, y, reset=reset, **_X_OPTIONS, **y_options)
+        with _numbers_only(self, X, y if y_options.get("y_numeric") else None):
+            X, y = validate_data(self, X, y, reset=reset, **_X_OPTIONS, **y_options)
         return self._to_kernel_csr(X, scan=not reset), y
 
     def _fast_csr(self, X, reset=False):
@@ -213,19 +267,14 @@ class _OnlineLinearModel(BaseEstimator):
         name = type(self).__name__
         if sample_weight is None:
             return np.ones(X.shape[0], dtype=np.float64)
-        sw = np.asarray(sample_weight, dtype=np.float64)
+        sw = as_float_array(sample_weight, "sample_weight", name)
         if sw.ndim == 0:
             sw = np.full(X.shape[0], float(sw))
         if sw.shape != (X.shape[0],):
             raise ValueError(
                 f"{name}: sample_weight has shape {sw.shape} but X has {X.shape[0]} rows; pass one weight per row."
             )
-        if not np.all(np.isfinite(sw)):
-            raise ValueError(f"{name}: sample_weight contains NaN or infinity; pass finite, non-negative weights.")
-        if np.any(sw < 0):
-            raise ValueError(
-                f"{name}: sample_weight has a negative value ({sw.min():g}); weights must be non-negative."
-            )
+        check_weights(sw, lambda i: f"sample_weight[{i}] (row {i})", name)
         # in partial_fit a chunk whose weights are all zero is legitimate (it still advances the step counter);
         # fit on such data could learn nothing
         if not allow_all_zero and not np.any(sw > 0):
@@ -247,7 +296,8 @@ class _OnlineLinearModel(BaseEstimator):
         scanned = self.__dict__.pop("_scanned", None)
         return bool(scanned is not None and scanned[0] is X and scanned[1])
 
-    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive=None):
+    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive=None,
+                    undo=None, stats=None):
         """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays.
 
         ``canonical``: every row is known to be canonical (the kernel then need not look at each row's indices).
@@ -255,11 +305,14 @@ class _OnlineLinearModel(BaseEstimator):
         stops it, and a complete pass has seen every row).  Returns ``(fault, canonical)``: a fault as
         ``(code, row, position)``, with the state half-trained (to be discarded), or None; and what is known
         about the rows now (what the check found, if there was one).  ``progressive``: None, or an array of shape
-        (n_samples, n_outputs) whose column k receives output k's margin of each row before training on it."""
+        (n_samples, n_outputs) whose column k receives output k's margin of each row before training on it.
+        ``undo``: the call's ``_guard.Undo`` (its journals record what the kernel changes), or None for fresh state;
+        ``stats[0]`` is raised to the largest |margin| met.  A step that fails raises DivergenceError (its
+        changes, and those of the steps before it, are for the caller to undo)."""
         # ---- n_jobs threads (ftrlx.linear_model._threads); one thread takes the loop below ----
         if _threads.threaded(self, state.shape[0], X.shape[0]):
             return _threads.run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical,
-                                       progressive)
+                                       progressive, undo, stats)
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]
@@ -267,8 +320,10 @@ class _OnlineLinearModel(BaseEstimator):
             bad, fault, row, pos = _online.fit(
                 code, params, X.data, X.indices, X.indptr, targets[k], weights[k], order,
                 state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept, check and k == 0,
-                progressive, k, canonical,
+                progressive, k, canonical, None if undo is None else undo.journals[k], stats,
             )
+            if fault == _online.STATE_OVERFLOW:
+                raise _guard.overflow_error(self, X, weights[k], order, bad, k)
             if fault > _check.NOT_CANONICAL:
                 return (fault, row, pos), False
             if check and k == 0:
@@ -282,8 +337,9 @@ class _OnlineLinearModel(BaseEstimator):
                     if nonfinite.size:
                         return (_check.NOT_FINITE, row, start + int(nonfinite[0])), False
                 raise DivergenceError(
-                    f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged). Lower the "
-                    "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
+                    f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged); the call was "
+                    "undone and the model is as it was. Lower the learning rate, or scale the features (e.g. "
+                    "ftrlx.preprocessing or sklearn's MaxAbsScaler)."
                 )
         return None, canonical
 
@@ -291,22 +347,36 @@ class _OnlineLinearModel(BaseEstimator):
         """Run ``epochs`` passes (in a fresh random order each when ``shuffle``).
 
         A first call trains new state and installs it only if training succeeds; X has not been checked yet, and
-        the first pass checks it block by block as it trains.  Later calls update the model's state in place:
-        everything that can be rejected has been checked before this point.  Rows with unsorted or repeated
-        columns need nothing here: the kernel sorts and merges each such row as it reaches it."""
+        the first pass checks it block by block as it trains.  Later calls update the model's state in place, and
+        undo it all when anything raises (a step that overflows, an interrupt): the kernel's journals record each
+        coordinate it changes, once, before the first change.  Rows with unsorted or repeated columns need nothing
+        here: the kernel sorts and merges each such row as it reaches it."""
         rng = check_random_state(self.random_state) if shuffle else None
         if first_call:
             state, istate, gstate = self._new_state(len(targets), X.shape[1])
+            undo = None
         else:
             state, istate, gstate = self.state_, self.istate_, self.gstate_
+            undo = _guard.Undo(self, state, istate, gstate)
         canonical = self._canonical(X)
-        for epoch in range(epochs):
-            order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
-            fault, canonical = self._run_kernel(X, targets, weights, order, state, istate, gstate,
-                                                first_call and epoch == 0, canonical, progressive)
-            if fault is not None:
-                raise_csr_fault(X, *fault, type(self).__name__)
+        stats = np.zeros(1)
+        try:
+            for epoch in range(epochs):
+                order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
+                fault, canonical = self._run_kernel(X, targets, weights, order, state, istate, gstate,
+                                                    first_call and epoch == 0, canonical, progressive, undo, stats)
+                if fault is not None:
+                    raise_csr_fault(X, *fault, type(self).__name__)
+        except BaseException:
+            if undo is not None:
+                undo.restore()
+            raise
+        if undo is not None:
+            undo.forget()
         self.state_, self.istate_, self.gstate_ = state, istate, gstate
+        if first_call:
+            self.__dict__.pop("_margin_warned", None)
+        _guard.warn_large_margins(self, stats[0], targets)
 
     def _progressive_out(self, progressive, n_samples, n_outputs):
         """The caller's ``progressive`` array as the kernel writes it, shape (n_samples, n_outputs), once checked
@@ -329,6 +399,7 @@ class _OnlineLinearModel(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self, "state_")
+        self._validate_params(for_prediction=True)
         fast = self._fast_csr(X)
         X = self._validate_X(X, reset=False) if fast is None else fast
         self.__dict__.pop("_scanned", None)  # the decision kernel looks at each row itself
@@ -345,6 +416,7 @@ class _OnlineLinearModel(BaseEstimator):
 
     def _coef_intercept(self):
         check_is_fitted(self, "state_")
+        self._validate_params(for_prediction=True)
         code = self._slots[0]
         params = self._kernel_params()
         rows = [
@@ -364,6 +436,7 @@ class _OnlineLinearModel(BaseEstimator):
     def n_nonzero_(self):
         """Number of non-zero coefficients (over all outputs), counted from the state without building ``coef_``."""
         check_is_fitted(self, "state_")
+        self._validate_params(for_prediction=True)
         code = self._slots[0]
         params = self._kernel_params()
         return sum(_online.count_nonzero(code, params, self.state_[k], self.gstate_[k])
@@ -487,9 +560,17 @@ class OnlineClassifierMixin(ClassifierMixin):
                     f"{type(self).__name__}: class_weight names labels {sorted(unknown, key=str)} that are not "
                     f"among the classes {self.classes_.tolist()}."
                 )
+            for label, weight in self.class_weight.items():
+                if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+                    raise ValueError(
+                        f"{type(self).__name__}: class_weight[{label!r}] = {weight!r} is not a number; class weights "
+                        "must be finite numbers in [0, 1e150]."
+                    )
         if self.class_weight is None:
             return np.ones(len(self.classes_))
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        check_weights(weights, lambda i: f"class_weight[{self.classes_.tolist()[i]!r}]", type(self).__name__)
+        return weights
 
     @_atomic
     def fit(self, X, y, sample_weight=None):
@@ -659,7 +740,12 @@ class OnlineRegressorMixin(RegressorMixin):
         fast = self._fast_Xy(X, y, reset, "biuf")
         if fast is None:
             X, y = self._validate_Xy(X, y, reset=reset, y_numeric=True)
-            return X, np.ascontiguousarray(column_or_1d(y, warn=True), dtype=np.float64)
+            y = as_float_array(column_or_1d(y, warn=True), "y", type(self).__name__)
+            if not np.isfinite(y).all():
+                row = int(np.flatnonzero(~np.isfinite(y))[0])
+                raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity ({y[row]} in row {row}); "
+                                 "remove those rows.")
+            return X, np.ascontiguousarray(y)
         X, y = fast[0], np.ascontiguousarray(fast[1], dtype=np.float64)
         if not np.isfinite(y).all():
             raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity; remove those rows.")

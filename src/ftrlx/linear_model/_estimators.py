@@ -440,7 +440,11 @@ _ADAM_DOC = """
     Adam restricted to the coordinates present in each batch (TensorFlow Addons' LazyAdam): only they update their
     moments m, v and weight; absent coordinates are untouched, and the bias correction uses the global step t:
     w <- w - eta0 sqrt(1 - beta2^t) / (1 - beta1^t) m / (sqrt(v) + epsilon).  This is a different algorithm from
-    Adam, not a lazy implementation of it: a coordinate first seen late takes a larger first step.
+    Adam, not a lazy implementation of it: a coordinate first seen late takes a larger first step.  A value stored
+    in X counts as present even when it is 0 (an explicit zero of a sparse matrix): its coordinate's moments decay
+    and its weight keeps moving with the momentum, as in TensorFlow.  Drop such entries first
+    (``X.eliminate_zeros()``) for them to count as absent.  (The other algorithms give the same result either way,
+    up to rounding, except OGD with l1 > 0, whose penalty applies to the coordinates present.)
 
     Parameters
     ----------

@@ -136,14 +136,15 @@ class _Call:
 
         self.loss = LOSSES[est.loss]
 
-    def fit(self, y, sw, state, istate, gstate, column, indptr=None, order=None, progressive=None):
+    def fit(self, y, sw, state, istate, gstate, column, indptr=None, order=None, progressive=None, journal=None,
+            stats=None):
         """One kernel call (rows ``indptr`` of X, or rows ``order``); returns the kernel's first result, the
-        position of a diverged row or -1."""
+        position of a diverged row or -1.  ``journal``: the output's undo journal (one thread per output only)."""
         X, est = self.X, self.est
         return _online.fit(
             self.code, self.params, X.data, X.indices, X.indptr if indptr is None else indptr, y, sw, order,
             state, istate, gstate, self.loss, est.batch_size, est.fit_intercept, False,
-            self.progressive if progressive is None else progressive, column, self.canonical,
+            self.progressive if progressive is None else progressive, column, self.canonical, journal, stats,
         )[0]
 
     def row(self, position):
@@ -160,11 +161,15 @@ def diverged(est, row):
     )
 
 
-def run_kernel(est, X, targets, weights, order, state, istate, gstate, check, canonical, progressive):
+def run_kernel(est, X, targets, weights, order, state, istate, gstate, check, canonical, progressive, undo=None,
+               stats=None):
     """``_run_kernel`` on ``effective_n_jobs(est.n_jobs)`` threads (same arguments, same result).
 
     With ``check`` (fresh state) X is scanned whole first (one O(nnz) pass that also finds non-finite values):
-    every thread then trains on rows known to be valid."""
+    every thread then trains on rows known to be valid.  In ``'outputs'`` mode each output's kernel call keeps
+    that output's undo journal (``undo``), so a failed call on a fitted model is undone as with one thread; the
+    threads of ``'hogwild'`` and ``'deterministic'`` share an output's state, which no journal records: a call
+    that fails in those modes leaves the model partly trained."""
     n_threads = effective_n_jobs(est.n_jobs)
     mode = est.parallel
     if mode == "hogwild":
@@ -178,9 +183,14 @@ def run_kernel(est, X, targets, weights, order, state, istate, gstate, check, ca
         canonical = code == _check.CANONICAL
     call = _Call(est, X, order, canonical, progressive)
     if mode == "outputs":
-        tasks = [(lambda k=k: call.fit(targets[k], weights[k], state[k], istate[k], gstate[k], k, order=order))
+        journals = [None] * state.shape[0] if undo is None else undo.journals
+        margins = [None if stats is None else np.zeros(1) for _ in range(state.shape[0])]
+        tasks = [(lambda k=k: call.fit(targets[k], weights[k], state[k], istate[k], gstate[k], k, order=order,
+                                       journal=journals[k], stats=margins[k]))
                  for k in range(state.shape[0])]
         bad = _run_all(tasks, n_threads)
+        if stats is not None:
+            stats[0] = max([stats[0]] + [m[0] for m in margins])
     else:
         train = _hogwild if mode == "hogwild" else _deterministic()
         bad = [train(call, targets[k], weights[k], state[k], istate[k], gstate[k], k, n_threads)

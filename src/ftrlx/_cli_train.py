@@ -44,6 +44,7 @@ def _estimator(args):
         params["random_state"] = args.seed
     if getattr(args, "class_weight", None):
         params["class_weight"] = _class_weight(args.class_weight)
+    params.update(_threads(args, valid))
     est.set_params(**params)
     # Report a bad value now, not after the input has been opened.
     validate = getattr(est, "_validate_params", None)
@@ -52,7 +53,34 @@ def _estimator(args):
             validate()
         except (TypeError, ValueError) as exc:  # a value given on the command line: a usage error
             raise UsageError(str(exc)) from None
+    _check_hogwild(est)
     return est
+
+
+def _threads(args, valid):
+    """``--jobs N --parallel MODE``: the estimator's ``n_jobs`` and ``parallel``."""
+    jobs, mode = getattr(args, "jobs", None), getattr(args, "parallel", None)
+    if jobs is not None and (jobs == 0 or isinstance(jobs, bool)):
+        raise UsageError(f"--jobs must be a positive number of threads, or -1 for every core (-2 all but one, ...), "
+                         f"got {jobs}")
+    if mode is not None and jobs is None:
+        raise UsageError(f"--parallel {mode} says how --jobs threads share the work; pass --jobs N (N > 1) too")
+    params = {}
+    if jobs is not None and "n_jobs" in valid:
+        params["n_jobs"] = jobs
+    if mode is not None and "parallel" in valid:
+        params["parallel"] = mode
+    return params
+
+
+def _check_hogwild(est):
+    """A learner that cannot train hogwild is refused before any input is read."""
+    from ftrlx.linear_model._threads import effective_n_jobs, hogwild_refusal
+
+    if getattr(est, "parallel", None) == "hogwild" and effective_n_jobs(est.n_jobs) > 1:
+        reason = hogwild_refusal(est)
+        if reason is not None:
+            raise UsageError(reason)
 
 
 def _floats(text):
@@ -88,6 +116,7 @@ def _options(args, est):
     defaults = type(est)().get_params()
     params = {k: v for k, v in est.get_params().items() if repr(v) != repr(defaults.get(k))}
     return {"algo": args.algo, "params": params, "epochs": args.epochs, "bits": args.bits,
+            "jobs": est.get_params().get("n_jobs"), "parallel": est.get_params().get("parallel"),
             "holdout_every": args.holdout_every, "max_rows": args.max_rows}
 
 

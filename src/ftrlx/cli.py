@@ -136,6 +136,13 @@ def build_parser():
     g.add_argument("--class-weight", dest="class_weight", metavar="LABEL:W,...",
                    help="weight of each class's rows, e.g. 0:1,1:5")
     g = p.add_argument_group("training")
+    g.add_argument("--jobs", type=int, metavar="N",
+                   help="threads that train (default: 1); -1 every core, -2 all but one, ...")
+    g.add_argument("--parallel", choices=("outputs", "hogwild", "deterministic"),
+                   help="what the --jobs threads share (default: outputs): outputs = the classes of a multiclass "
+                        "model, bitwise the model of --jobs 1 (a binary model then uses one thread); hogwild = the "
+                        "rows of each chunk, unlocked (fastest, not reproducible); deterministic = the rows in "
+                        "rounds merged in a fixed order (the same model run after run for the same N)")
     g.add_argument("--epochs", type=int, default=1, help="passes over the input (default: 1)")
     g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows")
     g.add_argument("--holdout-every", type=int, metavar="K",
@@ -255,7 +262,11 @@ _REMEDIES = (
     (re.compile(r"pass a larger n_features( or fold=True)?"), "train with --bits B to fold every index into 2**B columns"),
     (re.compile(r"pass zero_based=True"), "pass --zero-based if the file's indices start at 0"),
     (re.compile(r"pass the stream's two labels as classes="), "train on 0/1 labels"),
+    (re.compile(r"parallel='(\w+)'"), r"--parallel \1"),
+    (re.compile(r"\bn_jobs=1\b"), "--jobs 1"),
 )
+# Parameters whose flag is not their name with dashes.
+_FLAG_NAMES = {"n_jobs": "--jobs", "parallel": "--parallel", "random_state": "--seed"}
 _SET_PARAMS = re.compile(r"Fix it with set_params\((\w+)=\.\.\.\) or in the constructor\.")
 
 
@@ -265,6 +276,8 @@ def _cli_remedies(text):
 
     def flag_for(match):
         name = match.group(1)
+        if name in _FLAG_NAMES:
+            return f"Fix it with {_FLAG_NAMES[name]}."
         if name in _PARAM_FLAGS:
             return f"Fix it with --{name.replace('_', '-')}."
         return f"Fix it with --param {name}=VALUE."

@@ -115,7 +115,8 @@ def _options(args, est):
     """What the command line set, for the model's provenance: the learner, its non-default parameters, training."""
     defaults = type(est)().get_params()
     params = {k: v for k, v in est.get_params().items() if repr(v) != repr(defaults.get(k))}
-    return {"algo": args.algo, "params": params, "epochs": args.epochs, "bits": args.bits,
+    return {"algo": args.algo, "params": params, "epochs": args.epochs, "early_stop": args.early_stop,
+            "bits": args.bits,
             "jobs": est.get_params().get("n_jobs"), "parallel": est.get_params().get("parallel"),
             "holdout_every": args.holdout_every, "max_rows": args.max_rows}
 
@@ -133,8 +134,19 @@ def cmd_train(args):
     if args.inputs.count(STDIN) > 1:
         raise UsageError("standard input (-) can be given only once")
     _check_counts(args)
+    _check_early_stop(args)
     with _replayable(args.inputs, args.epochs) as inputs:
         return _train(args, cfg, est, inputs)
+
+
+def _check_early_stop(args):
+    if args.early_stop is None:
+        return
+    if args.holdout_every is None:
+        raise UsageError("--early-stop N watches the held-out log loss: pass --holdout-every K too (every K-th chunk "
+                         "of each pass is held out)")
+    if args.epochs == 1:
+        raise UsageError("--early-stop N stops a run of several passes: pass --passes P (P > 1) too")
 
 
 @contextlib.contextmanager
@@ -187,17 +199,16 @@ def _train(args, cfg, est, inputs):
     if args.resume:
         _adopt_decisions(args.checkpoint, cfg)
 
-    def chunks():
-        for _ in range(args.epochs):
-            for path in inputs:
-                reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
-                if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
-                    reader.label_values = (0.0, 1.0)
-                for chunk in reader:
-                    if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
-                        # the first file decides; every later file (and pass) is read the same way
-                        cfg["zero_based"] = reader.zero_based_used
-                    yield chunk
+    def one_pass():
+        for path in inputs:
+            reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+            if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
+                reader.label_values = (0.0, 1.0)
+            for chunk in reader:
+                if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
+                    # the first file decides; every later file (and pass) is read the same way
+                    cfg["zero_based"] = reader.zero_based_used
+                yield chunk
 
     training = {
         "inputs": [os.path.basename(p) for p in args.inputs],
@@ -210,10 +221,13 @@ def _train(args, cfg, est, inputs):
     if args.resume:
         _check_resumable(args.checkpoint, training)
     if isinstance(args.l1, list):
-        return _train_frontier(args, est, chunks(), training, hasher)
+        import itertools
+
+        chunks = itertools.chain.from_iterable(one_pass() for _ in range(args.epochs))
+        return _train_frontier(args, est, chunks, training, hasher)
     t0 = time.perf_counter()
     history = fit_stream(
-        est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
+        est, one_pass, passes=args.epochs, early_stop=args.early_stop, holdout_every=args.holdout_every, checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every, resume=args.resume,
         progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
         checkpoint_metadata={"training": training}, nnz_every=args.nnz_every,
@@ -225,19 +239,38 @@ def _train(args, cfg, est, inputs):
     rows_seen = last["rows_seen"]
     training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"],
                     progressive_auc=last["cum_auc"])
+    passes = _passes_summary(args, history)
+    if passes:
+        training.update(passes=passes)
     _save_safely(est, args.output, {"rows_seen": rows_seen, "training": training})
     if args.sparse_output:
         from ftrlx.io import export_sparse
 
         export_sparse(est, args.sparse_output, hasher=hasher, metadata={"rows_seen": rows_seen, "training": training})
     if not args.quiet:
-        _summary(history, est, seconds, args.output)
+        _summary(history, est, seconds, args.output, passes)
     if args.json:
         print(json.dumps(_json_ready({
             "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
-            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
+            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output, **(passes or {})})))
     return EXIT_OK
+
+
+def _passes_summary(args, history):
+    """With several passes: the passes trained, each pass's held-out log loss, the best pass, an early stop."""
+    if args.epochs == 1:
+        return None
+    done = max(rec.get("pass", 0) for rec in history) + 1
+    out = {"passes_trained": done}
+    if args.holdout_every is not None:
+        losses = history.pass_losses()
+        finite = [i for i, v in enumerate(losses) if v == v]
+        out["pass_holdout_logloss"] = losses
+        out["best_pass"] = min(finite, key=losses.__getitem__) + 1 if finite else None
+    out["early_stopped"] = args.early_stop is not None and done < args.epochs and (
+        args.max_rows is None or history[-1]["rows_read"] < args.max_rows)
+    return out
 
 
 def _train_frontier(args, est, chunks, training, hasher):
@@ -245,6 +278,7 @@ def _train_frontier(args, est, chunks, training, hasher):
     from ftrlx._path import fit_frontier
 
     for flag, value in (("--checkpoint", args.checkpoint), ("--holdout-every", args.holdout_every),
+                        ("--early-stop", args.early_stop),
                         ("--max-rows", args.max_rows), ("--sparse-output", args.sparse_output)):
         if value is not None:
             raise UsageError(f"{flag} is not supported with several --l1 values (a frontier run)")
@@ -317,7 +351,7 @@ def _check_resumable(checkpoint, training):
             )
 
 
-def _summary(history, est, seconds, output):
+def _summary(history, est, seconds, output, passes=None):
     last = history.last("train")
     hold = history.last("holdout")
     coef = getattr(est, "coef_", None)
@@ -333,6 +367,11 @@ def _summary(history, est, seconds, output):
         print(f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
               f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
               file=err)
+    if passes and "pass_holdout_logloss" in passes:
+        losses = "  ".join(_fmt_metric(v) for v in passes["pass_holdout_logloss"])
+        stop = "early stop; " if passes["early_stopped"] else ""
+        print(f"passes          {passes['passes_trained']} ({stop}the model is the last pass's; best pass "
+              f"{passes['best_pass']}); holdout log loss per pass {losses}", file=err)
     if total:
         print(f"non-zero        {nnz:,} of {total:,} weights ({nnz / total:.2%})", file=err)
     if output:

@@ -143,10 +143,16 @@ def build_parser():
                         "model, bitwise the model of --jobs 1 (a binary model then uses one thread); hogwild = the "
                         "rows of each chunk, unlocked (fastest, not reproducible); deterministic = the rows in "
                         "rounds merged in a fixed order (the same model run after run for the same N)")
-    g.add_argument("--epochs", type=int, default=1, help="passes over the input (default: 1)")
-    g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows")
+    g.add_argument("--passes", "--epochs", dest="epochs", type=int, default=1, metavar="N",
+                   help="passes over the input (default: 1); standard input or a pipe is copied to a temporary "
+                        "file to be read again")
+    g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows (over all passes)")
     g.add_argument("--holdout-every", type=int, metavar="K",
-                   help="score every K-th chunk without training on it")
+                   help="score every K-th chunk of each pass without training on it (the same rows every pass)")
+    g.add_argument("--early-stop", type=int, metavar="N", dest="early_stop",
+                   help="with --passes and --holdout-every: stop at the end of a pass when the held-out log loss has "
+                        "not improved for N passes; the model written is the last pass's, not the best pass's (as "
+                        "VW's --early_terminate)")
     g.add_argument("--checkpoint", metavar="PATH", help="checkpoint file")
     g.add_argument("--checkpoint-every", type=int, metavar="N",
                    help="write the checkpoint every N trained rows")

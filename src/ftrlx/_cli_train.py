@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ._invert import DEFAULT_ROWS, sample_map
 from ._cli_common import (
     DEFAULT_BITS, EXIT_OK, _check_counts, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
     _open, _parse_value, _reader_config, ALGOS, _PARAM_FLAGS,
@@ -191,7 +192,7 @@ def _train(args, cfg, est, inputs):
         raise UsageError("--checkpoint-every needs --checkpoint PATH")
     _check_outputs((args.output, "-o model output"), (args.checkpoint, "--checkpoint"),
                    (args.sparse_output, "--sparse-output"), (args.history, "--history"))
-    hasher = _hasher_for(cfg, inputs[0], args.bits)
+    hasher = _with_interactions(_hasher_for(cfg, inputs[0], args.bits), cfg, args.interactions)
     n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
     if cfg["format"] == "svmlight":
         # a fixed width, whatever index comes later in the stream: larger indices fold into it
@@ -220,6 +221,7 @@ def _train(args, cfg, est, inputs):
     }
     if args.resume:
         _check_resumable(args.checkpoint, training)
+    inverse = _inverse_map(args, cfg, inputs[0], hasher)
     if isinstance(args.l1, list):
         import itertools
 
@@ -242,11 +244,14 @@ def _train(args, cfg, est, inputs):
     passes = _passes_summary(args, history)
     if passes:
         training.update(passes=passes)
-    _save_safely(est, args.output, {"rows_seen": rows_seen, "training": training})
+    meta = {"rows_seen": rows_seen, "training": training}
+    if inverse is not None:
+        meta["inverse_map"] = {"rows": args.invert_rows or DEFAULT_ROWS, "columns": inverse.for_model(est.coef_)}
+    _save_safely(est, args.output, meta)
     if args.sparse_output:
         from ftrlx.io import export_sparse
 
-        export_sparse(est, args.sparse_output, hasher=hasher, metadata={"rows_seen": rows_seen, "training": training})
+        export_sparse(est, args.sparse_output, hasher=hasher, metadata=meta)
     if not args.quiet:
         _summary(history, est, seconds, args.output, passes)
     if args.json:
@@ -255,6 +260,50 @@ def _train(args, cfg, est, inputs):
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
             "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output, **(passes or {})})))
     return EXIT_OK
+
+
+def _with_interactions(hasher, cfg, pairs):
+    """``--interactions A,B`` (repeatable): field pairs crossed by the hasher, or VW namespace pairs of the reader.
+
+    The crosses are part of the hasher spec (or of the reader options, for VW) recorded in the model, so predict and
+    evaluate cross the same way."""
+    if not pairs:
+        return hasher
+    parsed = []
+    for item in pairs:
+        pair = [c.strip() for c in item.split(",")]
+        if len(pair) != 2 or not all(pair):
+            raise UsageError(f"--interactions {item!r}: expected two fields separated by a comma, e.g. C1,C2")
+        parsed.append(pair)
+    if cfg["format"] == "vw":
+        bad = [",".join(p) for p in parsed if any(len(c) != 1 for c in p)]
+        if bad:
+            raise UsageError(f"--interactions {bad[0]!r}: VW input crosses namespaces by their first letter, e.g. "
+                             "--interactions u,a (VW's -q ua)")
+        cfg["interactions"] = ["".join(p) for p in parsed]
+        return hasher
+    if hasher is None:
+        raise UsageError(f"--interactions crosses hashed fields; {cfg['format']} input has no fields to cross")
+    from ftrlx.hashing import CategoricalHasher
+
+    spec = dict(hasher.get_spec())
+    spec["interactions"] = [list(p) for p in spec["interactions"]] + parsed
+    fields = set(spec["categorical"] or ()) | set(spec["numeric"] or ())
+    unknown = [c for p in parsed for c in p if spec["categorical"] is not None and c not in fields]
+    if unknown:
+        raise UsageError(f"--interactions: no field {unknown[0]!r} among the hashed fields "
+                         f"{', '.join(sorted(fields))}")
+    return CategoricalHasher.from_spec(spec)
+
+
+def _inverse_map(args, cfg, path, hasher):
+    """The inverse hash of a sample of the first input (None: no hasher, --invert-rows 0, or stdin read once)."""
+    rows = DEFAULT_ROWS if args.invert_rows is None else args.invert_rows
+    if rows < 0:
+        raise UsageError(f"--invert-rows must be 0 (no map) or a number of rows, got {rows}")
+    if hasher is None or rows == 0 or path == STDIN:
+        return None
+    return sample_map(_open(path, cfg, args.chunk_size, hasher=hasher), rows)
 
 
 def _passes_summary(args, history):

@@ -112,6 +112,10 @@ def build_parser():
     p.add_argument("--bits", type=int, default=None,
                    help="hash into 2**BITS features (default: 2**20); svmlight indices beyond 2**BITS fold into it "
                         "(index modulo 2**BITS), wherever they come in the stream")
+    p.add_argument("--interactions", action="append", metavar="A,B",
+                   help="cross fields A and B (repeatable): each row with both gets one feature per value pair, "
+                        "e.g. --interactions C1,C2 for a Criteo log (VW input: namespace letters, --interactions u,a "
+                        "is VW's -q ua; ftrlx's -q is --quiet); recorded in the model, so predict crosses the same way")
     g = p.add_argument_group("model")
     g.add_argument("--algo", choices=sorted(ALGOS), default="ftrl", help="learner (default: ftrl)")
     g.add_argument("--loss", help="loss (default: log_loss)")
@@ -163,6 +167,11 @@ def build_parser():
                    help="count the non-zero weights every N rows (default: only at the end)")
     g.add_argument("--json", action="store_true",
                    help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros)")
+    g.add_argument("--invert-rows", type=int, default=None, metavar="N", dest="invert_rows",
+                   help="rows of the first input read before training to map hashed columns back to field=value "
+                        "for `ftrlx info --top` (default: 20000; 0: no map; criteo, avazu, csv, parquet; not for "
+                        "standard input read once); the model keeps the columns with a non-zero weight, at most "
+                        "65536, each with the first value seen there")
     g.add_argument("--sparse-output", metavar="PATH",
                    help="also export the non-zero weights for serving")
     p.set_defaults(func=cmd_train)
@@ -190,6 +199,10 @@ def build_parser():
                                    "of a model file.")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--top", type=int, metavar="N",
+                   help="print the N largest |weights| instead, one per line: rank, weight and the feature as "
+                        "field=value (a cross as a=x ^ b=y), from the inverse map that ftrlx train keeps of the "
+                        "values it sampled (--invert-rows); #COLUMN for a column outside it (svmlight: the index)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("demo", help="train FTRL on a generated click log and plot it", **kw,

@@ -182,14 +182,15 @@ def _hasher_for(cfg, path, bits, spec=None):
 
 
 #: Flags that count rows, chunks or passes: each must be at least 1 when given.
-_COUNT_FLAGS = ("chunk_size", "epochs", "max_rows", "holdout_every", "checkpoint_every", "nnz_every")
+_COUNT_FLAGS = ("chunk_size", "epochs", "max_rows", "holdout_every", "checkpoint_every", "nnz_every", "early_stop")
 
 
 def _check_counts(args):
     for name in _COUNT_FLAGS:
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+            flag = "--passes (--epochs)" if name == "epochs" else f"--{name.replace('_', '-')}"
+            raise UsageError(f"{flag} must be at least 1, got {value}")
 
 
 def _check_bits(bits):

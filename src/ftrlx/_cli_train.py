@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ._invert import DEFAULT_ROWS, sample_map
 from ._cli_common import (
     DEFAULT_BITS, EXIT_OK, _check_counts, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
     _open, _parse_value, _reader_config, ALGOS, _PARAM_FLAGS,
@@ -44,6 +45,7 @@ def _estimator(args):
         params["random_state"] = args.seed
     if getattr(args, "class_weight", None):
         params["class_weight"] = _class_weight(args.class_weight)
+    params.update(_threads(args, valid))
     est.set_params(**params)
     # Report a bad value now, not after the input has been opened.
     validate = getattr(est, "_validate_params", None)
@@ -52,7 +54,34 @@ def _estimator(args):
             validate()
         except (TypeError, ValueError) as exc:  # a value given on the command line: a usage error
             raise UsageError(str(exc)) from None
+    _check_hogwild(est)
     return est
+
+
+def _threads(args, valid):
+    """``--jobs N --parallel MODE``: the estimator's ``n_jobs`` and ``parallel``."""
+    jobs, mode = getattr(args, "jobs", None), getattr(args, "parallel", None)
+    if jobs is not None and (jobs == 0 or isinstance(jobs, bool)):
+        raise UsageError(f"--jobs must be a positive number of threads, or -1 for every core (-2 all but one, ...), "
+                         f"got {jobs}")
+    if mode is not None and jobs is None:
+        raise UsageError(f"--parallel {mode} says how --jobs threads share the work; pass --jobs N (N > 1) too")
+    params = {}
+    if jobs is not None and "n_jobs" in valid:
+        params["n_jobs"] = jobs
+    if mode is not None and "parallel" in valid:
+        params["parallel"] = mode
+    return params
+
+
+def _check_hogwild(est):
+    """A learner that cannot train hogwild is refused before any input is read."""
+    from ftrlx.linear_model._threads import effective_n_jobs, hogwild_refusal
+
+    if getattr(est, "parallel", None) == "hogwild" and effective_n_jobs(est.n_jobs) > 1:
+        reason = hogwild_refusal(est)
+        if reason is not None:
+            raise UsageError(reason)
 
 
 def _floats(text):
@@ -87,7 +116,9 @@ def _options(args, est):
     """What the command line set, for the model's provenance: the learner, its non-default parameters, training."""
     defaults = type(est)().get_params()
     params = {k: v for k, v in est.get_params().items() if repr(v) != repr(defaults.get(k))}
-    return {"algo": args.algo, "params": params, "epochs": args.epochs, "bits": args.bits,
+    return {"algo": args.algo, "params": params, "epochs": args.epochs, "early_stop": args.early_stop,
+            "bits": args.bits,
+            "jobs": est.get_params().get("n_jobs"), "parallel": est.get_params().get("parallel"),
             "holdout_every": args.holdout_every, "max_rows": args.max_rows}
 
 
@@ -104,8 +135,19 @@ def cmd_train(args):
     if args.inputs.count(STDIN) > 1:
         raise UsageError("standard input (-) can be given only once")
     _check_counts(args)
+    _check_early_stop(args)
     with _replayable(args.inputs, args.epochs) as inputs:
         return _train(args, cfg, est, inputs)
+
+
+def _check_early_stop(args):
+    if args.early_stop is None:
+        return
+    if args.holdout_every is None:
+        raise UsageError("--early-stop N watches the held-out log loss: pass --holdout-every K too (every K-th chunk "
+                         "of each pass is held out)")
+    if args.epochs == 1:
+        raise UsageError("--early-stop N stops a run of several passes: pass --passes P (P > 1) too")
 
 
 @contextlib.contextmanager
@@ -150,7 +192,7 @@ def _train(args, cfg, est, inputs):
         raise UsageError("--checkpoint-every needs --checkpoint PATH")
     _check_outputs((args.output, "-o model output"), (args.checkpoint, "--checkpoint"),
                    (args.sparse_output, "--sparse-output"), (args.history, "--history"))
-    hasher = _hasher_for(cfg, inputs[0], args.bits)
+    hasher = _with_interactions(_hasher_for(cfg, inputs[0], args.bits), cfg, args.interactions)
     n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
     if cfg["format"] == "svmlight":
         # a fixed width, whatever index comes later in the stream: larger indices fold into it
@@ -158,17 +200,16 @@ def _train(args, cfg, est, inputs):
     if args.resume:
         _adopt_decisions(args.checkpoint, cfg)
 
-    def chunks():
-        for _ in range(args.epochs):
-            for path in inputs:
-                reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
-                if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
-                    reader.label_values = (0.0, 1.0)
-                for chunk in reader:
-                    if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
-                        # the first file decides; every later file (and pass) is read the same way
-                        cfg["zero_based"] = reader.zero_based_used
-                    yield chunk
+    def one_pass():
+        for path in inputs:
+            reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+            if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
+                reader.label_values = (0.0, 1.0)
+            for chunk in reader:
+                if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
+                    # the first file decides; every later file (and pass) is read the same way
+                    cfg["zero_based"] = reader.zero_based_used
+                yield chunk
 
     training = {
         "inputs": [os.path.basename(p) for p in args.inputs],
@@ -180,11 +221,15 @@ def _train(args, cfg, est, inputs):
     }
     if args.resume:
         _check_resumable(args.checkpoint, training)
+    inverse = _inverse_map(args, cfg, inputs[0], hasher)
     if isinstance(args.l1, list):
-        return _train_frontier(args, est, chunks(), training, hasher)
+        import itertools
+
+        chunks = itertools.chain.from_iterable(one_pass() for _ in range(args.epochs))
+        return _train_frontier(args, est, chunks, training, hasher)
     t0 = time.perf_counter()
     history = fit_stream(
-        est, chunks(), holdout_every=args.holdout_every, checkpoint=args.checkpoint,
+        est, one_pass, passes=args.epochs, early_stop=args.early_stop, holdout_every=args.holdout_every, checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every, resume=args.resume,
         progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
         checkpoint_metadata={"training": training}, nnz_every=args.nnz_every,
@@ -196,19 +241,85 @@ def _train(args, cfg, est, inputs):
     rows_seen = last["rows_seen"]
     training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"],
                     progressive_auc=last["cum_auc"])
-    _save_safely(est, args.output, {"rows_seen": rows_seen, "training": training})
+    passes = _passes_summary(args, history)
+    if passes:
+        training.update(passes=passes)
+    meta = {"rows_seen": rows_seen, "training": training}
+    if inverse is not None:
+        meta["inverse_map"] = {"rows": args.invert_rows or DEFAULT_ROWS, "columns": inverse.for_model(est.coef_)}
+    _save_safely(est, args.output, meta)
     if args.sparse_output:
         from ftrlx.io import export_sparse
 
-        export_sparse(est, args.sparse_output, hasher=hasher, metadata={"rows_seen": rows_seen, "training": training})
+        export_sparse(est, args.sparse_output, hasher=hasher, metadata=meta)
     if not args.quiet:
-        _summary(history, est, seconds, args.output)
+        _summary(history, est, seconds, args.output, passes)
     if args.json:
         print(json.dumps(_json_ready({
             "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
-            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output})))
+            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output, **(passes or {})})))
     return EXIT_OK
+
+
+def _with_interactions(hasher, cfg, pairs):
+    """``--interactions A,B`` (repeatable): field pairs crossed by the hasher, or VW namespace pairs of the reader.
+
+    The crosses are part of the hasher spec (or of the reader options, for VW) recorded in the model, so predict and
+    evaluate cross the same way."""
+    if not pairs:
+        return hasher
+    parsed = []
+    for item in pairs:
+        pair = [c.strip() for c in item.split(",")]
+        if len(pair) != 2 or not all(pair):
+            raise UsageError(f"--interactions {item!r}: expected two fields separated by a comma, e.g. C1,C2")
+        parsed.append(pair)
+    if cfg["format"] == "vw":
+        bad = [",".join(p) for p in parsed if any(len(c) != 1 for c in p)]
+        if bad:
+            raise UsageError(f"--interactions {bad[0]!r}: VW input crosses namespaces by their first letter, e.g. "
+                             "--interactions u,a (VW's -q ua)")
+        cfg["interactions"] = ["".join(p) for p in parsed]
+        return hasher
+    if hasher is None:
+        raise UsageError(f"--interactions crosses hashed fields; {cfg['format']} input has no fields to cross")
+    from ftrlx.hashing import CategoricalHasher
+
+    spec = dict(hasher.get_spec())
+    spec["interactions"] = [list(p) for p in spec["interactions"]] + parsed
+    fields = set(spec["categorical"] or ()) | set(spec["numeric"] or ())
+    unknown = [c for p in parsed for c in p if spec["categorical"] is not None and c not in fields]
+    if unknown:
+        raise UsageError(f"--interactions: no field {unknown[0]!r} among the hashed fields "
+                         f"{', '.join(sorted(fields))}")
+    return CategoricalHasher.from_spec(spec)
+
+
+def _inverse_map(args, cfg, path, hasher):
+    """The inverse hash of a sample of the first input (None: no hasher, --invert-rows 0, or stdin read once)."""
+    rows = DEFAULT_ROWS if args.invert_rows is None else args.invert_rows
+    if rows < 0:
+        raise UsageError(f"--invert-rows must be 0 (no map) or a number of rows, got {rows}")
+    if hasher is None or rows == 0 or path == STDIN:
+        return None
+    return sample_map(_open(path, cfg, args.chunk_size, hasher=hasher), rows)
+
+
+def _passes_summary(args, history):
+    """With several passes: the passes trained, each pass's held-out log loss, the best pass, an early stop."""
+    if args.epochs == 1:
+        return None
+    done = max(rec.get("pass", 0) for rec in history) + 1
+    out = {"passes_trained": done}
+    if args.holdout_every is not None:
+        losses = history.pass_losses()
+        finite = [i for i, v in enumerate(losses) if v == v]
+        out["pass_holdout_logloss"] = losses
+        out["best_pass"] = min(finite, key=losses.__getitem__) + 1 if finite else None
+    out["early_stopped"] = args.early_stop is not None and done < args.epochs and (
+        args.max_rows is None or history[-1]["rows_read"] < args.max_rows)
+    return out
 
 
 def _train_frontier(args, est, chunks, training, hasher):
@@ -216,6 +327,7 @@ def _train_frontier(args, est, chunks, training, hasher):
     from ftrlx._path import fit_frontier
 
     for flag, value in (("--checkpoint", args.checkpoint), ("--holdout-every", args.holdout_every),
+                        ("--early-stop", args.early_stop),
                         ("--max-rows", args.max_rows), ("--sparse-output", args.sparse_output)):
         if value is not None:
             raise UsageError(f"{flag} is not supported with several --l1 values (a frontier run)")
@@ -288,7 +400,7 @@ def _check_resumable(checkpoint, training):
             )
 
 
-def _summary(history, est, seconds, output):
+def _summary(history, est, seconds, output, passes=None):
     last = history.last("train")
     hold = history.last("holdout")
     coef = getattr(est, "coef_", None)
@@ -304,6 +416,11 @@ def _summary(history, est, seconds, output):
         print(f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
               f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
               file=err)
+    if passes and "pass_holdout_logloss" in passes:
+        losses = "  ".join(_fmt_metric(v) for v in passes["pass_holdout_logloss"])
+        stop = "early stop; " if passes["early_stopped"] else ""
+        print(f"passes          {passes['passes_trained']} ({stop}the model is the last pass's; best pass "
+              f"{passes['best_pass']}); holdout log loss per pass {losses}", file=err)
     if total:
         print(f"non-zero        {nnz:,} of {total:,} weights ({nnz / total:.2%})", file=err)
     if output:

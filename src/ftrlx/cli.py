@@ -112,6 +112,10 @@ def build_parser():
     p.add_argument("--bits", type=int, default=None,
                    help="hash into 2**BITS features (default: 2**20); svmlight indices beyond 2**BITS fold into it "
                         "(index modulo 2**BITS), wherever they come in the stream")
+    p.add_argument("--interactions", action="append", metavar="A,B",
+                   help="cross fields A and B (repeatable): each row with both gets one feature per value pair, "
+                        "e.g. --interactions C1,C2 for a Criteo log (VW input: namespace letters, --interactions u,a "
+                        "is VW's -q ua; ftrlx's -q is --quiet); recorded in the model, so predict crosses the same way")
     g = p.add_argument_group("model")
     g.add_argument("--algo", choices=sorted(ALGOS), default="ftrl", help="learner (default: ftrl)")
     g.add_argument("--loss", help="loss (default: log_loss)")
@@ -136,10 +140,23 @@ def build_parser():
     g.add_argument("--class-weight", dest="class_weight", metavar="LABEL:W,...",
                    help="weight of each class's rows, e.g. 0:1,1:5")
     g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=1, help="passes over the input (default: 1)")
-    g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows")
+    g.add_argument("--jobs", type=int, metavar="N",
+                   help="threads that train (default: 1); -1 every core, -2 all but one, ...")
+    g.add_argument("--parallel", choices=("outputs", "hogwild", "deterministic"),
+                   help="what the --jobs threads share (default: outputs): outputs = the classes of a multiclass "
+                        "model, bitwise the model of --jobs 1 (a binary model then uses one thread); hogwild = the "
+                        "rows of each chunk, unlocked (fastest, not reproducible); deterministic = the rows in "
+                        "rounds merged in a fixed order (the same model run after run for the same N)")
+    g.add_argument("--passes", "--epochs", dest="epochs", type=int, default=1, metavar="N",
+                   help="passes over the input (default: 1); standard input or a pipe is copied to a temporary "
+                        "file to be read again")
+    g.add_argument("--max-rows", type=int, metavar="N", help="stop after N rows (over all passes)")
     g.add_argument("--holdout-every", type=int, metavar="K",
-                   help="score every K-th chunk without training on it")
+                   help="score every K-th chunk of each pass without training on it (the same rows every pass)")
+    g.add_argument("--early-stop", type=int, metavar="N", dest="early_stop",
+                   help="with --passes and --holdout-every: stop at the end of a pass when the held-out log loss has "
+                        "not improved for N passes; the model written is the last pass's, not the best pass's (as "
+                        "VW's --early_terminate)")
     g.add_argument("--checkpoint", metavar="PATH", help="checkpoint file")
     g.add_argument("--checkpoint-every", type=int, metavar="N",
                    help="write the checkpoint every N trained rows")
@@ -150,6 +167,11 @@ def build_parser():
                    help="count the non-zero weights every N rows (default: only at the end)")
     g.add_argument("--json", action="store_true",
                    help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros)")
+    g.add_argument("--invert-rows", type=int, default=None, metavar="N", dest="invert_rows",
+                   help="rows of the first input read before training to map hashed columns back to field=value "
+                        "for `ftrlx info --top` (default: 20000; 0: no map; criteo, avazu, csv, parquet; not for "
+                        "standard input read once); the model keeps the columns with a non-zero weight, at most "
+                        "65536, each with the first value seen there")
     g.add_argument("--sparse-output", metavar="PATH",
                    help="also export the non-zero weights for serving")
     p.set_defaults(func=cmd_train)
@@ -177,6 +199,10 @@ def build_parser():
                                    "of a model file.")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--top", type=int, metavar="N",
+                   help="print the N largest |weights| instead, one per line: rank, weight and the feature as "
+                        "field=value (a cross as a=x ^ b=y), from the inverse map that ftrlx train keeps of the "
+                        "values it sampled (--invert-rows); #COLUMN for a column outside it (svmlight: the index)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("demo", help="train FTRL on a generated click log and plot it", **kw,
@@ -255,7 +281,11 @@ _REMEDIES = (
     (re.compile(r"pass a larger n_features( or fold=True)?"), "train with --bits B to fold every index into 2**B columns"),
     (re.compile(r"pass zero_based=True"), "pass --zero-based if the file's indices start at 0"),
     (re.compile(r"pass the stream's two labels as classes="), "train on 0/1 labels"),
+    (re.compile(r"parallel='(\w+)'"), r"--parallel \1"),
+    (re.compile(r"\bn_jobs=1\b"), "--jobs 1"),
 )
+# Parameters whose flag is not their name with dashes.
+_FLAG_NAMES = {"n_jobs": "--jobs", "parallel": "--parallel", "random_state": "--seed"}
 _SET_PARAMS = re.compile(r"Fix it with set_params\((\w+)=\.\.\.\) or in the constructor\.")
 
 
@@ -265,6 +295,8 @@ def _cli_remedies(text):
 
     def flag_for(match):
         name = match.group(1)
+        if name in _FLAG_NAMES:
+            return f"Fix it with {_FLAG_NAMES[name]}."
         if name in _PARAM_FLAGS:
             return f"Fix it with --{name.replace('_', '-')}."
         return f"Fix it with --param {name}=VALUE."

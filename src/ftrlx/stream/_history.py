@@ -11,7 +11,7 @@ COLUMNS = (
     "chunk", "kind", "rows", "rows_read", "rows_seen",
     "logloss", "auc", "pos_rate", "mean_pred",
     "cum_logloss", "cum_auc", "cum_pos_rate", "cum_mean_pred",
-    "nnz", "rows_per_s", "elapsed_s",
+    "nnz", "rows_per_s", "elapsed_s", "pass",
 )
 
 
@@ -25,7 +25,7 @@ class History(list):
     ``mean_pred`` describe the chunk and ``cum_*`` everything of the same
     kind so far; ``nnz`` is the number of non-zero weights after the chunk,
     counted on the cadence ``nnz_every`` of :func:`ftrlx.fit_stream` (None in
-    the records in between).
+    the records in between); ``pass`` is the pass over the stream (0, 1, ...).
 
     Examples
     --------
@@ -43,6 +43,20 @@ class History(list):
             if rec.get("kind") == kind:
                 return rec
         return None
+
+    def pass_losses(self):
+        """The held-out log loss of each pass (over its held-out rows), in pass order; NaN without any.
+
+        Examples
+        --------
+        >>> h = History([{"kind": "holdout", "rows": 10, "logloss": 0.5, "pass": 0},
+        ...              {"kind": "holdout", "rows": 10, "logloss": 0.4, "pass": 1}])
+        >>> h.pass_losses()
+        [0.5, 0.4]
+        """
+        from ._passes import pass_losses
+
+        return pass_losses(self)
 
     def column(self, name, kind="train"):
         """One column as a float array, over the records of ``kind`` (NaN where it is None)."""

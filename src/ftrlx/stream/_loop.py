@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _checkpoint
 from ._history import History, StreamInterrupted
+from ._passes import check_passes, should_stop, tagged_passes
 from ._scoring import scores_rows, score_chunk, train_scored
 from ._source import head, prefetch, split_chunk
 
@@ -132,6 +133,8 @@ def fit_stream(
     checkpoint_metadata=None,
     nnz_every=None,
     prefetch_chunks=2,
+    passes=1,
+    early_stop=None,
 ):
     """Train a binary classifier on a stream of chunks with per-row progressive validation.
 
@@ -149,14 +152,16 @@ def fit_stream(
     estimator : classifier with ``partial_fit``
         Trained in place.  Losses without ``predict_proba`` (hinge) are scored by their margins: AUC only, log
         loss NaN.
-    chunks : iterable of (X, y) or (X, y, sample_weight)
+    chunks : iterable of (X, y) or (X, y, sample_weight), or a function returning one
         The stream, e.g. ``ftrlx.datasets.iter_criteo(path)``.  To resume, pass the same stream from its
-        beginning.
+        beginning.  With ``passes > 1``: a function called once per pass (``lambda: iter_criteo(path)``), or a
+        list of chunks.
     classes : pair, default=(0, 1)
         Passed to the first ``partial_fit``; the larger one is the positive class for the metrics.
     holdout_every : int, optional
-        Every ``holdout_every``-th chunk (the k-th, 2k-th, ...) is held out: scored, recorded with
-        ``kind="holdout"``, never trained on.
+        Every ``holdout_every``-th chunk of each pass (the k-th, 2k-th, ... counted from the start of the pass, so
+        that every pass holds out the same rows) is held out: scored, recorded with ``kind="holdout"``, never
+        trained on.
     checkpoint : str or os.PathLike, optional
         Checkpoint file.  Written atomically every ``checkpoint_every`` trained rows, when the stream ends and on
         Ctrl-C.  It is also a complete model file: :func:`ftrlx.load` reads it.
@@ -188,6 +193,14 @@ def fit_stream(
     prefetch_chunks : int, default=2
         Chunks read ahead of training in a background thread (see :func:`ftrlx.stream.prefetch`); 0 reads the
         stream in the calling thread.
+    passes : int, default=1
+        Passes over the stream.  Each record has the ``pass`` (0, 1, ...) it belongs to; the progressive metrics
+        of later passes score rows the model has trained on before.
+    early_stop : int, optional
+        Stop at the end of a pass when the held-out log loss of a pass (over the held-out chunks of that pass,
+        which are the same rows every pass) has not been lower than the best one for ``early_stop`` passes; needs
+        ``holdout_every``.  The estimator is the model of the last pass trained (as Vowpal Wabbit's
+        ``--early_terminate``), not of the best one; :meth:`History.pass_losses` gives each pass's loss.
 
     Returns
     -------
@@ -220,12 +233,13 @@ def fit_stream(
     """
     classes = _check_estimator(estimator, classes)
     _check_options(holdout_every, checkpoint, checkpoint_every, resume, max_rows, nnz_every)
+    check_passes(passes, early_stop, holdout_every)
     checkpoint = None if checkpoint is None else os.fspath(checkpoint)
     run = _checkpoint.RunState(exact_auc_rows, History())
     if resume:
         _checkpoint.resume(estimator, checkpoint, run, holdout_every)
     loop = _Loop(estimator, classes, run, holdout_every, checkpoint, checkpoint_metadata, history_csv,
-                 max_rows, checkpoint_every, nnz_every)
+                 max_rows, checkpoint_every, nnz_every, early_stop)
     if run.finished:
         if history_csv is not None:
             run.history.to_csv(history_csv)
@@ -235,7 +249,8 @@ def fit_stream(
 
     bar = tqdm(total=total_rows or max_rows, initial=run.rows_read, unit=" rows", unit_scale=True,
                file=sys.stderr, disable=not progress, dynamic_ncols=True, leave=True)
-    with _SigintGuard() as guard, bar, contextlib.closing(prefetch(chunks, prefetch_chunks)) as source:
+    with _SigintGuard() as guard, bar, contextlib.closing(
+            prefetch(tagged_passes(chunks, passes), prefetch_chunks)) as source:
         loop.run(source, guard, bar)
     loop.finish()
     return run.history
@@ -245,8 +260,9 @@ class _Loop:
     """One streaming run: the per-chunk step and the sinks it feeds."""
 
     def __init__(self, estimator, classes, run, holdout_every, checkpoint, metadata, history_csv, max_rows,
-                 checkpoint_every, nnz_every):
+                 checkpoint_every, nnz_every, early_stop=None):
         self.est, self.classes, self.run_state = estimator, classes, run
+        self.early_stop = early_stop
         self.holdout_every, self.checkpoint, self.metadata = holdout_every, checkpoint, metadata
         self.history_csv, self.max_rows = history_csv, max_rows
         self.checkpoints = _Cadence(checkpoint_every, run.rows_seen)
@@ -262,7 +278,14 @@ class _Loop:
         run = self.run_state
         skip, skipped_rows = run.chunks_done, 0
         t_start = t_prev = time.perf_counter()
-        for index, chunk in enumerate(source):
+        current, in_pass = 0, -1
+        for index, (pass_no, chunk) in enumerate(source):
+            if pass_no != current:  # a pass ended with the chunk before this one
+                if index >= skip and self.early_stop is not None and should_stop(run.history, current,
+                                                                                 self.early_stop):
+                    break
+                current, in_pass = pass_no, -1
+            in_pass += 1
             X, y, w = split_chunk(chunk, index)
             if index < skip:
                 skipped_rows += self._replayed(index, X)
@@ -270,7 +293,7 @@ class _Loop:
                 continue
             if self.max_rows is not None and run.rows_read + X.shape[0] > self.max_rows:
                 X, y, w = head(X, y, w, self.max_rows - run.rows_read)
-            rec = self._step(index, X, y, w)
+            rec = self._step(index, X, y, w, pass_no, in_pass)
             now = time.perf_counter()
             rec.update(rows_per_s=X.shape[0] / (now - t_prev) if now > t_prev else math.nan,
                        elapsed_s=now - t_start)
@@ -302,11 +325,12 @@ class _Loop:
             )
         return X.shape[0]
 
-    def _step(self, index, X, y, w):
-        """Score (and, unless held out, train on) one chunk; record it."""
+    def _step(self, index, X, y, w, pass_no=0, in_pass=None):
+        """Score (and, unless held out, train on) one chunk (the ``in_pass``-th of its pass); record it."""
         run = self.run_state
         n = X.shape[0]
-        holdout = self.holdout_every is not None and (index + 1) % self.holdout_every == 0
+        in_pass = index if in_pass is None else in_pass
+        holdout = self.holdout_every is not None and (in_pass + 1) % self.holdout_every == 0
         yb = _check_labels(y, self.classes, index)
         if n == 0:  # an empty chunk (a block of blank or skipped lines): recorded, nothing to score
             p, score = np.zeros(0), np.zeros(0)
@@ -315,7 +339,7 @@ class _Loop:
         else:
             p, score = train_scored(self.est, X, y, w, self.classes, run.rows_seen == 0, self.per_row)
             run.rows_seen += n
-        rec = {"chunk": index, "kind": "holdout" if holdout else "train", "rows": n}
+        rec = {"chunk": index, "kind": "holdout" if holdout else "train", "rows": n, "pass": pass_no}
         rec.update(run.tally(holdout).update(yb, p, score))
         run.rows_read += n
         run.chunks_done = index + 1

@@ -140,8 +140,8 @@ def experiment_algorithms(data, n_workers=8, n_rounds=100):
 
 
 def _dask_run(data, n_workers, n_blocks, repeats):
-    from dask.distributed import Client, LocalCluster
     import dask.bag as db
+    from dask.distributed import Client, LocalCluster
 
     X, y = data["X"], data["y"]
     n = X.shape[0] // n_blocks

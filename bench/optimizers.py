@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from ftrlx.optim import standard_objectives  # noqa: E402
-from ftrlx.viz import default_optimizers, iterations_table, plot_optimizers, table_to_markdown  # noqa: E402
+from ftrlx.viz import iterations_table, plot_optimizers, table_to_markdown  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 

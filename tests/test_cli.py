@@ -1,8 +1,8 @@
 """End-to-end tests of the ``ftrlx`` command line, run as ``python -m ftrlx``."""
 
 import csv
-import re
 import json
+import re
 import subprocess
 import sys
 

@@ -103,7 +103,7 @@ def test_vw_tags_are_written_like_vw(tmp_path, capsys):
     train, model = tmp_path / "t.vw", tmp_path / "m.ftrlx"
     rng = np.random.default_rng(0)
     rows = []
-    for i in range(400):
+    for _ in range(400):
         a, b = rng.integers(0, 5, size=2)
         rows.append((int(a == b), f"|u id={a} |ad id={b}"))
     train.write_text("".join(f"{1 if y else -1} {feats}\n" for y, feats in rows))

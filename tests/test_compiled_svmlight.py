@@ -24,7 +24,7 @@ def run(path, engine, **options):
     """Every chunk the reader yields, then its exception (or None) and its counters."""
     reader = iter_svmlight(path, **options)
     reader._engine = engine
-    chunks, error = [], None
+    chunks = []
     # Values beyond float32 become inf in both engines; only NumPy's cast warns about it.
     with np.errstate(over="ignore"):
         return _collect(reader, chunks)

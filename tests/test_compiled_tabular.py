@@ -174,7 +174,7 @@ def assert_same_pass(make_reader, expect_compiled=None):
 
 def criteo_line(rng, missing=0.2):
     ints = [str(v) if rng.random() > missing else "" for v in rng.integers(-3, 5000, 13)]
-    cats = ["%08x" % v if rng.random() > missing else "" for v in rng.integers(0, 60, 26)]
+    cats = [f"{v:08x}" if rng.random() > missing else "" for v in rng.integers(0, 60, 26)]
     return "\t".join([str(int(rng.random() < 0.3))] + ints + cats)
 
 
@@ -268,7 +268,7 @@ def test_invalid_utf8_left_to_pyarrow(tmp_path):
     lines[3] = lines[3].replace(b"\t", b"\t\xff", 1)  # in I1: not an integer, and not UTF-8
     path = tmp_path / "t.tsv"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         list(iter_criteo(path, on_bad_lines="skip"))
     assert_same_pass(lambda: iter_criteo(path, on_bad_lines="skip"))
 
@@ -423,7 +423,7 @@ def test_avazu_compiled(tmp_path):
     rng = np.random.default_rng(8)
     lines = [AVAZU_HEADER]
     for i in range(50):
-        hour = "1410%02d%02d" % (rng.integers(21, 31), rng.integers(0, 24))
+        hour = f"1410{rng.integers(21, 31):02d}{rng.integers(0, 24):02d}"
         lines.append(",".join([str(i), str(i % 2), hour] + [f"v{v}" for v in rng.integers(0, 9, 21)]))
     path = tmp_path / "train.csv"
     path.write_text("\n".join(lines) + "\n")

@@ -12,9 +12,18 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import dump_svmlight_file, load_svmlight_file
 
-from ftrlx.datasets import (criteo_hasher, iter_avazu, iter_click_data, iter_criteo, iter_csv,
-                            iter_parquet, iter_svmlight, make_click_data, write_click_data)
-from ftrlx.datasets import _base
+from ftrlx.datasets import (
+    _base,
+    criteo_hasher,
+    iter_avazu,
+    iter_click_data,
+    iter_criteo,
+    iter_csv,
+    iter_parquet,
+    iter_svmlight,
+    make_click_data,
+    write_click_data,
+)
 from ftrlx.hashing import CategoricalHasher
 
 
@@ -141,7 +150,7 @@ def criteo_rows(n, seed=0):
     rows = []
     for _ in range(n):
         ints = [str(v) if rng.random() > 0.2 else "" for v in rng.integers(-2, 3000, 13)]
-        cats = ["%08x" % v if rng.random() > 0.2 else "" for v in rng.integers(0, 40, 26)]
+        cats = [f"{v:08x}" if rng.random() > 0.2 else "" for v in rng.integers(0, 40, 26)]
         rows.append([str(int(rng.random() < 0.3))] + ints + cats)
     return rows
 

@@ -42,9 +42,9 @@ def ref_bin(x):
     if math.isinf(a):
         body = "inf"
     elif a <= 2:
-        body = "s%d" % math.floor(a)
+        body = f"s{math.floor(a)}"
     else:
-        body = "l%d" % math.floor(math.log(a) ** 2)
+        body = f"l{math.floor(math.log(a) ** 2)}"
     return (sign + body).encode()
 
 

@@ -281,7 +281,6 @@ def test_fractional_floats_take_the_python_path_for_those_values_only():
 
 def test_import_paths_kept():
     from ftrlx.datasets import iter_csv  # noqa: F401 (imports _names from ftrlx.hashing)
-    from ftrlx.hashing import (_as_float, _columns_of, _log_bin_codes, _log_bin_token, _names,  # noqa: F401
-                               _value_token)
+    from ftrlx.hashing import _as_float, _columns_of, _log_bin_codes, _log_bin_token, _names, _value_token  # noqa: F401
     assert _names("a") == ["a"] and _value_token(5.0) == b"5"
     assert CategoricalHasher.__module__ == "ftrlx.hashing"

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 import ftrlx
 import ftrlx.io as fio
-from ftrlx.io import FormatError, SparseModel, atomic_write, check_writable, export_sparse
+from ftrlx.io import FormatError, atomic_write, check_writable, export_sparse
 
 ESTIMATORS = [getattr(ftrlx, name) for name in ftrlx._ESTIMATORS]
 

@@ -63,7 +63,7 @@ def test_converges_on_convex_quadratic(cls):
     opt = build(cls, kw)
     x = X0.copy()
     assert np.linalg.norm(grad(x)) == pytest.approx(1.0)
-    for it in range(budget):
+    for _ in range(budget):
         g = grad(x)
         if np.linalg.norm(g) <= 1e-6:
             break

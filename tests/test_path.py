@@ -6,12 +6,20 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import SGDClassifier
 
 import ftrlx
-from ftrlx import (AdaGradClassifier, FOBOSClassifier, FTRLClassifier, LazyAdamClassifier, OGDClassifier,
-                   RDAClassifier, TruncatedGradientClassifier)
+from ftrlx import (
+    AdaGradClassifier,
+    FOBOSClassifier,
+    FTRLClassifier,
+    LazyAdamClassifier,
+    OGDClassifier,
+    RDAClassifier,
+    TruncatedGradientClassifier,
+)
 from ftrlx._path import PathResult, Selection, fit_frontier, l1_param
 from ftrlx.datasets import iter_criteo, make_click_data, write_click_data
 

@@ -7,10 +7,10 @@ computes each margin exactly as the decision kernel does.
 """
 import numpy as np
 import pytest
+from ftrlx._kernels._online import ALGORITHMS
 from numpy.testing import assert_array_equal
 
 import ftrlx
-from ftrlx._kernels._online import ALGORITHMS
 from ftrlx._reference.streams import random_csr
 
 NAMES = {

@@ -1,6 +1,5 @@
 """The README's "Coming from Vowpal Wabbit" block, run with bash on generated data."""
 
-import csv
 import gzip
 import re
 import shlex

@@ -5,7 +5,6 @@ of the stream), sends SIGINT and checks that it exits with status 130, leaves a 
 resume; then the resumed run finishes.
 """
 
-import os
 import signal
 import subprocess
 import sys

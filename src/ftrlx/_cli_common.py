@@ -5,7 +5,6 @@ import math
 import os
 import sys
 
-
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: The input name that means standard input.
 STDIN = "-"

@@ -10,11 +10,25 @@ import time
 
 import numpy as np
 
-from ._invert import DEFAULT_ROWS, sample_map
 from ._cli_common import (
-    DEFAULT_BITS, EXIT_OK, _check_counts, STDIN, UsageError, _check_bits, _check_outputs, _columns, _fmt_metric, _hasher_for, _json_ready,
-    _open, _parse_value, _reader_config, ALGOS, _PARAM_FLAGS,
+    _PARAM_FLAGS,
+    ALGOS,
+    DEFAULT_BITS,
+    EXIT_OK,
+    STDIN,
+    UsageError,
+    _check_bits,
+    _check_counts,
+    _check_outputs,
+    _columns,
+    _fmt_metric,
+    _hasher_for,
+    _json_ready,
+    _open,
+    _parse_value,
+    _reader_config,
 )
+from ._invert import DEFAULT_ROWS, sample_map
 
 
 def _estimator(args):
@@ -89,7 +103,7 @@ def _floats(text):
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}") from None
     if not values:
         raise argparse.ArgumentTypeError(f"expected a number or numbers separated by commas, got {text!r}")
     return values[0] if len(values) == 1 else values
@@ -123,8 +137,6 @@ def _options(args, est):
 
 
 def cmd_train(args):
-    import ftrlx
-    from ftrlx.stream import fit_stream
 
     _check_bits(args.bits)
     cfg = _reader_config(args)
@@ -183,7 +195,6 @@ def _spool(path):
 
 
 def _train(args, cfg, est, inputs):
-    import ftrlx
     from ftrlx.stream import fit_stream
 
     if args.resume and not args.checkpoint:

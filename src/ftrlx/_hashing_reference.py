@@ -12,8 +12,13 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from ._hashing_tables import _columns_of
-from ._hashing_tokens import (_as_float, _bin_codes_and_tokens, _factorize_int_values,
-                              _mixed_codes_and_tokens, _value_token)
+from ._hashing_tokens import (
+    _as_float,
+    _bin_codes_and_tokens,
+    _factorize_int_values,
+    _mixed_codes_and_tokens,
+    _value_token,
+)
 
 _C1 = np.uint32(0xCC9E2D51)
 _C2 = np.uint32(0x1B873593)

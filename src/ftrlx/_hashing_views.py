@@ -30,8 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._hashing_tokens import (_bin_codes_and_tokens, _factorize_int_values, _mixed_codes_and_tokens,
-                              _value_token)
+from ._hashing_tokens import _bin_codes_and_tokens, _factorize_int_values, _mixed_codes_and_tokens, _value_token
 from ._kernels import _hashing
 
 _EMPTY_BYTES = np.zeros(0, dtype=np.uint8)

@@ -9,7 +9,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
-
 # Sample and class weights above this are refused: the product of two of them stays finite, and a weight whose
 # square overflows float64 could never train any algorithm.
 MAX_WEIGHT = 1e150

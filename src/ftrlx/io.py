@@ -728,7 +728,7 @@ def _check_trusted(class_path, action):
         )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_classes():
     """The classes the format holds, by every name a file may give them: the online linear estimators."""
     from ftrlx import linear_model

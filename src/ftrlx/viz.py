@@ -11,8 +11,20 @@ import math
 
 import numpy as np
 
-from .optim import (SGD, AdaDelta, AdaGrad, AdaMax, Adam, AMSGrad, DeltaBarDelta, NAdam, Optimizer, RMSProp,
-                    minimize, standard_objectives)
+from .optim import (
+    SGD,
+    AdaDelta,
+    AdaGrad,
+    Adam,
+    AdaMax,
+    AMSGrad,
+    DeltaBarDelta,
+    NAdam,
+    Optimizer,
+    RMSProp,
+    minimize,
+    standard_objectives,
+)
 
 __all__ = ["default_optimizers", "run_optimizers", "plot_trajectories", "plot_loss_curves", "plot_optimizers",
            "iterations_table", "table_to_markdown"]

@@ -18,7 +18,7 @@ from ._estimators import (
 )
 
 __all__ = [
-    "DivergenceError",
+    "DivergenceError", "DivergenceWarning",
     "FTRLClassifier", "FTRLRegressor", "RDAClassifier", "RDARegressor", "FOBOSClassifier", "FOBOSRegressor",
     "TruncatedGradientClassifier", "TruncatedGradientRegressor", "AdaGradClassifier", "AdaGradRegressor",
     "LazyAdamClassifier", "LazyAdamRegressor", "OGDClassifier", "OGDRegressor",

@@ -15,7 +15,6 @@ are always those of the current step and training never pays for them.
 import contextlib
 import functools
 import numbers
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +27,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels import _check, _online
-from . import _guard, _threads
 from .._validation import (
     ClassWeight,
     Interval,
@@ -40,6 +38,7 @@ from .._validation import (
     raise_csr_fault,
     validate_params,
 )
+from . import _guard, _threads
 
 LOSSES = {"log_loss": 0, "hinge": 1, "modified_huber": 2, "squared_error": 3}
 SCHEDULES = {"constant": 0, "invsqrt": 1, "linear": 2}

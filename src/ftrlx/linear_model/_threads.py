@@ -25,7 +25,6 @@ read-modify-writes lose whole steps of regularisation, or move a clock backwards
 estimators are refused with ``parallel='hogwild'`` while the clock moves (a regulariser is on); the deterministic
 mode handles them.
 """
-import math
 import numbers
 import threading
 from concurrent.futures import ThreadPoolExecutor

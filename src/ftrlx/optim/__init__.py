@@ -16,13 +16,20 @@ Examples
 True
 """
 
-from .adaptive import AdaDelta, AdaGrad, AdaMax, Adam, AMSGrad, DeltaBarDelta, LazyAdam, NAdam, RMSProp
+from .adaptive import AdaDelta, AdaGrad, Adam, AdaMax, AMSGrad, DeltaBarDelta, LazyAdam, NAdam, RMSProp
 from .base import Optimizer, Schedule, all_optimizers, all_schedules, as_schedule
 from .minimize import OptimizeResult, minimize, wolfe_line_search
 from .schedules import Constant, ExponentialDecay, InverseSqrt, LinearDecay, StepDecay
 from .sgd import SGD, fit_minibatch, iterate_minibatches
-from .testfunctions import (Beale, Objective, Quadratic, Rosenbrock, Saddle, ill_conditioned_quadratic,
-                            standard_objectives)
+from .testfunctions import (
+                            Beale,
+                            Objective,
+                            Quadratic,
+                            Rosenbrock,
+                            Saddle,
+                            ill_conditioned_quadratic,
+                            standard_objectives,
+)
 from .wrappers import Averaged, ClipGradient
 
 __all__ = [

@@ -13,7 +13,7 @@ import numpy as np
 from . import _checkpoint
 from ._history import History, StreamInterrupted
 from ._passes import check_passes, should_stop, tagged_passes
-from ._scoring import scores_rows, score_chunk, train_scored
+from ._scoring import score_chunk, scores_rows, train_scored
 from ._source import head, prefetch, split_chunk
 
 

@@ -379,3 +379,14 @@ def test_estimators_without_row_scores_are_scored_chunk_by_chunk():
         ref.partial_fit(X, y, classes=[0, 1])
     assert hist[-1]["cum_logloss"] == pytest.approx(log_loss(np.concatenate(ys), np.concatenate(ps)), rel=1e-12)
     np.testing.assert_array_equal(est.coef_, ref.coef_)
+
+
+def test_a_checkpointed_stream_refuses_an_unstorable_parameter_before_training(tmp_path):
+    """A RandomState as random_state cannot go into a checkpoint: refused at the call, the model untouched."""
+    X, y = ftrlx.datasets.make_click_data(3_000, n_features=2**10, seed=0)
+    chunks = [(X[i:i + 1_000], y[i:i + 1_000]) for i in range(0, 3_000, 1_000)]
+    est = ftrlx.FTRLClassifier(random_state=np.random.RandomState(0))
+    with pytest.raises(TypeError, match="random_state"):
+        ftrlx.fit_stream(est, chunks, checkpoint=tmp_path / "c.ckpt", checkpoint_every=1_000, progress=False)
+    assert not hasattr(est, "state_")
+    assert list(tmp_path.iterdir()) == []

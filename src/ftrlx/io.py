@@ -112,6 +112,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "save", "load", "read_header", "export_sparse", "SparseModel", "FormatError", "atomic_write", "check_writable",
+    "check_storable",
 ]
 
 MAGIC = b"\x89FTRLX\r\n"
@@ -540,6 +541,24 @@ def atomic_write(path, write):
 
 
 _atomic_write = atomic_write  # the name the rest of ftrlx imports
+
+
+def check_storable(model):
+    """Raise the ``TypeError`` that :func:`save` would raise for ``model``'s hyper-parameters, without writing.
+
+    A stream that checkpoints calls this before training, so that a parameter the format cannot hold (a
+    ``numpy.random.RandomState`` as ``random_state``, say) is refused at the call, not at the first checkpoint.
+
+    Examples
+    --------
+    >>> import numpy as np, ftrlx
+    >>> check_storable(ftrlx.FTRLClassifier(random_state=0))
+    >>> check_storable(ftrlx.FTRLClassifier(random_state=np.random.RandomState(0)))
+    Traceback (most recent call last):
+    ...
+    TypeError: cannot store params['random_state'] of type RandomState: ...
+    """
+    _Encoder().encode(model.get_params(deep=False), "params")
 
 
 def check_writable(path, what="output"):

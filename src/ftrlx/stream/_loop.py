@@ -235,6 +235,10 @@ def fit_stream(
     _check_options(holdout_every, checkpoint, checkpoint_every, resume, max_rows, nnz_every)
     check_passes(passes, early_stop, holdout_every)
     checkpoint = None if checkpoint is None else os.fspath(checkpoint)
+    if checkpoint is not None:
+        from ..io import check_storable
+
+        check_storable(estimator)  # before any training: a checkpoint must be able to hold every parameter
     run = _checkpoint.RunState(exact_auc_rows, History())
     if resume:
         _checkpoint.resume(estimator, checkpoint, run, holdout_every)

@@ -61,6 +61,8 @@ def test_the_readme_table_is_what_its_commands_print(datasets_dir, tmp_path):
         elif argv[1] == "evaluate":
             held_out[argv[2]] = result
     assert sorted(trained) == sorted(ROWS)
+    # the model file follows the model, not the 2^20 hashed columns: the Criteo sample's is under 1 MB
+    assert (tmp_path / "criteo.ftrlx").stat().st_size <= 1_000_000
     for model, name in ROWS.items():
         rows, logloss, auc, test, nnz = table[name][1:]
         run = trained[model]

@@ -238,9 +238,12 @@ def _train(args, cfg, est, inputs):
 
         chunks = itertools.chain.from_iterable(one_pass() for _ in range(args.epochs))
         return _train_frontier(args, est, chunks, training, hasher)
+    from ftrlx.stream._table import ProgressTable, write_stderr
+
+    table = ProgressTable(write=None if args.quiet or args.json else write_stderr)
     t0 = time.perf_counter()
     history = fit_stream(
-        est, one_pass, passes=args.epochs, early_stop=args.early_stop, holdout_every=args.holdout_every, checkpoint=args.checkpoint,
+        est, one_pass, table=table, passes=args.epochs, early_stop=args.early_stop, holdout_every=args.holdout_every, checkpoint=args.checkpoint,
         checkpoint_every=args.checkpoint_every, resume=args.resume,
         progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
         checkpoint_metadata={"training": training}, nnz_every=args.nnz_every,
@@ -269,7 +272,8 @@ def _train(args, cfg, est, inputs):
         print(json.dumps(_json_ready({
             "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
             "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
-            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output, **(passes or {})})))
+            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output, **(passes or {}),
+            "progress": table.lines})))
     return EXIT_OK
 
 

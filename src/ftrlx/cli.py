@@ -79,7 +79,7 @@ def _add_reader_options(p, defaults_from_model=False):
 def _common_options(p, default):
     p.add_argument("--debug", action="store_true", default=default, help="show the full traceback on errors")
     p.add_argument("-q", "--quiet", action="store_true", default=default,
-                   help="no progress bar or summary on stderr")
+                   help="no progress bar, progress table or summary on stderr")
     return p
 
 
@@ -104,7 +104,11 @@ def build_parser():
 
     p = sub.add_parser("train", help="train a model on one or more files", **kw,
                        description="Train a classifier on a stream of files with progressive "
-                                   "validation, checkpoints and resume.")
+                                   "validation, checkpoints and resume.  While it runs, stderr shows a "
+                                   "progress bar and, as Vowpal Wabbit does, a table line at 1000, 2000, 4000, ... "
+                                   "trained rows (at most one per chunk): rows, progressive log loss since the "
+                                   "start and since the last line, AUC, non-zero weights where counted "
+                                   "(--nnz-every, the end), rows/s.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="training file(s), read in order")
     p.add_argument("-o", "--output", default="model.ftrlx", metavar="MODEL",
                    help="model file to write (default: model.ftrlx)")
@@ -162,11 +166,13 @@ def build_parser():
                    help="write the checkpoint every N trained rows")
     g.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (same inputs and options)")
-    g.add_argument("--history", metavar="CSV", help="write per-chunk metrics as CSV")
+    g.add_argument("--history", metavar="CSV",
+                   help="write per-chunk metrics as CSV (every number of the progress table can be derived from it)")
     g.add_argument("--nnz-every", type=int, metavar="N", dest="nnz_every",
                    help="count the non-zero weights every N rows (default: only at the end)")
     g.add_argument("--json", action="store_true",
-                   help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros)")
+                   help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros, and the lines of "
+                        "the progress table as \"progress\") instead of the progress table on stderr")
     g.add_argument("--invert-rows", type=int, default=None, metavar="N", dest="invert_rows",
                    help="rows of the first input read before training to map hashed columns back to field=value "
                         "for `ftrlx info --top` (default: 20000; 0: no map; criteo, avazu, csv, parquet; not for "

@@ -8,12 +8,14 @@ each, in the order a row travels:
 * **progressive scoring and training** (``_scoring``): each row is scored by the model just before the model
   trains on it, in the same kernel pass (the kernel writes the margins it computes anyway), or scored only for
   held-out chunks;
-* **sinks**: the cumulative metrics (``_tally``), the :class:`History` records and the progress bar, and
+* **sinks**: the cumulative metrics (``_tally``), the :class:`History` records, the progress bar and
+  the :class:`ProgressTable`, and
   crash-safe checkpoints with an exact resume (``_checkpoint``).
 """
 
 from ._history import COLUMNS, History, StreamInterrupted
 from ._loop import fit_stream
 from ._source import prefetch
+from ._table import ProgressTable
 
-__all__ = ["fit_stream", "History", "StreamInterrupted", "prefetch", "COLUMNS"]
+__all__ = ["fit_stream", "History", "StreamInterrupted", "prefetch", "COLUMNS", "ProgressTable"]

@@ -15,6 +15,7 @@ from ._history import History, StreamInterrupted
 from ._passes import check_passes, should_stop, tagged_passes
 from ._scoring import score_chunk, scores_rows, train_scored
 from ._source import head, prefetch, split_chunk
+from ._table import ProgressTable, write_stderr
 
 
 class _SigintGuard:
@@ -135,6 +136,7 @@ def fit_stream(
     prefetch_chunks=2,
     passes=1,
     early_stop=None,
+    table=False,
 ):
     """Train a binary classifier on a stream of chunks with per-row progressive validation.
 
@@ -201,6 +203,11 @@ def fit_stream(
         which are the same rows every pass) has not been lower than the best one for ``early_stop`` passes; needs
         ``holdout_every``.  The estimator is the model of the last pass trained (as Vowpal Wabbit's
         ``--early_terminate``), not of the best one; :meth:`History.pass_losses` gives each pass's loss.
+    table : bool or ProgressTable, default=False
+        True prints a progress table on stderr as Vowpal Wabbit does (above the bar): a line at 1000, 2000, 4000,
+        ... trained rows (at most one per chunk) with the rows, the progressive log loss since the start and since
+        the last line, the AUC, the non-zeros where the record has them (see ``nnz_every``) and rows/s.  A
+        :class:`ftrlx.stream.ProgressTable` is fed every record instead (its ``lines`` keep the table).
 
     Returns
     -------
@@ -244,6 +251,7 @@ def fit_stream(
         _checkpoint.resume(estimator, checkpoint, run, holdout_every)
     loop = _Loop(estimator, classes, run, holdout_every, checkpoint, checkpoint_metadata, history_csv,
                  max_rows, checkpoint_every, nnz_every, early_stop)
+    loop.table = _table_for(table, run.history)
     if run.finished:
         if history_csv is not None:
             run.history.to_csv(history_csv)
@@ -260,6 +268,18 @@ def fit_stream(
     return run.history
 
 
+def _table_for(table, history):
+    """The :class:`ProgressTable` the loop feeds (None without one), caught up with a resumed history."""
+    if table is False or table is None:
+        return None
+    if table is True:
+        table = ProgressTable(write=write_stderr)
+    elif not isinstance(table, ProgressTable):
+        raise TypeError(f"table must be a bool or a ftrlx.stream.ProgressTable, got {table!r}")
+    table.replay(history)
+    return table
+
+
 class _Loop:
     """One streaming run: the per-chunk step and the sinks it feeds."""
 
@@ -272,6 +292,7 @@ class _Loop:
         self.checkpoints = _Cadence(checkpoint_every, run.rows_seen)
         self.counts = _Cadence(nnz_every, run.rows_read)
         self.per_row = scores_rows(estimator)
+        self.table = None
 
     def write_checkpoint(self, finished):
         run = self.run_state
@@ -302,6 +323,8 @@ class _Loop:
             rec.update(rows_per_s=X.shape[0] / (now - t_prev) if now > t_prev else math.nan,
                        elapsed_s=now - t_start)
             t_prev = now
+            if self.table is not None:
+                self.table.add(rec)
             if rec["kind"] == "train":
                 bar.set_postfix_str(f"logloss={run.train.logloss.value:.5f}", refresh=False)
             bar.update(X.shape[0])

@@ -69,7 +69,8 @@ class ProgressTable:
         read, elapsed = int(rec["rows_read"]), _num(rec.get("elapsed_s"))
         dt = elapsed - self._clock[1]
         rate = (read - self._clock[0]) / dt if dt > 0 else math.nan
-        line = {"chunk": rec.get("chunk"), "rows": rows, "logloss": loss, "since_last": since, "auc": _num(rec.get("cum_auc")),
+        line = {"chunk": rec.get("chunk"), "rows": rows, "logloss": loss, "since_last": since,
+                "auc": _num(rec.get("cum_auc")),
                 "nnz": rec.get("nnz"), "rows_per_s": rate}
         self._last, self._clock = (rows, total), (read, elapsed)
         self.lines.append(line)

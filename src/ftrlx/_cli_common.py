@@ -68,7 +68,7 @@ def _infer_format(path):
 def _reader_config(args, saved=None):
     """Everything needed to open the input the same way again."""
     cfg = dict(saved or {})
-    for key in ("format", "label", "sep", "on_bad_lines", "id", "zero_based"):
+    for key in ("format", "label", "sep", "on_bad_lines", "id", "zero_based", "weight"):
         value = getattr(args, key, None)
         if value is not None:
             cfg[key] = value
@@ -104,9 +104,10 @@ def _looks_like_criteo(path):
     return len(fields) == _CRITEO_FIELDS and fields[0] in (b"0", b"1")
 
 
-def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, track=False):
+def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, track=False, weights=False):
     """The reader of ``path`` as ``cfg`` describes it; ``labels=False`` reads a file without labels, ``track`` keeps
-    each row's line number (and id: ``cfg["id"]``) for scoring line by line."""
+    each row's line number (and id: ``cfg["id"]``) for scoring line by line, ``weights`` reads the importance weights
+    of ``cfg["weight"]`` (chunks ``(X, y, w)``; otherwise the column is only left out of the features)."""
     from ftrlx import datasets
     from ftrlx.datasets._criteo import CriteoReader
 
@@ -135,6 +136,8 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, trac
         else:
             reader = datasets.iter_parquet(path, chunk_size=chunk_size, hasher=hasher, **tabular, **bad)
         reader.id_column = cfg.get("id")
+        if weights:
+            reader.weight_column = cfg.get("weight")
     else:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     reader.track_rows = track
@@ -142,8 +145,10 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, trac
 
 
 def _categorical(path, cfg):
-    """The categorical columns: as given, or every column but the label, the numeric and the ignored ones."""
-    categorical, ignore = cfg.get("categorical") or [], set(cfg.get("ignore") or ())
+    """The categorical columns: as given, or every column but the label, the numeric, the ignored ones and the
+    weight (listed, so that the hasher the model records never hashes the weight column)."""
+    categorical = cfg.get("categorical") or []
+    ignore = set(cfg.get("ignore") or ()) | ({cfg["weight"]} if cfg.get("weight") else set())
     if not ignore:
         return categorical
     if not categorical:

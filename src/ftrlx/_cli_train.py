@@ -133,13 +133,14 @@ def _options(args, est):
     return {"algo": args.algo, "params": params, "epochs": args.epochs, "early_stop": args.early_stop,
             "bits": args.bits,
             "jobs": est.get_params().get("n_jobs"), "parallel": est.get_params().get("parallel"),
-            "holdout_every": args.holdout_every, "max_rows": args.max_rows}
+            "holdout_every": args.holdout_every, "max_rows": args.max_rows, "weight": getattr(args, "weight", None)}
 
 
 def cmd_train(args):
 
     _check_bits(args.bits)
     cfg = _reader_config(args)
+    _check_weight(cfg)
     est = _estimator(args)
     for path in args.inputs:
         if path != STDIN and not os.path.exists(path):
@@ -150,6 +151,22 @@ def cmd_train(args):
     _check_early_stop(args)
     with _replayable(args.inputs, args.epochs) as inputs:
         return _train(args, cfg, est, inputs)
+
+
+def _check_weight(cfg):
+    """``--weight COLUMN``: a column of the CSV or Parquet input that is neither the label nor a feature."""
+    weight = cfg.get("weight")
+    if weight is None:
+        return
+    if cfg["format"] not in ("csv", "parquet"):
+        raise UsageError(f"--weight reads a column of importance weights from csv or parquet input, not "
+                         f"{cfg['format']}")
+    for key, flag in (("label", "--label"), ("id", "--id"), ("categorical", "--categorical"),
+                      ("numeric", "--numeric"), ("ignore", "--ignore")):
+        value = cfg.get(key)
+        if weight == value or (isinstance(value, list) and weight in value):
+            raise UsageError(f"--weight {weight}: the column is also given to {flag}; the weight column is never "
+                             "a feature, the label or the id")
 
 
 def _check_early_stop(args):
@@ -213,7 +230,7 @@ def _train(args, cfg, est, inputs):
 
     def one_pass():
         for path in inputs:
-            reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features)
+            reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features, weights=True)
             if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
                 reader.label_values = (0.0, 1.0)
             for chunk in reader:

@@ -143,6 +143,11 @@ def build_parser():
     g.add_argument("--seed", type=int, help="random_state of the estimator")
     g.add_argument("--class-weight", dest="class_weight", metavar="LABEL:W,...",
                    help="weight of each class's rows, e.g. 0:1,1:5")
+    g.add_argument("--weight", metavar="COLUMN",
+                   help="a column of importance weights (csv, parquet), as VW's importance weight: each row's "
+                        "gradient is scaled by its weight (and by --class-weight's weight of its class); never a "
+                        "feature; an empty, negative or non-finite weight is a bad line (--on-bad-lines); recorded "
+                        "in the model, predict and evaluate leave the column out")
     g = p.add_argument_group("training")
     g.add_argument("--jobs", type=int, metavar="N",
                    help="threads that train (default: 1); -1 every core, -2 all but one, ...")
@@ -171,8 +176,8 @@ def build_parser():
     g.add_argument("--nnz-every", type=int, metavar="N", dest="nnz_every",
                    help="count the non-zero weights every N rows (default: only at the end)")
     g.add_argument("--json", action="store_true",
-                   help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros, and the lines of "
-                        "the progress table as \"progress\") instead of the progress table on stderr")
+                   help="print a JSON summary on stdout (rows, seconds, progressive metrics, non-zeros, and the "
+                        "lines of the progress table as \"progress\") instead of the progress table on stderr")
     g.add_argument("--invert-rows", type=int, default=None, metavar="N", dest="invert_rows",
                    help="rows of the first input read before training to map hashed columns back to field=value "
                         "for `ftrlx info --top` (default: 20000; 0: no map; criteo, avazu, csv, parquet; not for "

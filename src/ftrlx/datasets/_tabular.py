@@ -74,6 +74,8 @@ class TabularReader(ChunkReader):
 
     binary_label = False
     integer_columns = ()
+    #: A column of importance weights (never a feature): chunks are then ``(X, y, w)``; set by ``weight=``.
+    weight_column = None
 
     def __init__(self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines):
         super().__init__(path, chunk_size, on_bad_lines)
@@ -109,9 +111,14 @@ class TabularReader(ChunkReader):
         if self.id_column is not None and self.id_column not in names:
             raise bad_line(self.path, 1, f"no id column {self.id_column!r} among {names}",
                            "name an existing column as the id")
+        weight = self.weight_column
+        if weight is not None and (weight not in names or weight == self.label or weight in (self.features or ())):
+            raise bad_line(self.path, 1, f"no weight column {weight!r} among {names}" if weight not in names else
+                           f"the weight column {weight!r} is also the label or a feature",
+                           "name a column that is neither the label nor a feature as the weight")
         features = self.features
         if features is None:
-            features = [n for n in names if n != self.label and n != self.id_column]
+            features = [n for n in names if n not in (self.label, self.id_column, weight)]
         missing = [c for c in features if c not in names]
         if missing:
             raise bad_line(self.path, 1, f"no column(s) {missing} among {names}",
@@ -139,8 +146,9 @@ class TabularReader(ChunkReader):
             yield self._hash(pa.concat_tables(pending))
 
     def _extra_columns(self):
-        """Columns read besides the label and the features: the id, when rows are tracked."""
-        return [self.id_column] if self.track_rows and self.id_column is not None else []
+        """Columns read besides the label and the features: the id, when rows are tracked; the weight."""
+        extra = [self.id_column] if self.track_rows and self.id_column is not None else []
+        return extra + ([self.weight_column] if self.weight_column is not None else [])
 
     def _hash(self, table):
         y = rows = None
@@ -155,8 +163,14 @@ class TabularReader(ChunkReader):
             table = table.drop_columns([self.label])
         if self.id_column is not None and self.id_column in table.column_names:
             table = table.drop_columns([self.id_column])
+        w = None
+        if self.weight_column is not None:
+            w = table.column(self.weight_column).to_numpy().astype(np.float64)
+            table = table.drop_columns([self.weight_column])
         X = self.hasher.transform(table)
-        return (X, y) if rows is None else (X, y, rows)
+        if rows is not None:
+            return X, y, rows
+        return (X, y) if w is None else (X, y, w)
 
     def _validate(self, table, lines):
         """Convert label/numeric columns and drop (or report) bad rows."""
@@ -179,6 +193,12 @@ class TabularReader(ChunkReader):
             checks.append((wrong, lambda r, label=label:
                            f"label {label[r].as_py()!r} is not {kind}"))
             columns[self.label] = values
+        if self.weight_column is not None:
+            col = table.column(self.weight_column)
+            values, missing, wrong = _parse_strings(col, _parse_weight)
+            checks.append((missing | wrong,
+                           lambda r, col=col: f"weight {col[r].as_py()!r} is not a finite number >= 0"))
+            columns[self.weight_column] = values
         for name in self.numeric:
             if name not in table.column_names:
                 continue
@@ -222,6 +242,13 @@ def _header_text(path, raw):
 def _parse_finite(text):
     value = float(text)
     if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _parse_weight(text):
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
         raise ValueError(text)
     return value
 
@@ -523,7 +550,7 @@ def _sep_name(sep):
 
 
 def iter_csv(path, label, categorical=(), numeric=(), sep=None, header=True,
-             chunk_size=100_000, hasher=None, on_bad_lines="error"):
+             chunk_size=100_000, hasher=None, on_bad_lines="error", weight=None):
     """Stream a CSV/TSV file of named columns as hashed CSR chunks.
 
     The file is read a few MB at a time; every line must hold one record
@@ -558,10 +585,15 @@ def iter_csv(path, label, categorical=(), numeric=(), sep=None, header=True,
         A line with the wrong number of fields, a bad label or a non-numeric
         numeric cell raises ``ValueError("file:line: ...")`` or is skipped and
         counted in ``skipped``.
+    weight : str or None, default=None
+        A column of importance weights (as Vowpal Wabbit's): never a
+        feature; the chunks are then ``(X, y, w)``, the ``sample_weight`` of
+        :func:`ftrlx.fit_stream`. A weight that is empty, negative or not a
+        finite number makes a bad line.
 
     Returns
     -------
-    reader : iterable of (X, y)
+    reader : iterable of (X, y), or of (X, y, w) with ``weight``
         With attributes ``rows_read``, ``skipped`` and ``hasher``.
 
     Examples
@@ -578,8 +610,16 @@ def iter_csv(path, label, categorical=(), numeric=(), sep=None, header=True,
     >>> X.getnnz(axis=1)  # the missing price gives no feature
     array([2, 1, 2], dtype=int32)
     """
-    return TextReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
-                      sep, header)
+    reader = TextReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
+                        sep, header)
+    reader.weight_column = _weight_name(weight)
+    return reader
+
+
+def _weight_name(weight):
+    if isinstance(weight, bool) or (weight is not None and not isinstance(weight, (str, int))):
+        raise TypeError(f"weight must be a column name or None, got {weight!r}")
+    return None if weight is None else str(weight)
 
 
 class ParquetReader(TabularReader):
@@ -600,6 +640,8 @@ class ParquetReader(TabularReader):
                     table = table.append_column(_LINE, pa.array(np.arange(row + 1, row + 1 + batch.num_rows)))
                 if self.label is not None:
                     table = self._check_label(table, row)
+                if self.weight_column is not None:
+                    table = self._check_weight(table, row)
                 row += batch.num_rows
                 yield table
 
@@ -630,8 +672,33 @@ class ParquetReader(TabularReader):
         return table.set_column(index, self.label, pa.array(values))
 
 
+    def _check_weight(self, table, row):
+        """The weight column as float64, its missing, negative or non-finite rows reported or skipped.
+
+        After :meth:`_check_label`, which removes rows only when it skips them (never before an error)."""
+        col = table.column(self.weight_column)
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            raise ValueError(f"{self.path}: weight column {self.weight_column!r} has type {col.type}, "
+                             "not a number; convert it before writing the file")
+        values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if col.null_count:
+            bad |= col.is_null().to_numpy(zero_copy_only=False)
+        if bad.any():
+            if self.on_bad_lines == "error":
+                r = int(np.flatnonzero(bad)[0])
+                self._bad(row + r + 1, f"weight {col[r].as_py()!r} is not a finite number >= 0",
+                          "drop these rows, or pass on_bad_lines='skip'")
+            # the rows' own line numbers when they are tracked (an earlier skip may have removed rows)
+            lines = table.column(_LINE).to_numpy() if _LINE in table.column_names else row + 1 + np.arange(bad.size)
+            self._skip_lines(lines[bad])
+            table, values = table.filter(pa.array(~bad)), values[~bad]
+        return table.set_column(table.column_names.index(self.weight_column), self.weight_column,
+                                pa.array(values))
+
+
 def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None,
-                 on_bad_lines="error"):
+                 on_bad_lines="error", weight=None):
     """Stream a Parquet file as hashed CSR chunks.
 
     Only the named columns are read, one batch at a time.
@@ -651,11 +718,14 @@ def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_00
     on_bad_lines : {'error', 'skip'}, default='error'
         A row whose label is missing or not a finite number raises
         ``ValueError("file:row N: ...")`` or is skipped and counted in
-        ``skipped``.
+        ``skipped``; so does a row whose weight is missing, negative or not
+        finite.
+    weight : str or None, default=None
+        A numeric column of importance weights, as in :func:`iter_csv`.
 
     Returns
     -------
-    reader : iterable of (X, y)
+    reader : iterable of (X, y), or of (X, y, w) with ``weight``
         With attributes ``rows_read``, ``skipped`` and ``hasher``.
 
     Examples
@@ -668,4 +738,6 @@ def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_00
     >>> [(X.nnz, y.tolist()) for X, y in iter_parquet(path, "y", categorical=["app"])]
     [(2, [1.0, 0.0, 1.0])]
     """
-    return ParquetReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines)
+    reader = ParquetReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines)
+    reader.weight_column = _weight_name(weight)
+    return reader

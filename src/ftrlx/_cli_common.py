@@ -72,7 +72,7 @@ def _reader_config(args, saved=None):
         value = getattr(args, key, None)
         if value is not None:
             cfg[key] = value
-    for key in ("categorical", "numeric", "ignore"):
+    for key in ("categorical", "numeric", "ignore", "keep"):
         value = getattr(args, key, None)
         if value is not None:
             cfg[key] = _columns(value)
@@ -128,8 +128,9 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, trac
         reader = datasets.iter_avazu(path, chunk_size=chunk_size, hasher=hasher, labels=labels, **bad)
         reader.id_column = cfg.get("id")
     elif fmt in ("csv", "parquet"):
+        keep = cfg.get("keep")
         tabular = {"label": cfg.get("label") if labels else None, "categorical": _categorical(path, cfg),
-                   "numeric": cfg.get("numeric") or ()}
+                   "numeric": [c for c in cfg.get("numeric") or () if not keep or c in keep]}
         if fmt == "csv":
             reader = datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher, sep=cfg.get("sep"), **tabular,
                                        **bad)
@@ -148,6 +149,10 @@ def _categorical(path, cfg):
     """The categorical columns: as given, or every column but the label, the numeric, the ignored ones and the
     weight (listed, so that the hasher the model records never hashes the weight column)."""
     categorical = cfg.get("categorical") or []
+    keep = cfg.get("keep")
+    if keep:  # only these fields: the categorical ones among them, or all of them but the numeric ones
+        return ([c for c in categorical if c in keep] if categorical else
+                [c for c in keep if c not in set(cfg.get("numeric") or ())])
     ignore = set(cfg.get("ignore") or ()) | ({cfg["weight"]} if cfg.get("weight") else set())
     if not ignore:
         return categorical
@@ -180,6 +185,9 @@ def _hasher_for(cfg, path, bits, spec=None):
 
     if spec is None:
         spec = dict(_open(path, cfg, 1).hasher.get_spec())
+        if cfg.get("keep") and cfg["format"] == "criteo":
+            spec["categorical"] = [c for c in spec["categorical"] if c in cfg["keep"]]
+            spec["numeric"] = [c for c in spec["numeric"] if c in cfg["keep"]]
         if bits is not None:
             spec["n_features"] = 2 ** bits
     return CategoricalHasher.from_spec(spec)

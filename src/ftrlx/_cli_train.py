@@ -20,6 +20,7 @@ from ._cli_common import (
     _check_bits,
     _check_counts,
     _check_outputs,
+    _column_names,
     _columns,
     _fmt_metric,
     _hasher_for,
@@ -141,6 +142,7 @@ def cmd_train(args):
     _check_bits(args.bits)
     cfg = _reader_config(args)
     _check_weight(cfg)
+    _check_keep(cfg, args.inputs[0])
     est = _estimator(args)
     for path in args.inputs:
         if path != STDIN and not os.path.exists(path):
@@ -167,6 +169,32 @@ def _check_weight(cfg):
         if weight == value or (isinstance(value, list) and weight in value):
             raise UsageError(f"--weight {weight}: the column is also given to {flag}; the weight column is never "
                              "a feature, the label or the id")
+
+
+def _check_keep(cfg, path):
+    """``--keep FIELDS``: fields of the input (csv, parquet: its columns; criteo: I1..I13, C1..C26), not with
+    --ignore."""
+    keep = cfg.get("keep")
+    if not keep:
+        return
+    if cfg["format"] not in ("csv", "parquet", "criteo"):
+        raise UsageError(f"--keep chooses the fields of csv, parquet or criteo input, not {cfg['format']}")
+    if cfg.get("ignore"):
+        raise UsageError("--keep FIELDS (only these are features) and --ignore COLS (all but these) exclude each "
+                         "other; pass one of them")
+    if cfg["format"] == "criteo":
+        from ftrlx.datasets._criteo import CRITEO_COLUMNS
+
+        names = CRITEO_COLUMNS[1:]
+    elif path == STDIN:
+        return  # the header is read once, by the reader (which names a missing column)
+    else:
+        names = _column_names(path, cfg)
+    unknown = [c for c in keep if c not in names]
+    not_features = [c for c in keep if c in (cfg.get("label"), cfg.get("id"), cfg.get("weight"))]
+    if unknown or not_features:
+        raise UsageError(f"--keep: no field {unknown[0]!r} among {', '.join(names)}" if unknown else
+                         f"--keep: {not_features[0]!r} is the label, the id or the weight, never a feature")
 
 
 def _check_early_stop(args):

@@ -60,6 +60,10 @@ def _add_reader_options(p, defaults_from_model=False):
     g.add_argument("--sep", help="csv field separator (default: tab for .tsv/.tab files, comma otherwise)")
     g.add_argument("--ignore", metavar="COLS",
                    help=f"comma-separated columns that are not features, e.g. ids or leaking columns (csv, parquet){note}")
+    g.add_argument("--keep", metavar="FIELDS",
+                   help="comma-separated fields that are the only features, the complement of --ignore (csv, "
+                        "parquet: columns, those of --numeric parsed as numbers, the others hashed as categories; "
+                        f"criteo: of I1..I13, C1..C26){note}")
     g.add_argument("--id", metavar="COLUMN",
                    help="a column that names each row, never a feature: predict writes it beside each prediction "
                         "(csv, parquet, avazu: a column name; criteo: each line starts with an extra field, "

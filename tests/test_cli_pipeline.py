@@ -28,6 +28,17 @@ def test_tsv_with_the_criteo_layout_is_read_as_criteo(criteo_tsv, tmp_path, caps
     assert summary["model"] == str(model)
 
 
+def test_gzipped_tsv_with_the_criteo_layout_is_read_as_criteo(criteo_tsv, tmp_path, capsys):
+    import gzip
+
+    path = tmp_path / "clicks.tsv.gz"
+    path.write_bytes(gzip.compress(criteo_tsv.read_bytes()))
+    assert main(["train", str(path), "--bits", "16", "-o", str(tmp_path / "m.ftrlx"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "as a Criteo log" in err
+    assert json.loads(out.strip().splitlines()[-1])["rows"] == 3000
+
+
 def test_tsv_of_another_layout_names_the_criteo_flag(tmp_path, capsys):
     path = tmp_path / "other.tsv"
     path.write_text("a\tb\n1\tx\n")

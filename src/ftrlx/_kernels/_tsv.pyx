@@ -865,17 +865,23 @@ cdef class BlockParser:
     def n_slots(self):
         return self.n_slots
 
-    def parse(self, bytes block, int64_t line0, bint skip, spare=None):
-        """Parse one block; returns ``(status, piece, skipped, line, buffers)``.
+    def parse(self, const uint8_t[::1] block not None, int64_t line0, bint skip, spare=None, Py_ssize_t size=-1):
+        """Parse one block; returns ``(status, piece, skipped, line, buffers, n_lines)``.
 
-        ``piece`` is ``(row_ptr, cols, vals, y, lines)`` for the rows kept (``vals`` None when every value is
-        one) and ``skipped`` the bad lines dropped (when ``skip``). On ST_BAD (a bad line, ``skip`` False) or
-        ST_UNSUPPORTED, ``piece`` is None and ``line`` the line that stopped the parse. ``piece`` holds views of
-        ``buffers``, which may be handed back as ``spare`` for a later block once the piece is consumed (fresh
-        memory costs a page fault per 4 KiB).
+        ``block`` is any contiguous buffer of bytes (bytes, or a reused bytearray); its first ``size`` bytes
+        (all by default) are parsed. ``piece`` is ``(row_ptr, cols, vals, y, lines)`` for the rows kept
+        (``vals`` None when every value is one) and ``skipped`` the bad lines dropped (when ``skip``). On
+        ST_BAD (a bad line, ``skip`` False) or ST_UNSUPPORTED, ``piece`` is None and ``line`` the line that
+        stopped the parse. ``piece`` holds views of ``buffers``, which may be handed back as ``spare`` for a
+        later block once the piece is consumed (fresh memory costs a page fault per 4 KiB). ``n_lines`` is
+        the number of lines of the block (its newlines), where the parse went through it (else -1): the
+        next block starts at line ``line0 + n_lines``. Separate parsers may parse in separate threads at
+        once (the parse releases the GIL); one parser parses one block at a time.
         """
-        cdef const uint8_t* buf = block
-        cdef Py_ssize_t n = len(block)
+        cdef Py_ssize_t n = block.shape[0] if size < 0 else size
+        if n > block.shape[0]:
+            raise ValueError(f"size {n} exceeds the block's {block.shape[0]} bytes")
+        cdef const uint8_t* buf = &block[0] if block.shape[0] else <const uint8_t*>b""
         # A line of the right shape holds n_names - 1 separators and a label: at least n_names bytes, newline
         # included, so this bounds the rows (untouched capacity costs address space only).
         cdef Py_ssize_t cap_rows = n // self.n_names + 1
@@ -902,10 +908,10 @@ cdef class BlockParser:
             status = self.parse_lines(buf, n, line0, skip, &rp[0], &cv[0], vp, &yv[0], &lv[0],
                                       &n_rows, &n_entries, &skipped, &stop_line)
         if status != ST_OK:
-            return status, None, skipped, stop_line, spare
+            return status, None, skipped, stop_line, spare, -1
         piece = (row_ptr[:n_rows + 1], cols[:n_entries], None if vals is None else vals[:n_entries],
                  y[:n_rows], lines[:n_rows])
-        return ST_OK, piece, skipped, -1, spare
+        return ST_OK, piece, skipped, -1, spare, stop_line - line0
 
     cdef int parse_lines(self, const uint8_t* buf, Py_ssize_t n, int64_t line0, bint skip, int64_t* row_ptr,
                          uint32_t* cols, double* vals, double* y, int64_t* lines, Py_ssize_t* n_rows,
@@ -942,6 +948,7 @@ cdef class BlockParser:
             line += 1
         n_rows[0] = rows
         n_entries[0] = ent
+        stop_line[0] = line  # one past the last line: the caller counts the block's lines from it
         return ST_OK
 
     cdef int parse_line(self, const uint8_t* buf, Py_ssize_t s, Py_ssize_t e, double* y, uint32_t* cols,
@@ -1327,12 +1334,13 @@ cdef Py_ssize_t assemble_piece(object data, object indices, object indptr, Py_ss
     return pos
 
 
-def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint exact):
+def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint exact, empty=np.empty):
     """CSR arrays ``(data, indices, indptr)`` of the rows of ``slices``, a chunk.
 
     ``slices`` is a list of ``(row_ptr, cols, vals, r0, r1)``: rows r0..r1-1 of parsed pieces, in order.
     ``exact`` (numeric_mode 'value'/'both') sums runs as NumPy's reduceat; the index dtype follows
     CategoricalHasher (int32 unless n_features >= 2**31 or the chunk holds 2**31 entries or more).
+    ``empty(size, dtype)`` gives the output arrays (uninitialised, contiguous, of that size or longer).
     """
     cdef Py_ssize_t n_rows = 0, bound = 0, pos = 0, row_off = 0, k
     for row_ptr, cols, vals, r0, r1 in slices:
@@ -1340,9 +1348,9 @@ def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint ex
         bound += row_ptr[r1] - row_ptr[r0]
     wide = n_features >= 2**31 or bound >= 2**31
     index_dtype = np.int64 if wide else np.int32
-    data = np.empty(max(bound, 1), dtype=dtype)
-    indices = np.empty(max(bound, 1), dtype=index_dtype)
-    indptr = np.empty(n_rows + 1, dtype=index_dtype)
+    data = empty(max(bound, 1), np.dtype(dtype))
+    indices = empty(max(bound, 1), np.dtype(index_dtype))
+    indptr = empty(n_rows + 1, np.dtype(index_dtype))[:n_rows + 1]
     indptr[0] = 0
     tails = _tail_zeros(slices, n_slots) if exact else [0] * len(slices)
     for k, (row_ptr, cols, vals, r0, r1) in enumerate(slices):

@@ -98,6 +98,50 @@ def iter_line_blocks(fh, first_line=1, block_bytes=None):
         yield rest + b"\n", line
 
 
+def pooled_line_blocks(fh, pool, block_bytes=None):
+    """Yield ``(buffer, n)``: the bytearray ``buffer`` holds whole lines in ``buffer[:n]``, the last one ending
+    with a newline (one is added after a last line without it).
+
+    The blocks are those of :func:`iter_line_blocks`, read straight into buffers taken from the list ``pool``
+    (a new one when it is empty), with no copy of the text besides the few bytes of a line cut by a block's end.
+    A buffer is the caller's until the caller appends it to ``pool`` again, when its content is no longer needed:
+    several blocks may be in use at once (parsed in several threads, say), and reused buffers cost no page
+    faults, where a fresh multi-megabyte bytes object per block (and the copies that cut it into lines) cost
+    more than the parse.
+    """
+    step = block_bytes or BLOCK_BYTES
+    rest = b""
+    while True:
+        buf = pool.pop() if pool else bytearray(2 * step)
+        filled = len(rest)
+        if len(buf) < filled + step:  # a line longer than a block: make room
+            buf.extend(bytes(filled + step - len(buf)))
+        buf[:filled] = rest
+        while True:
+            with memoryview(buf) as view:
+                got = fh.readinto(view[filled:filled + step])
+            if not got:
+                break
+            filled += got
+            cut = buf.rfind(b"\n", 0, filled) + 1
+            if cut:
+                break
+            if len(buf) < filled + step:
+                buf.extend(bytes(filled + step - len(buf)))
+        if not got:
+            if filled:
+                if len(buf) == filled:
+                    buf.append(10)
+                else:
+                    buf[filled] = 10
+                yield buf, filled + 1
+            else:
+                pool.append(buf)
+            return
+        rest = bytes(buf[cut:filled])
+        yield buf, cut
+
+
 def split_lines(buf):
     """Start and end offsets of the lines of a block (ends exclude \\n and \\r)."""
     ends = np.flatnonzero(buf == 10)

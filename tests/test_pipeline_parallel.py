@@ -223,3 +223,47 @@ def test_chunks_kept_by_the_caller_stay_intact(tmp_path, monkeypatch):
             for now, then in zip((item.data, item.indices, item.indptr), snap):
                 assert np.array_equal(now, then)
     assert [X.nnz for X, _ in reference] == [X.nnz for X, _ in iter_criteo(path, chunk_size=50)]
+
+
+# --------------------------------------------------------------------------
+# rows merged by the parse
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("n_features", [1, 7, 2**20, 2**32])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_features, dtype):
+    # tiny widths make many collisions, signed ones cancel to zero: runs summed and dropped by the parse
+    from ftrlx.datasets._criteo import CRITEO_CATEGORICAL, CRITEO_COLUMNS, CRITEO_INTEGER
+    from ftrlx.hashing import CategoricalHasher
+
+    hasher = CategoricalHasher(n_features=n_features, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER,
+                               numeric_mode="log_bin", interactions=[("C1", "I2")], signed=signed, dtype=dtype)
+    rng = np.random.default_rng(11)
+    text = ("\n".join(criteo_line(rng) for _ in range(300)) + "\n").encode()
+    reader = iter_criteo(tmp_path / "unused.tsv", hasher=hasher)
+    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    assert not plan.exact
+    cut = text.index(b"\n", len(text) // 2) + 1
+    raw, merged = [], []
+    for part, line0 in ((text[:cut], 1), (text[cut:], 151)):
+        raw.append(_tsv.BlockParser(*plan._args).parse(part, line0, False)[1])
+        merged.append(_tsv.BlockParser(*plan._args, merge=True).parse(part, line0, False)[1])
+    for r0, r1 in ((0, 150), (3, 150), (150, 150)):  # a chunk across both pieces, and an empty one
+        slices_raw = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40) for k, p in enumerate(raw)]
+        slices_merged = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40)
+                         for k, p in enumerate(merged)]
+        expected = _tsv.assemble_csr(slices_raw, plan.n_slots, plan.n_features, plan.dtype, False)
+        got = _tsv.concat_rows(slices_merged, plan.n_features, plan.dtype)
+        for a, b in zip(expected, got):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def test_merge_refuses_numbers_as_values(tmp_path):
+    from ftrlx.datasets._criteo import CRITEO_COLUMNS
+    from ftrlx.hashing import CategoricalHasher
+
+    hasher = CategoricalHasher(n_features=64, categorical=["C1"], numeric=["I1"], numeric_mode="value")
+    reader = iter_criteo(tmp_path / "unused.tsv", hasher=hasher)
+    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    with pytest.raises(ValueError, match="merged rows need values"):
+        _tsv.BlockParser(*plan._args, merge=True)

@@ -98,6 +98,10 @@ def iter_line_blocks(fh, first_line=1, block_bytes=None):
         yield rest + b"\n", line
 
 
+# Room in a block buffer for the part of a line cut by the previous block's end (longer lines grow the buffer).
+_LINE_SLACK = 1 << 16
+
+
 def pooled_line_blocks(fh, pool, block_bytes=None):
     """Yield ``(buffer, n)``: the bytearray ``buffer`` holds whole lines in ``buffer[:n]``, the last one ending
     with a newline (one is added after a last line without it).
@@ -112,7 +116,7 @@ def pooled_line_blocks(fh, pool, block_bytes=None):
     step = block_bytes or BLOCK_BYTES
     rest = b""
     while True:
-        buf = pool.pop() if pool else bytearray(2 * step)
+        buf = pool.pop() if pool else bytearray(step + _LINE_SLACK)
         filled = len(rest)
         if len(buf) < filled + step:  # a line longer than a block: make room
             buf.extend(bytes(filled + step - len(buf)))

@@ -425,7 +425,8 @@ class _CompiledPlan:
         self.parsers = [self.new_parser()]  # the free parsers (one per thread parsing at once)
 
     def new_parser(self):
-        return _tsv.BlockParser(*self._args)
+        # values +-1: each row's runs are summed by the parse, and a chunk is a copy of its rows
+        return _tsv.BlockParser(*self._args, merge=not self.exact)
 
 
 def _sep_name(sep):

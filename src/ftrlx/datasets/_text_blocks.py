@@ -245,8 +245,11 @@ def _chunk(plan, pool, pending, n):
             done.append(pending.pop(0))
         else:
             entry[1] = first + take
-    data, indices, indptr = _tsv.assemble_csr(slices, plan.n_slots, plan.n_features, plan.dtype, plan.exact,
-                                              plan.outputs.empty)
+    if plan.exact:
+        data, indices, indptr = _tsv.assemble_csr(slices, plan.n_slots, plan.n_features, plan.dtype, True,
+                                                  plan.outputs.empty)
+    else:  # the rows were merged by the parse
+        data, indices, indptr = _tsv.concat_rows(slices, plan.n_features, plan.dtype, plan.outputs.empty)
     y = np.concatenate(ys)
     for entry in done:  # reused by later parses and reads, now that their rows are copied into the chunk
         plan.spare.append(entry[4])

@@ -188,7 +188,7 @@ def test_parse_a_buffer_prefix_and_count_its_lines(tmp_path):
 # reused output arrays
 # --------------------------------------------------------------------------
 def test_recycler_reuses_only_unreferenced_arrays():
-    rec = _text_blocks.Recycler(keep=4)
+    rec = _base.Recycler(keep=4)
     a = rec.empty(100, np.dtype(np.float64))
     view = a[:10]
     del a

@@ -13,13 +13,12 @@ single parser.
 import collections
 import itertools
 import os
-import sys
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import _tsv
-from ._base import pooled_line_blocks
+from ._base import Recycler, pooled_line_blocks
 
 #: Parser threads when a reader does not set ``parse_threads``: one per core, at most this many.
 MAX_PARSE_THREADS = 4
@@ -89,49 +88,6 @@ def compiled_chunks(reader, fh, names, first_line):
 
     with ThreadPoolExecutor(threads, thread_name_prefix="ftrlx-parse") as workers:
         yield from _assemble(reader, plan, blocks, it, names, needed, _Workers(plan, workers, threads))
-
-
-class Recycler:
-    """Output arrays of earlier chunks, handed out again once nothing else refers to them.
-
-    A chunk's arrays are fresh memory otherwise, and the first write to every page of them costs a page fault
-    (zeroing a page as well): about as much as assembling the chunk. An array is reused only when its one
-    remaining reference is this object's own (in CPython every view, memoryview or buffer export of an array
-    holds a reference to it), so a chunk the consumer keeps is never written to; up to ``keep`` arrays are kept.
-    """
-
-    def __init__(self, keep=16):
-        self.keep = keep
-        self.arrays = []
-
-    def empty(self, size, dtype):
-        arrays = self.arrays
-        for i in range(len(arrays)):
-            if arrays[i].dtype == dtype and arrays[i].size >= size and _unused(arrays, i):
-                out = arrays.pop(i)
-                arrays.append(out)
-                return out
-        if not _RECYCLABLE:
-            return np.empty(size, dtype=dtype)
-        out = np.empty(size + size // 32, dtype=dtype)  # room for the next chunks, a little larger or smaller
-        arrays.append(out)
-        if len(arrays) > self.keep:
-            del arrays[0]
-        return out
-
-
-def _references(arrays, i):
-    return sys.getrefcount(arrays[i])
-
-
-# The count of an array that only the list holds, as _references sees it (the interpreter may or may not count
-# the argument); reference counts tell whether an array is in use only on CPython.
-_FREE = _references([np.empty(1)], 0)
-_RECYCLABLE = sys.implementation.name == "cpython" and _FREE <= 2
-
-
-def _unused(arrays, i):
-    return _references(arrays, i) == _FREE
 
 
 def _parse(plan, buf, n, skip):

@@ -92,12 +92,21 @@ def compiled_chunks(reader, fh, names, first_line):
 
 def _parse(plan, buf, n, skip):
     """Parse ``buf[:n]`` with a free parser of ``plan`` (its lines counted from 0)."""
-    parser = plan.parsers.pop() if plan.parsers else plan.new_parser()
+    parser = _pop(plan.parsers)
+    if parser is None:
+        parser = plan.new_parser()
     try:
-        spare = plan.spare.pop() if plan.spare else None
-        return parser.parse(buf, 0, skip, spare, n)
+        return parser.parse(buf, 0, skip, _pop(plan.spare), n)
     finally:
         plan.parsers.append(parser)
+
+
+def _pop(free):
+    """The last item of the list ``free``, or None: one atomic step, as other threads pop from it too."""
+    try:
+        return free.pop()
+    except IndexError:
+        return None
 
 
 class _Inline:

@@ -84,21 +84,35 @@ print(json.dumps({{"nnz": int(np.count_nonzero(clf.coef_))}}))
 """.format(chunk=CHUNK)
 
 
+# Starts a job and reports its wall time, peak RSS and exit status on the file descriptor it is given. A child starts as a copy of
+# its parent, and its peak RSS counts the parent's memory: a small launcher keeps the bench's own memory (the
+# generated inputs, the imported libraries) out of the jobs' figures.
+LAUNCHER = """
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+os.write(int(sys.argv[1]), f"{time.perf_counter() - t0} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
 def run_process(cmd):
     """Run ``cmd``; return (wall seconds, peak RSS in MB, the JSON object it printed last on stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        report_r, report_w = os.pipe()
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(report_w)] + cmd, stdout=out, stderr=err,
+                                pass_fds=(report_w,))
+        os.close(report_w)
+        with os.fdopen(report_r, "rb") as fh:
+            report = fh.read().decode().split()
+        proc.wait()
         out.seek(0)
         err.seek(0)
         text, errors = out.read().decode(), err.read().decode()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{errors[-2000:]}")
+    if proc.returncode != 0 or len(report) != 3 or int(report[2]) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({report}):\n{errors[-2000:]}")
     lines = [line for line in text.splitlines() if line.startswith("{")]
-    return seconds, usage.ru_maxrss / 1024.0, json.loads(lines[-1]) if lines else {}
+    return float(report[0]), int(report[1]) / 1024.0, json.loads(lines[-1]) if lines else {}
 
 
 def ftrlx_cmd(path, fmt, bits, model, history=None):
@@ -186,7 +200,12 @@ def run(args):
         for rows in args.rows:
             print(f"writing the {rows:,}-row inputs to {data_dir} ...", file=sys.stderr, flush=True)
             few = rows > args.peer_rows_limit
-            paths = write_inputs(data_dir, rows, ("tsv", "vw") if few else ("tsv", "vw", "svm", "svm.vw"))
+            kinds = ("tsv", "vw") if few else ("tsv", "vw", "svm", "svm.vw")
+            # written by a child: the generator's memory would stay in this process, and count in the peak RSS
+            # of every job started after it (a child starts as a copy of its parent)
+            run_process([sys.executable, os.path.abspath(__file__), "--write-inputs", data_dir, str(rows),
+                         ",".join(kinds)])
+            paths = write_inputs(data_dir, rows, ())
             for bits in args.bits:
                 jobs = _selected(jobs_for(paths, bits, workdir), few, args.jobs)
                 timings = {name: [] for name in jobs}
@@ -365,6 +384,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--in-memory"]:
         _in_memory(argv[1], int(argv[2]), int(argv[3]))
+        return
+    if argv[:1] == ["--write-inputs"]:
+        write_inputs(argv[1], int(argv[2]), argv[3].split(","))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=lambda s: [int(float(v)) for v in s.split(",")],

@@ -174,20 +174,25 @@ class Recycler:
     holds a reference to it), so a chunk the consumer keeps is never written to; up to ``keep`` arrays are kept.
     """
 
-    def __init__(self, keep=16):
+    def __init__(self, keep=12):
         self.keep = keep
         self.arrays = []
 
     def empty(self, size, dtype):
         arrays = self.arrays
+        small = None  # an unused array of this dtype, too small: replaced by the new one
         for i in range(len(arrays)):
-            if arrays[i].dtype == dtype and arrays[i].size >= size and _unused(arrays, i):
-                out = arrays.pop(i)
-                arrays.append(out)
-                return out
+            if arrays[i].dtype == dtype and _unused(arrays, i):
+                if arrays[i].size >= size:
+                    out = arrays.pop(i)
+                    arrays.append(out)
+                    return out
+                small = i
         if not _RECYCLABLE:
             return np.empty(size, dtype=dtype)
-        out = np.empty(size + size // 32, dtype=dtype)  # room for the next chunks, a little larger or smaller
+        if small is not None:
+            del arrays[small]
+        out = np.empty(size + size // 8, dtype=dtype)  # room for the next chunks, a little larger or smaller
         arrays.append(out)
         if len(arrays) > self.keep:
             del arrays[0]

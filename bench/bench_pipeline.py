@@ -84,26 +84,41 @@ print(json.dumps({{"nnz": int(np.count_nonzero(clf.coef_))}}))
 """.format(chunk=CHUNK)
 
 
+# Starts a job and reports its wall time, peak RSS and exit status on the file descriptor it is given. A child starts as a copy of
+# its parent, and its peak RSS counts the parent's memory: a small launcher keeps the bench's own memory (the
+# generated inputs, the imported libraries) out of the jobs' figures.
+LAUNCHER = """
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+os.write(int(sys.argv[1]), f"{time.perf_counter() - t0} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
 def run_process(cmd):
     """Run ``cmd``; return (wall seconds, peak RSS in MB, the JSON object it printed last on stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        report_r, report_w = os.pipe()
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(report_w)] + cmd, stdout=out, stderr=err,
+                                pass_fds=(report_w,))
+        os.close(report_w)
+        with os.fdopen(report_r, "rb") as fh:
+            report = fh.read().decode().split()
+        proc.wait()
         out.seek(0)
         err.seek(0)
         text, errors = out.read().decode(), err.read().decode()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{errors[-2000:]}")
+    if proc.returncode != 0 or len(report) != 3 or int(report[2]) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({report}):\n{errors[-2000:]}")
     lines = [line for line in text.splitlines() if line.startswith("{")]
-    return seconds, usage.ru_maxrss / 1024.0, json.loads(lines[-1]) if lines else {}
+    return float(report[0]), int(report[1]) / 1024.0, json.loads(lines[-1]) if lines else {}
 
 
-def ftrlx_cmd(path, fmt, bits, model):
-    return [sys.executable, "-m", "ftrlx", "train", path, "--format", fmt, "--bits", str(bits), "-o", model,
-            "--quiet", "--json"]
+def ftrlx_cmd(path, fmt, bits, model, history=None):
+    cmd = [sys.executable, "-m", "ftrlx", "train", path, "--format", fmt, "--bits", str(bits), "-o", model,
+           "--quiet", "--json"]
+    return cmd + (["--history", history] if history else [])
 
 
 def vw_cmd(path, bits):
@@ -111,18 +126,18 @@ def vw_cmd(path, bits):
     return [sys.executable, "-c", VW_JOB, args]
 
 
-def write_inputs(folder, rows):
-    """The Criteo TSV, its VW text, the svmlight rows and their VW text, each written once."""
+def write_inputs(folder, rows, kinds=("tsv", "vw", "svm", "svm.vw")):
+    """The Criteo TSV, its VW text, the svmlight rows and their VW text (those of ``kinds``), each written once."""
     from ftrlx.datasets import write_click_data
 
     paths = {k: os.path.join(folder, f"clicks_{rows}.{k}") for k in ("tsv", "vw", "svm", "svm.vw")}
-    if not os.path.exists(paths["tsv"]):
+    if "tsv" in kinds and not os.path.exists(paths["tsv"]):
         write_click_data(paths["tsv"], rows, seed=1)
-    if not os.path.exists(paths["vw"]):
+    if "vw" in kinds and not os.path.exists(paths["vw"]):
         write_click_data(paths["vw"], rows, format="vw", seed=1)
-    if not os.path.exists(paths["svm"]):
+    if {"svm", "svm.vw"} & set(kinds) and not os.path.exists(paths["svm"]):
         write_click_data(paths["svm"], rows, format="svmlight", seed=1)
-    if not os.path.exists(paths["svm.vw"]):
+    if "svm.vw" in kinds and not os.path.exists(paths["svm.vw"]):
         _svmlight_as_vw(paths["svm"], paths["svm.vw"])
     return paths
 
@@ -139,7 +154,8 @@ def _svmlight_as_vw(src, dst):
 def jobs_for(paths, bits, workdir):
     model = os.path.join(workdir, "model.ftrlx")
     return {
-        "ftrlx train --format criteo": ftrlx_cmd(paths["tsv"], "criteo", bits, model),
+        "ftrlx train --format criteo": ftrlx_cmd(paths["tsv"], "criteo", bits, model,
+                                                 os.path.join(workdir, "history.csv")),
         "ftrlx train --format vw": ftrlx_cmd(paths["vw"], "vw", bits, model),
         "VW -d (criteo fields as VW text)": vw_cmd(paths["vw"], bits),
         "datatable fread + Ftrl (1 thread)": [sys.executable, "-c", DATATABLE_JOB, paths["tsv"], str(bits)],
@@ -150,7 +166,16 @@ def jobs_for(paths, bits, workdir):
 
 
 def in_memory_rows_per_s(path, bits, repeats):
-    """``FTRLClassifier.partial_fit`` on the rows of ``path`` hashed beforehand (not timed), median rows/s."""
+    """``FTRLClassifier.partial_fit`` on the rows of ``path`` hashed beforehand (not timed), median rows/s.
+
+    Measured in a child process: the rows held in memory would otherwise stay in this process's footprint, and a
+    child forked later starts with it (its peak RSS would count the parent's)."""
+    _, _, info = run_process([sys.executable, os.path.abspath(__file__), "--in-memory", path, str(bits),
+                              str(repeats)])
+    return info["rows_per_s"]
+
+
+def _in_memory(path, bits, repeats):
     import ftrlx
     from ftrlx.datasets import criteo_hasher, iter_criteo
 
@@ -163,7 +188,7 @@ def in_memory_rows_per_s(path, bits, repeats):
         for X, y in chunks:
             est.partial_fit(X, y, classes=[0, 1])
         speeds.append(rows / (time.perf_counter() - t0))
-    return statistics.median(speeds)
+    print(json.dumps({"rows_per_s": statistics.median(speeds)}))
 
 
 def run(args):
@@ -174,29 +199,59 @@ def run(args):
     try:
         for rows in args.rows:
             print(f"writing the {rows:,}-row inputs to {data_dir} ...", file=sys.stderr, flush=True)
-            paths = write_inputs(data_dir, rows)
+            few = rows > args.peer_rows_limit
+            kinds = ("tsv", "vw") if few else ("tsv", "vw", "svm", "svm.vw")
+            # written by a child: the generator's memory would stay in this process, and count in the peak RSS
+            # of every job started after it (a child starts as a copy of its parent)
+            run_process([sys.executable, os.path.abspath(__file__), "--write-inputs", data_dir, str(rows),
+                         ",".join(kinds)])
+            paths = write_inputs(data_dir, rows, ())
             for bits in args.bits:
-                jobs = jobs_for(paths, bits, workdir)
-                if rows > args.peer_rows_limit:
-                    jobs = {k: v for k, v in jobs.items() if k.startswith("ftrlx train --format criteo")
-                            or k.startswith("VW -d (criteo") or k.startswith("datatable")}
-                jobs = {k: v for k, v in jobs.items() if _runnable(k)}
-                names = list(jobs)
-                timings = {name: [] for name in names}
+                jobs = _selected(jobs_for(paths, bits, workdir), few, args.jobs)
+                timings = {name: [] for name in jobs}
                 for r in range(args.repeats):
-                    order = names[r % len(names):] + names[: r % len(names)]
-                    for name in order:
-                        seconds, rss, info = run_process(jobs[name])
-                        timings[name].append((seconds, rss, info))
-                        print(f"  {rows:>10,} rows 2^{bits} {name:<48} {seconds:7.2f} s  {rss:7.0f} MB",
-                              file=sys.stderr, flush=True)
-                memory = in_memory_rows_per_s(paths["tsv"], bits, args.repeats) if rows <= 1_000_000 else None
+                    _one_round(jobs, r, rows, bits, workdir, timings)
+                memory = None
+                if rows <= 1_000_000 and "ftrlx train --format criteo" in jobs:
+                    memory = in_memory_rows_per_s(paths["tsv"], bits, args.repeats)
                 results.append(_summarise(rows, bits, timings, memory))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if not args.data_dir and os.path.isdir(data_dir):
             shutil.rmtree(data_dir, ignore_errors=True)
     return results
+
+
+def _selected(jobs, few, wanted):
+    if few:  # above --peer-rows-limit only the Criteo jobs run
+        jobs = {k: v for k, v in jobs.items() if k.startswith("ftrlx train --format criteo")
+                or k.startswith("VW -d (criteo") or k.startswith("datatable")}
+    if wanted:
+        jobs = {k: v for k, v in jobs.items() if any(w in k for w in wanted)}
+    return {k: v for k, v in jobs.items() if _runnable(k)}
+
+
+def _one_round(jobs, r, rows, bits, workdir, timings):
+    """Every job once, the order rotated by ``r``."""
+    names = list(jobs)
+    for name in names[r % len(names):] + names[: r % len(names)]:
+        seconds, rss, info = run_process(jobs[name])
+        if name == "ftrlx train --format criteo":
+            info["chunk_seconds"] = chunk_seconds(os.path.join(workdir, "history.csv"))
+        timings[name].append((seconds, rss, info))
+        print(f"  {rows:>10,} rows 2^{bits} {name:<48} {seconds:7.2f} s  {rss:7.0f} MB", file=sys.stderr,
+              flush=True)
+
+
+def chunk_seconds(history_csv):
+    """Median seconds per chunk of a ``ftrlx train --history`` run, after the first chunk (which also allocates
+    the model's state) and without the last one (usually shorter)."""
+    import csv
+
+    with open(history_csv, newline="") as fh:
+        records = [r for r in csv.DictReader(fh) if r["kind"] == "train"]
+    times = [int(r["rows"]) / float(r["rows_per_s"]) for r in records[1:-1] if r["rows_per_s"]]
+    return statistics.median(times) if times else None
 
 
 def _runnable(name):
@@ -216,7 +271,10 @@ def _summarise(rows, bits, timings, memory):
             "seconds": seconds, "all_seconds": [s for s, _, _ in runs], "rows_per_s": rows / seconds,
             "peak_rss_mb": statistics.median(m for _, m, _ in runs),
             "progressive_logloss": info.get("progressive_logloss"), "progressive_auc": info.get("progressive_auc"),
-            "nnz": info.get("nnz"), "train_seconds": info.get("seconds"),
+            "nnz": info.get("nnz"), "train_seconds": statistics.median(
+                i["seconds"] for _, _, i in runs) if info.get("seconds") is not None else None,
+            "chunk_seconds": statistics.median(i["chunk_seconds"] for _, _, i in runs)
+            if info.get("chunk_seconds") is not None else None,
         }
     return out
 
@@ -242,12 +300,36 @@ def ratios(results):
         crit = jobs.get("ftrlx train --format criteo")
         if mem and crit:
             entry["pipeline_efficiency"] = crit["rows_per_s"] / mem
+            if crit["train_seconds"]:
+                # file to model inside the process: reading, parsing, hashing, training, metrics (fit_stream)
+                entry["pipeline_efficiency_in_process"] = res["rows"] / crit["train_seconds"] / mem
+        entry.update(_across(results, res, crit))
         vw = jobs.get("VW -d (criteo fields as VW text)")
         fv = jobs.get("ftrlx train --format vw")
         if vw and fv and vw["progressive_logloss"] and fv["progressive_logloss"]:
             entry["logloss_vs_vw"] = fv["progressive_logloss"] / vw["progressive_logloss"] - 1.0
         lines.append(entry)
     return lines
+
+
+def _across(results, res, crit):
+    """The Criteo job's peak RSS against the smallest file at the same width, its time per chunk against the
+    narrowest width at the same rows."""
+    out = {}
+    if crit is None:
+        return out
+    for other in results:
+        job = other["jobs"].get("ftrlx train --format criteo")
+        if job is None:
+            continue
+        if other["bits"] == res["bits"] and other["rows"] < res["rows"] and \
+                other["rows"] == min(o["rows"] for o in results if o["bits"] == res["bits"]):
+            out["rss_vs_rows"] = (other["rows"], crit["peak_rss_mb"] / job["peak_rss_mb"])
+        if other["rows"] == res["rows"] and other["bits"] < res["bits"] and job["chunk_seconds"] and \
+                crit["chunk_seconds"] and other["bits"] == min(o["bits"] for o in results
+                                                                if o["rows"] == res["rows"]):
+            out["chunk_vs_bits"] = (other["bits"], crit["chunk_seconds"] / job["chunk_seconds"])
+    return out
 
 
 def _fmt(v, spec):
@@ -260,23 +342,37 @@ def markdown(results, args):
            f"{args.repeats} interleaved runs of whole processes (start-up included).", ""]
     for res in results:
         out += [f"## {res['rows']:,} rows, 2^{res['bits']} hashed columns", "",
-                "| job | wall s | rows/s | peak RSS MB | progressive log loss | progressive AUC | non-zeros |",
-                "|---|---|---|---|---|---|---|"]
+                "| job | wall s | rows/s | in-process s | s per chunk | peak RSS MB | progressive log loss | "
+                "progressive AUC | non-zeros |",
+                "|---|---|---|---|---|---|---|---|---|"]
         for name, j in res["jobs"].items():
-            out.append(f"| {name} | {j['seconds']:.2f} | {j['rows_per_s']:,.0f} | {j['peak_rss_mb']:.0f} | "
+            out.append(f"| {name} | {j['seconds']:.2f} | {j['rows_per_s']:,.0f} | {_fmt(j['train_seconds'], '.2f')} | "
+                       f"{_fmt(j['chunk_seconds'], '.3f')} | {j['peak_rss_mb']:.0f} | "
                        f"{_fmt(j['progressive_logloss'], '.5f')} | {_fmt(j['progressive_auc'], '.5f')} | "
                        f"{_fmt(j['nnz'], ',')} |")
         mem = res["in_memory_partial_fit_rows_per_s"]
         if mem:
             out += ["", f"In-memory `FTRLClassifier.partial_fit` on the same rows, hashed beforehand: {mem:,.0f} rows/s."]
         out.append("")
-    out += ["## Ratios", "", "| rows | bits | criteo vs VW | criteo vs datatable | svmlight vs VW | "
-            "svmlight vs sklearn | pipeline / in-memory | log loss vs VW |", "|---|---|---|---|---|---|---|---|"]
+    out += ["## Ratios", "",
+            "Speed ratios are peer wall time / ftrlx wall time (above 1: ftrlx is faster). Pipeline / in-memory: "
+            "the Criteo job's rows/s over in-memory `partial_fit`'s, with the whole process (start-up included) "
+            "and within the process (`fit_stream`: read, parse, hash, train, metrics). RSS vs rows: peak RSS of "
+            "the Criteo job over that on the smallest file at the same width; chunk vs bits: its median seconds "
+            "per chunk (after the first) over that at the narrowest width.", "",
+            "| rows | bits | criteo vs VW | criteo vs datatable | svmlight vs VW | svmlight vs sklearn | "
+            "pipeline / in-memory (process) | (in process) | log loss vs VW | RSS vs rows | chunk vs bits |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in ratios(results):
+        rss = r.get("rss_vs_rows")
+        chunk = r.get("chunk_vs_bits")
         out.append(f"| {r['rows']:,} | {r['bits']} | {_fmt(r['criteo_vs_vw'], '.2f')} | "
                    f"{_fmt(r['criteo_vs_datatable'], '.2f')} | {_fmt(r['svmlight_vs_vw'], '.2f')} | "
                    f"{_fmt(r['svmlight_vs_sklearn'], '.2f')} | {_fmt(r.get('pipeline_efficiency'), '.0%')} | "
-                   f"{_fmt(r.get('logloss_vs_vw'), '+.2%')} |")
+                   f"{_fmt(r.get('pipeline_efficiency_in_process'), '.0%')} | "
+                   f"{_fmt(r.get('logloss_vs_vw'), '+.2%')} | "
+                   f"{'' if rss is None else f'{rss[1]:.2f} (vs {rss[0]:,})'} | "
+                   f"{'' if chunk is None else f'{chunk[1]:.2f} (vs 2^{chunk[0]})'} |")
     return "\n".join(out) + "\n"
 
 
@@ -286,6 +382,12 @@ def _machine():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--in-memory"]:
+        _in_memory(argv[1], int(argv[2]), int(argv[3]))
+        return
+    if argv[:1] == ["--write-inputs"]:
+        write_inputs(argv[1], int(argv[2]), argv[3].split(","))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=lambda s: [int(float(v)) for v in s.split(",")],
                         default=[1_000_000, 10_000_000], help="file sizes, comma-separated (default: 1e6,1e7)")
@@ -295,6 +397,8 @@ def main(argv=None):
                         help="above this many rows only the Criteo jobs run (default: 1e6)")
     parser.add_argument("--data-dir", help="keep the generated inputs here (default: a temporary folder)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for pipeline.{json,md}")
+    parser.add_argument("--jobs", type=lambda s: s.split(","), default=None,
+                        help="run only the jobs whose names contain one of these comma-separated words")
     parser.add_argument("--quick", action="store_true", help="100k rows, 2^20, one repeat (a smoke run)")
     args = parser.parse_args(argv)
     args.argv = argv

@@ -2,7 +2,7 @@
 
 import sys
 
-from ftrlx.cli import main
+from ftrlx.cli import run_process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_process())

@@ -695,6 +695,11 @@ cdef class BlockParser:
         slots ``prefix`` is the field name, hashed alone).
     n_features, seed, signed, value_mode :
         As in the hasher; ``value_mode`` is True for numeric_mode 'value' (pairs see the value text).
+    need_vals : bool
+        Write each entry's value (else every value is one).
+    merge : bool, default=False
+        Sum each row's entries of the same column (in slot order) and drop zero sums, as ``assemble_csr`` does:
+        the pieces are then final rows, for ``concat_rows``. Only for values +-1 (no value slots).
     """
     cdef int n_names, sep, quote, label_col, hour_col, flags
     cdef const uint8_t* block_end  # the end of the block being parsed (bounds wide reads)
@@ -713,7 +718,7 @@ cdef class BlockParser:
     cdef double* vrow
     cdef uint64_t n_features
     cdef uint32_t mask
-    cdef bint pow2, signed, need_vals
+    cdef bint pow2, signed, need_vals, merge
     cdef uint32_t seed
     cdef object _keep
     cdef object _thresholds_arr, _small_arr
@@ -732,7 +737,8 @@ cdef class BlockParser:
         self.vrow = NULL
 
     def __init__(self, int n_names, int sep, int quote, int label_col, int hour_col, sources, slots,
-                 uint64_t n_features, uint32_t seed, bint signed, bint value_mode, bint need_vals):
+                 uint64_t n_features, uint32_t seed, bint signed, bint value_mode, bint need_vals,
+                 bint merge=False):
         cdef int i, j
         tables = log_bin_tables()
         if tables is None:  # pragma: no cover
@@ -756,7 +762,10 @@ cdef class BlockParser:
         self.mask = <uint32_t>(n_features - 1)
         self.seed = seed
         self.signed = signed
-        self.need_vals = need_vals
+        if merge and any(slot[0] == SLOT_VALUE for slot in slots):
+            raise ValueError("merged rows need values +-1: numbers as values are summed as NumPy does")
+        self.merge = merge
+        self.need_vals = need_vals or merge
         self.n_sources = len(sources)
         self.n_slots = len(slots)
         self.sources = <Source*>calloc(max(self.n_sources, 1), sizeof(Source))
@@ -865,17 +874,23 @@ cdef class BlockParser:
     def n_slots(self):
         return self.n_slots
 
-    def parse(self, bytes block, int64_t line0, bint skip, spare=None):
-        """Parse one block; returns ``(status, piece, skipped, line, buffers)``.
+    def parse(self, const uint8_t[::1] block not None, int64_t line0, bint skip, spare=None, Py_ssize_t size=-1):
+        """Parse one block; returns ``(status, piece, skipped, line, buffers, n_lines)``.
 
-        ``piece`` is ``(row_ptr, cols, vals, y, lines)`` for the rows kept (``vals`` None when every value is
-        one) and ``skipped`` the bad lines dropped (when ``skip``). On ST_BAD (a bad line, ``skip`` False) or
-        ST_UNSUPPORTED, ``piece`` is None and ``line`` the line that stopped the parse. ``piece`` holds views of
-        ``buffers``, which may be handed back as ``spare`` for a later block once the piece is consumed (fresh
-        memory costs a page fault per 4 KiB).
+        ``block`` is any contiguous buffer of bytes (bytes, or a reused bytearray); its first ``size`` bytes
+        (all by default) are parsed. ``piece`` is ``(row_ptr, cols, vals, y, lines)`` for the rows kept
+        (``vals`` None when every value is one) and ``skipped`` the bad lines dropped (when ``skip``). On
+        ST_BAD (a bad line, ``skip`` False) or ST_UNSUPPORTED, ``piece`` is None and ``line`` the line that
+        stopped the parse. ``piece`` holds views of ``buffers``, which may be handed back as ``spare`` for a
+        later block once the piece is consumed (fresh memory costs a page fault per 4 KiB). ``n_lines`` is
+        the number of lines of the block (its newlines), where the parse went through it (else -1): the
+        next block starts at line ``line0 + n_lines``. Separate parsers may parse in separate threads at
+        once (the parse releases the GIL); one parser parses one block at a time.
         """
-        cdef const uint8_t* buf = block
-        cdef Py_ssize_t n = len(block)
+        cdef Py_ssize_t n = block.shape[0] if size < 0 else size
+        if n > block.shape[0]:
+            raise ValueError(f"size {n} exceeds the block's {block.shape[0]} bytes")
+        cdef const uint8_t* buf = &block[0] if block.shape[0] else <const uint8_t*>b""
         # A line of the right shape holds n_names - 1 separators and a label: at least n_names bytes, newline
         # included, so this bounds the rows (untouched capacity costs address space only).
         cdef Py_ssize_t cap_rows = n // self.n_names + 1
@@ -902,10 +917,10 @@ cdef class BlockParser:
             status = self.parse_lines(buf, n, line0, skip, &rp[0], &cv[0], vp, &yv[0], &lv[0],
                                       &n_rows, &n_entries, &skipped, &stop_line)
         if status != ST_OK:
-            return status, None, skipped, stop_line, spare
+            return status, None, skipped, stop_line, spare, -1
         piece = (row_ptr[:n_rows + 1], cols[:n_entries], None if vals is None else vals[:n_entries],
                  y[:n_rows], lines[:n_rows])
-        return ST_OK, piece, skipped, -1, spare
+        return ST_OK, piece, skipped, -1, spare, stop_line - line0
 
     cdef int parse_lines(self, const uint8_t* buf, Py_ssize_t n, int64_t line0, bint skip, int64_t* row_ptr,
                          uint32_t* cols, double* vals, double* y, int64_t* lines, Py_ssize_t* n_rows,
@@ -942,6 +957,7 @@ cdef class BlockParser:
             line += 1
         n_rows[0] = rows
         n_entries[0] = ent
+        stop_line[0] = line  # one past the last line: the caller counts the block's lines from it
         return ST_OK
 
     cdef int parse_line(self, const uint8_t* buf, Py_ssize_t s, Py_ssize_t e, double* y, uint32_t* cols,
@@ -1121,6 +1137,8 @@ cdef class BlockParser:
             self.write_narrow(m, cols, vals)
         else:
             self.write_wide(m, cols, vals)
+        if self.merge:
+            m = merge_runs(cols, vals, m)
         count[0] = m
         return ST_OK
 
@@ -1144,6 +1162,28 @@ cdef class BlockParser:
         if vals != NULL:
             for i in range(m):
                 vals[i] = self.vrow[keys[i] & ((1 << SLOT_BITS) - 1)]
+
+
+cdef inline int merge_runs(uint32_t* cols, double* vals, int m) noexcept nogil:
+    """Sum the runs of equal columns of a sorted row in place, in order, dropping zero sums; the new length.
+
+    As ``assemble_rows`` sums the runs of values +-1 (any order gives the same sum for those)."""
+    cdef int i = 0, j, out = 0
+    cdef uint32_t c
+    cdef double v
+    while i < m:
+        c = cols[i]
+        v = vals[i]
+        j = i + 1
+        while j < m and cols[j] == c:
+            v += vals[j]
+            j += 1
+        if v != 0:
+            cols[out] = c
+            vals[out] = v
+            out += 1
+        i = j
+    return out
 
 
 cdef inline void sort_keys(const uint64_t* keys, int n, int shift, uint64_t* a) noexcept nogil:
@@ -1228,19 +1268,34 @@ ctypedef fused idx_t:
     int64_t
 
 
+cdef void copy_rows(const int64_t* row_ptr, const uint32_t* cols, const double* vals, Py_ssize_t r0, Py_ssize_t r1,
+                    real_t* out_data, idx_t* out_idx, idx_t* out_ptr, Py_ssize_t pos) noexcept nogil:
+    """Rows [r0, r1) of a merged piece into CSR entries from ``pos``; ``out_ptr[k]`` ends row r0 + k."""
+    cdef Py_ssize_t r, i, b = row_ptr[r0], e = row_ptr[r1]
+    cdef Py_ssize_t shift = pos - b
+    for i in range(b, e):
+        out_idx[i + shift] = <idx_t>cols[i]
+        out_data[i + shift] = <real_t>vals[i]
+    for r in range(r0, r1):
+        out_ptr[r - r0] = <idx_t>(row_ptr[r + 1] + shift)
+
+
 cdef Py_ssize_t assemble_rows(const int64_t* row_ptr, const uint32_t* cols, const double* vals,
                               Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n_slots, Py_ssize_t tail_zeros,
                               bint exact, real_t* out_data, idx_t* out_idx, idx_t* out_ptr,
-                              Py_ssize_t pos) noexcept nogil:
+                              Py_ssize_t pos, bint merged=False) noexcept nogil:
     """Sum the runs of rows [r0, r1) of a piece into CSR entries from ``pos``; ``out_ptr[k]`` ends row r0 + k.
 
     As CategoricalHasher's assembly: values one (``vals`` NULL) count the entries of a run; otherwise the run is
     summed as ``np.add.reduceat`` sums its segment of the chunk's row-major (rows x fields) block, which for a
     row's last run also holds the padding of the row's missing fields and of every empty row after it
     (``tail_zeros``: those of the pieces after this one). With ``exact`` False the values are +-1, so any order
-    gives the same sum.
+    gives the same sum. ``merged``: the piece's runs were summed by the parse already; the rows are copied.
     """
     cdef Py_ssize_t r, i, j, b, e, q, z, m
+    if merged:
+        copy_rows(row_ptr, cols, vals, r0, r1, out_data, out_idx, out_ptr, pos)
+        return pos + row_ptr[r1] - row_ptr[r0]
     cdef uint32_t c
     cdef double v
     for r in range(r0, r1):
@@ -1284,7 +1339,7 @@ cdef Py_ssize_t assemble_rows(const int64_t* row_ptr, const uint32_t* cols, cons
 cdef Py_ssize_t assemble_piece(object data, object indices, object indptr, Py_ssize_t row_off,
                                const int64_t[::1] row_ptr, const uint32_t[::1] cols, object vals,
                                Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n_slots, Py_ssize_t tail_zeros,
-                               bint exact, Py_ssize_t pos):
+                               bint exact, Py_ssize_t pos, bint merged=False):
     cdef const double[::1] vv
     cdef const double* vp = NULL
     if vals is not None:
@@ -1314,25 +1369,26 @@ cdef Py_ssize_t assemble_piece(object data, object indices, object indptr, Py_ss
     with nogil:
         if f32 and x32:
             pos = assemble_rows(&row_ptr[0], cp, vp, r0, r1, n_slots, tail_zeros, exact, &d32[0], &i32[0],
-                                &p32[row_off + 1], pos)
+                                &p32[row_off + 1], pos, merged)
         elif f32:
             pos = assemble_rows(&row_ptr[0], cp, vp, r0, r1, n_slots, tail_zeros, exact, &d32[0], &i64[0],
-                                &p64[row_off + 1], pos)
+                                &p64[row_off + 1], pos, merged)
         elif x32:
             pos = assemble_rows(&row_ptr[0], cp, vp, r0, r1, n_slots, tail_zeros, exact, &d64[0], &i32[0],
-                                &p32[row_off + 1], pos)
+                                &p32[row_off + 1], pos, merged)
         else:
             pos = assemble_rows(&row_ptr[0], cp, vp, r0, r1, n_slots, tail_zeros, exact, &d64[0], &i64[0],
-                                &p64[row_off + 1], pos)
+                                &p64[row_off + 1], pos, merged)
     return pos
 
 
-def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint exact):
+def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint exact, empty=np.empty):
     """CSR arrays ``(data, indices, indptr)`` of the rows of ``slices``, a chunk.
 
     ``slices`` is a list of ``(row_ptr, cols, vals, r0, r1)``: rows r0..r1-1 of parsed pieces, in order.
     ``exact`` (numeric_mode 'value'/'both') sums runs as NumPy's reduceat; the index dtype follows
     CategoricalHasher (int32 unless n_features >= 2**31 or the chunk holds 2**31 entries or more).
+    ``empty(size, dtype)`` gives the output arrays (uninitialised, contiguous, of that size or longer).
     """
     cdef Py_ssize_t n_rows = 0, bound = 0, pos = 0, row_off = 0, k
     for row_ptr, cols, vals, r0, r1 in slices:
@@ -1340,9 +1396,9 @@ def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint ex
         bound += row_ptr[r1] - row_ptr[r0]
     wide = n_features >= 2**31 or bound >= 2**31
     index_dtype = np.int64 if wide else np.int32
-    data = np.empty(max(bound, 1), dtype=dtype)
-    indices = np.empty(max(bound, 1), dtype=index_dtype)
-    indptr = np.empty(n_rows + 1, dtype=index_dtype)
+    data = empty(max(bound, 1), np.dtype(dtype))
+    indices = empty(max(bound, 1), np.dtype(index_dtype))
+    indptr = empty(n_rows + 1, np.dtype(index_dtype))[:n_rows + 1]
     indptr[0] = 0
     tails = _tail_zeros(slices, n_slots) if exact else [0] * len(slices)
     for k, (row_ptr, cols, vals, r0, r1) in enumerate(slices):
@@ -1371,3 +1427,27 @@ def _tail_zeros(slices, Py_ssize_t n_slots):
         else:
             after += (r1 - r0) * n_slots
     return tails
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a chunk of merged rows
+# ---------------------------------------------------------------------------------------------------------------
+def concat_rows(slices, uint64_t n_features, dtype, empty=np.empty):
+    """CSR arrays ``(data, indices, indptr)`` of a chunk of merged rows (parsed with ``merge=True``).
+
+    ``slices`` as in :func:`assemble_csr`; the result is bitwise what ``assemble_csr`` gives for the same rows
+    parsed without merging (the runs were summed by the parse, so this only copies).
+    """
+    cdef Py_ssize_t n_rows = 0, total = 0, pos = 0, row_off = 0
+    for row_ptr, cols, vals, r0, r1 in slices:
+        n_rows += r1 - r0
+        total += row_ptr[r1] - row_ptr[r0]
+    index_dtype = np.dtype(np.int64 if n_features >= 2**31 or total >= 2**31 else np.int32)
+    data = empty(max(total, 1), np.dtype(dtype))
+    indices = empty(max(total, 1), index_dtype)
+    indptr = empty(n_rows + 1, index_dtype)[:n_rows + 1]
+    indptr[0] = 0
+    for row_ptr, cols, vals, r0, r1 in slices:
+        pos = assemble_piece(data, indices, indptr, row_off, row_ptr, cols, vals, r0, r1, 0, 0, False, pos, True)
+        row_off += r1 - r0
+    return data[:total], indices[:total], indptr

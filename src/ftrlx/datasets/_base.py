@@ -1,6 +1,7 @@
 """Plumbing shared by the file readers: opening, line blocks, re-chunking."""
 
 import bz2
+import collections
 import gzip
 import os
 import sys
@@ -182,6 +183,54 @@ def iter_line_blocks(fh, first_line=1, block_bytes=None):
         yield rest + b"\n", line
 
 
+# Room in a block buffer for the part of a line cut by the previous block's end (longer lines grow the buffer).
+_LINE_SLACK = 1 << 16
+
+
+def pooled_line_blocks(fh, pool, block_bytes=None):
+    """Yield ``(buffer, n)``: the bytearray ``buffer`` holds whole lines in ``buffer[:n]``, the last one ending
+    with a newline (one is added after a last line without it).
+
+    The blocks are those of :func:`iter_line_blocks`, read straight into buffers taken from the list ``pool``
+    (a new one when it is empty), with no copy of the text besides the few bytes of a line cut by a block's end.
+    A buffer is the caller's until the caller appends it to ``pool`` again, when its content is no longer needed:
+    several blocks may be in use at once (parsed in several threads, say), and reused buffers cost no page
+    faults, where a fresh multi-megabyte bytes object per block (and the copies that cut it into lines) cost
+    more than the parse.
+    """
+    step = block_bytes or BLOCK_BYTES
+    rest = b""
+    while True:
+        buf = pool.pop() if pool else bytearray(step + _LINE_SLACK)
+        filled = len(rest)
+        if len(buf) < filled + step:  # a line longer than a block: make room
+            buf.extend(bytes(filled + step - len(buf)))
+        buf[:filled] = rest
+        while True:
+            with memoryview(buf) as view:
+                got = fh.readinto(view[filled:filled + step])
+            if not got:
+                break
+            filled += got
+            cut = buf.rfind(b"\n", 0, filled) + 1
+            if cut:
+                break
+            if len(buf) < filled + step:
+                buf.extend(bytes(filled + step - len(buf)))
+        if not got:
+            if filled:
+                if len(buf) == filled:
+                    buf.append(10)
+                else:
+                    buf[filled] = 10
+                yield buf, filled + 1
+            else:
+                pool.append(buf)
+            return
+        rest = bytes(buf[cut:filled])
+        yield buf, cut
+
+
 def split_lines(buf):
     """Start and end offsets of the lines of a block (ends exclude \\n and \\r)."""
     ends = np.flatnonzero(buf == 10)
@@ -200,54 +249,118 @@ def count_in_lines(buf, starts, ends, byte):
     return np.searchsorted(hits, ends) - np.searchsorted(hits, starts)
 
 
+class Recycler:
+    """Output arrays of earlier chunks, handed out again once nothing else refers to them.
+
+    A chunk's arrays are fresh memory otherwise, and the first write to every page of them costs a page fault
+    (zeroing a page as well): about as much as assembling the chunk. An array is reused only when its one
+    remaining reference is this object's own (in CPython every view, memoryview or buffer export of an array
+    holds a reference to it), so a chunk the consumer keeps is never written to; up to ``keep`` arrays are kept.
+    """
+
+    def __init__(self, keep=12):
+        self.keep = keep
+        self.arrays = []
+
+    def empty(self, size, dtype):
+        arrays = self.arrays
+        small = None  # an unused array of this dtype, too small: replaced by the new one
+        for i in range(len(arrays)):
+            if arrays[i].dtype == dtype and _unused(arrays, i):
+                if arrays[i].size >= size:
+                    out = arrays.pop(i)
+                    arrays.append(out)
+                    return out
+                small = i
+        if not _RECYCLABLE:
+            return np.empty(size, dtype=dtype)
+        if small is not None:
+            del arrays[small]
+        out = np.empty(size + size // 8, dtype=dtype)  # room for the next chunks, a little larger or smaller
+        arrays.append(out)
+        if len(arrays) > self.keep:
+            del arrays[0]
+        return out
+
+
+def _references(arrays, i):
+    return sys.getrefcount(arrays[i])
+
+
+# The count of an array that only the list holds, as _references sees it (the interpreter may or may not count
+# the argument); reference counts tell whether an array is in use only on CPython.
+_FREE = _references([np.empty(1)], 0)
+_RECYCLABLE = sys.implementation.name == "cpython" and _FREE <= 2
+
+
+def _unused(arrays, i):
+    return _references(arrays, i) == _FREE
+
+
 def rechunk_csr(pieces, chunk_size, extra=False):
     """Regroup a stream of ``(X, y[, extra])`` pieces into chunks of exactly
     ``chunk_size`` rows (the last one shorter). Widths may grow along the
     stream; earlier pieces are widened with empty columns.
+
+    A chunk is what ``scipy.sparse.vstack`` gives for the row slices of the pieces it takes (a piece taken whole
+    and alone is yielded as it is), but the pieces are never sliced: each chunk's arrays are written once, from
+    the rows of the pieces.
     """
-    buf = []
+    buf = collections.deque()  # [piece, first row not yet taken]
+    outputs = Recycler()
     n_buffered = 0
     for piece in pieces:
         if piece[0].shape[0] == 0:
             continue
-        buf.append(piece)
+        buf.append([piece, 0])
         n_buffered += piece[0].shape[0]
         while n_buffered >= chunk_size:
-            chunk, buf = _take(buf, chunk_size)
+            yield _take(buf, chunk_size, outputs)
             n_buffered -= chunk_size
-            yield chunk
     if n_buffered:
-        chunk, _ = _take(buf, n_buffered)
-        yield chunk
+        yield _take(buf, n_buffered, outputs)
 
 
-def _take(buf, n):
-    """The first n rows of the buffered pieces, and what is left over."""
-    taken, left, need = [], [], n
-    for piece in buf:
-        rows = piece[0].shape[0]
-        if need >= rows:
-            taken.append(piece)
-            need -= rows
-        elif need > 0:
-            taken.append(tuple(p[:need] for p in piece))
-            left.append(tuple(p[need:] for p in piece))
-            need = 0
+def _take(buf, n, outputs):
+    """The first n rows of the buffered pieces; the pieces used up leave ``buf``."""
+    parts = []  # (piece, first row, end row)
+    while n:
+        entry = buf[0]
+        piece, a = entry
+        b = min(piece[0].shape[0], a + n)
+        parts.append((piece, a, b))
+        n -= b - a
+        if b == piece[0].shape[0]:
+            buf.popleft()
         else:
-            left.append(piece)
-    if len(taken) == 1:
-        return taken[0], left
-    width = max(p[0].shape[1] for p in taken)
-    Xs = [p[0] if p[0].shape[1] == width else _widen(p[0], width) for p in taken]
-    X = sp.vstack(Xs, format="csr")
-    rest = tuple(np.concatenate([p[k] for p in taken]) for k in range(1, len(taken[0])))
-    return (X,) + rest, left
+            entry[1] = b
+    if len(parts) == 1 and parts[0][1] == 0 and parts[0][2] == parts[0][0][0].shape[0]:
+        return parts[0][0]
+    return _stack(parts, outputs)
 
 
-def _widen(X, width):
-    X = X.copy()
-    X.resize((X.shape[0], width))
-    return X
+def _stack(parts, outputs):
+    """The CSR matrix (and companion arrays) of rows [a, b) of each piece, stacked in order."""
+    width = max(piece[0].shape[1] for piece, _, _ in parts)
+    starts = [int(piece[0].indptr[a]) for piece, a, _ in parts]
+    ends = [int(piece[0].indptr[b]) for piece, _, b in parts]
+    nnz = sum(e - s for s, e in zip(starts, ends))
+    index_dtype = np.int64 if max(nnz, width) > np.iinfo(np.int32).max else np.int32
+    data = outputs.empty(max(nnz, 1), parts[0][0][0].data.dtype)[:nnz]
+    np.concatenate([piece[0].data[s:e] for (piece, _, _), s, e in zip(parts, starts, ends)], out=data)
+    indices = outputs.empty(max(nnz, 1), np.dtype(index_dtype))[:nnz]
+    np.concatenate([piece[0].indices[s:e] for (piece, _, _), s, e in zip(parts, starts, ends)], out=indices)
+    n_rows = sum(b - a for _, a, b in parts)
+    indptr = outputs.empty(n_rows + 1, np.dtype(index_dtype))[:n_rows + 1]
+    indptr[0] = 0
+    row, offset = 1, 0
+    for (piece, a, b), s, e in zip(parts, starts, ends):
+        indptr[row:row + b - a] = piece[0].indptr[a + 1:b + 1].astype(index_dtype) - (s - offset)
+        row += b - a
+        offset += e - s
+    X = sp.csr_matrix((data, indices, indptr), shape=(n_rows, width))
+    rest = tuple(np.concatenate([piece[k][a:b] for piece, a, b in parts]) for k in range(1, len(parts[0][0])))
+    return (X,) + rest
 
 
 class ChunkReader:

@@ -340,29 +340,10 @@ def reused_line_blocks(fh):
     block (and touching their fresh pages) cost ten times the reading. The buffer is valid until
     the next step.
     """
-    step = _base.BLOCK_BYTES
-    buf = bytearray(2 * step)
-    filled = 0
-    while True:
-        if len(buf) < filled + step:   # a line longer than a block: make room
-            buf.extend(bytes(filled + step - len(buf)))
-        with memoryview(buf) as view:
-            got = fh.readinto(view[filled:filled + step])
-        if not got:
-            break
-        filled += got
-        cut = buf.rfind(b"\n", 0, filled) + 1
-        if cut == 0:
-            continue
-        yield buf, cut
-        buf[:filled - cut] = buf[cut:filled]   # the slice is a copy, so overlap is fine
-        filled -= cut
-    if filled:
-        if len(buf) == filled:
-            buf.append(10)
-        else:
-            buf[filled] = 10
-        yield buf, filled + 1
+    pool = []
+    for buf, n in _base.pooled_line_blocks(fh, pool):
+        yield buf, n
+        pool.append(buf)
 
 
 def _unusable_rows(labels, indptr, indices, values):

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import itertools
 import math
 import os
 
@@ -17,6 +16,7 @@ from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, rows_re
 
 try:
     from .._kernels import _tsv
+    from ._text_blocks import compiled_chunks
 except ImportError:  # pragma: no cover - an install without the compiled kernels reads with pyarrow
     _tsv = None
 
@@ -271,6 +271,9 @@ class TextReader(TabularReader):
     _compiled = False
     #: Avazu: the YYMMDDHH column the derived columns come from (validated whenever it is read).
     _hour_column = None
+    #: Threads parsing blocks at once on the compiled path; None: one per core (at most 4), 0: none besides the
+    #: reading thread. Every setting gives the same chunks and errors.
+    parse_threads = None
 
     def __init__(self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
                  sep, header, column_names=None):
@@ -295,18 +298,22 @@ class TextReader(TabularReader):
         for block, line0, names, needed in blocks:
             yield self._parse_block(block, line0, names, needed)
 
+    def _header(self, fh):
+        """``(names, first_line)`` after reading the header of ``fh`` (names None: to guess), or None if empty."""
+        if not self.header:
+            return self.column_names, 1
+        raw = fh.readline()
+        if not raw.strip():
+            return None
+        return next(csv.reader([_header_text(self.path, raw).rstrip("\r\n")], delimiter=self.sep)), 2
+
     def _blocks(self):
         """Yield ``(block, first_line, names, needed)`` for the blocks of whole lines after the header."""
         with open_binary(self.path) as fh:
-            first_line = 1
-            names = self.column_names
-            if self.header:
-                raw = fh.readline()
-                if not raw.strip():
-                    return
-                names = next(csv.reader([_header_text(self.path, raw).rstrip("\r\n")],
-                                        delimiter=self.sep))
-                first_line = 2
+            head = self._header(fh)
+            if head is None:
+                return
+            names, first_line = head
             needed = None
             for block, line0 in iter_line_blocks(fh, first_line):
                 if names is None:
@@ -397,41 +404,16 @@ class TextReader(TabularReader):
         return self._compiled_chunks()
 
     def _compiled_chunks(self):
-        """Chunks parsed and hashed by the kernel, block by block.
+        """Chunks parsed and hashed by the kernel, block by block (see :mod:`ftrlx.datasets._text_blocks`).
 
         Where the kernel stops (a bad line to report, or an input it leaves to pyarrow), the rows not yet
         yielded are parsed again by the pyarrow path, which then reads the rest of the file: its chunks and
         errors are the reference the kernel reproduces.
         """
-        blocks = self._blocks()
-        plan = None
-        pending, n_pending = [], 0  # [piece, first pending row, block, first line, buffers]
-        skip = self.on_bad_lines == "skip"
-        for block, line0, names, needed in blocks:
-            if plan is None:
-                plan = self._compiled_plan(names, needed) or False
-            status = _tsv.UNSUPPORTED
-            if plan:
-                spare = plan.spare.pop() if plan.spare else None
-                status, piece, skipped, _, buffers = plan.parser.parse(block, line0, skip, spare)
-            if status != _tsv.OK:
-                self._switched_at = line0
-                tables = self._reparse(pending, names, needed)
-                rest = itertools.chain([(block, line0, names, needed)], blocks)
-                yield from self._table_chunks(self._parse_blocks(rest), tables)
-                return
-            self.skipped += skipped
-            n = piece[3].size
-            if n:
-                pending.append([piece, 0, block, line0, buffers])
-                n_pending += n
-            else:
-                plan.spare.append(buffers)
-            while n_pending >= self.chunk_size:
-                yield self._compiled_chunk(plan, pending, self.chunk_size)
-                n_pending -= self.chunk_size
-        if n_pending:
-            yield self._compiled_chunk(plan, pending, n_pending)
+        with open_binary(self.path) as fh:
+            head = self._header(fh)
+            if head is not None:
+                yield from compiled_chunks(self, fh, *head)
 
     def _reparse(self, pending, names, needed):
         """The pending rows as pyarrow tables (the bad lines among them were counted already)."""
@@ -440,29 +422,6 @@ class TextReader(TabularReader):
                   for _, first, block, line0, _ in pending]
         self.skipped = skipped
         return tables
-
-    @staticmethod
-    def _compiled_chunk(plan, pending, n):
-        """The first n pending rows as ``(X, y)``; consumed pieces leave ``pending``."""
-        slices, ys = [], []
-        while n:
-            entry = pending[0]
-            (row_ptr, cols, vals, y, _), first = entry[0], entry[1]
-            take = min(y.size - first, n)
-            slices.append((row_ptr, cols, vals, first, first + take))
-            ys.append(y[first:first + take])
-            n -= take
-            if first + take == y.size:
-                # reused by the next parse, after the rows below are copied into the chunk
-                plan.spare.append(pending.pop(0)[4])
-            else:
-                entry[1] = first + take
-        data, indices, indptr = _tsv.assemble_csr(slices, plan.n_slots, plan.n_features, plan.dtype,
-                                                  plan.exact)
-        X = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, plan.n_features))
-        X.has_sorted_indices = True
-        X.has_canonical_format = True
-        return X, np.concatenate(ys)
 
     def _compiled_plan(self, names, needed):
         """The kernel's configuration for this file, or None where only the pyarrow path is exact.
@@ -538,10 +497,14 @@ class _CompiledPlan:
         # Values other than +-1 are summed in NumPy's order; +-1 sum exactly in any order.
         self.exact = mode in ("value", "both")
         self.spare = []  # buffers of consumed pieces, for the next blocks
-        self.parser = _tsv.BlockParser(
-            len(names), ord(reader.sep), ord(reader.quote) if reader.quote else -1,
-            names.index(reader.label), hour_field, sources, slots, self.n_features, int(spec["seed"]),
-            bool(spec["signed"]), mode == "value", bool(spec["signed"]) or self.exact)
+        self._args = (len(names), ord(reader.sep), ord(reader.quote) if reader.quote else -1,
+                      names.index(reader.label), hour_field, sources, slots, self.n_features, int(spec["seed"]),
+                      bool(spec["signed"]), mode == "value", bool(spec["signed"]) or self.exact)
+        self.parsers = [self.new_parser()]  # the free parsers (one per thread parsing at once)
+
+    def new_parser(self):
+        # values +-1: each row's runs are summed by the parse, and a chunk is a copy of its rows
+        return _tsv.BlockParser(*self._args, merge=not self.exact)
 
 
 def _sep_name(sep):

@@ -133,7 +133,7 @@ def fit_stream(
     exact_auc_rows=2_000_000,
     checkpoint_metadata=None,
     nnz_every=None,
-    prefetch_chunks=2,
+    prefetch_chunks=1,
     passes=1,
     early_stop=None,
     table=False,
@@ -192,7 +192,7 @@ def fit_stream(
         Count the non-zero weights (a read of the whole state, O(n_features)) at the first chunk boundary past
         every multiple of this many rows of the stream.  By default they are counted only at the end of the run,
         so that the cost of a chunk does not grow with the width of the model.
-    prefetch_chunks : int, default=2
+    prefetch_chunks : int, default=1
         Chunks read ahead of training in a background thread (see :func:`ftrlx.stream.prefetch`); 0 reads the
         stream in the calling thread.
     passes : int, default=1

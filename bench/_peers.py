@@ -21,6 +21,7 @@ The third-party libraries are imported inside these methods only, so a parent
 process that forks one child per learner never loads them itself, and a
 missing library only removes its own rows (see ``available``).
 """
+
 import importlib.util
 import os
 import re
@@ -241,8 +242,10 @@ class VWLearner(Learner):
         return n
 
     def describe(self):
-        return {"args": f"{self.args} --loss_function logistic --link logistic -b BITS --quiet",
-                "input": "text lines, one namespace per field, learn(str) per row"}
+        return {
+            "args": f"{self.args} --loss_function logistic --link logistic -b BITS --quiet",
+            "input": "text lines, one namespace per field, learn(str) per row",
+        }
 
 
 class VWParsedLearner(VWLearner):
@@ -294,8 +297,10 @@ class VWParsedLearner(VWLearner):
 
     def describe(self):
         out = super().describe()
-        out["input"] = (f"the first {self.rows} lines parsed into Examples before timing; "
-                        f"{WARM_UP_ROWS} of them warm the workspace, the rest are timed")
+        out["input"] = (
+            f"the first {self.rows} lines parsed into Examples before timing; "
+            f"{WARM_UP_ROWS} of them warm the workspace, the rest are timed"
+        )
         return out
 
 
@@ -349,9 +354,13 @@ class DatatableFtrlLearner(Learner):
 
     def describe(self):
         p = FTRL_PARAMS
-        return {"params": dict(alpha=p["alpha"], beta=p["beta"], lambda1=p["l1"], lambda2=p["l2"],
-                               nbins="2**BITS", nepochs=1),
-                "nthreads": self.nthreads, "input": "Frame of the raw int32 category ids"}
+        return {
+            "params": dict(
+                alpha=p["alpha"], beta=p["beta"], lambda1=p["l1"], lambda2=p["l2"], nbins="2**BITS", nepochs=1
+            ),
+            "nthreads": self.nthreads,
+            "input": "Frame of the raw int32 category ids",
+        }
 
 
 class RiverFtrlLearner(Learner):
@@ -375,8 +384,11 @@ class RiverFtrlLearner(Learner):
         return [{f"{j}_{v}": 1 for j, v in enumerate(row)} for row in raw.tolist()]
 
     def prepare(self, data):
-        return {"X": self._dicts(data.raw_train), "y": data.y_train.astype(bool).tolist(),
-                "X_test": self._dicts(data.raw_test)}
+        return {
+            "X": self._dicts(data.raw_train),
+            "y": data.y_train.astype(bool).tolist(),
+            "X_test": self._dicts(data.raw_test),
+        }
 
     def warm_up(self, inputs):
         model = self._model()
@@ -392,12 +404,14 @@ class RiverFtrlLearner(Learner):
 
     def predict_proba(self, model, inputs):
         proba = model.predict_proba_one
-        return np.fromiter((proba(x)[True] for x in inputs["X_test"]), dtype=np.float64,
-                           count=len(inputs["X_test"]))
+        return np.fromiter((proba(x)[True] for x in inputs["X_test"]), dtype=np.float64, count=len(inputs["X_test"]))
 
     def n_nonzero(self, model):
         return sum(1 for w in model.weights.values() if w != 0)
 
     def describe(self):
-        return {"model": "river.linear_model.LogisticRegression(optimizer=river.optim.FTRLProximal(...))",
-                "params": dict(FTRL_PARAMS), "input": "dict {'<field>_<id>': 1} per row, learn_one per row"}
+        return {
+            "model": "river.linear_model.LogisticRegression(optimizer=river.optim.FTRLProximal(...))",
+            "params": dict(FTRL_PARAMS),
+            "input": "dict {'<field>_<id>': 1} per row, learn_one per row",
+        }

@@ -7,6 +7,7 @@ interleaved (one pass over all configurations, then the next), and the median ti
 trains a fresh model with one ``partial_fit`` over the training rows (datatable: one ``fit``, which hashes its
 raw columns itself).
 """
+
 import os
 import platform
 import time
@@ -29,15 +30,28 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
-            "python": platform.python_version(), "load_average": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "load_average": os.getloadavg(),
+    }
 
 
 def _data(n_rows):
     X, y, raw = make_click_data(n_rows, n_features=2**BITS, seed=0, return_raw=True)
     cut = int(0.9 * n_rows)
-    return SimpleNamespace(X=X[:cut], y=y[:cut], Xt=X[cut:], yt=y[cut:], raw_train=raw[:cut], raw_test=raw[cut:],
-                           y_train=y[:cut], bits=BITS)
+    return SimpleNamespace(
+        X=X[:cut],
+        y=y[:cut],
+        Xt=X[cut:],
+        yt=y[cut:],
+        raw_train=raw[:cut],
+        raw_test=raw[cut:],
+        y_train=y[:cut],
+        bits=BITS,
+    )
 
 
 # OGD at the rate the committed results were measured with (its default is now 1.0)
@@ -101,8 +115,9 @@ def experiment_threads(n_rows=1_000_000, repeats=3):
         configs = [c for c in configs if not c[0].startswith("datatable")]
     before = os.getloadavg()
     times, losses, models, inputs = {}, {}, {}, {}
-    _run_ftrlx(("FTRLClassifier", 1, "serial"), SimpleNamespace(**{**vars(data), "X": data.X[:2000],
-                                                                      "y": data.y[:2000]}))  # warm-up
+    _run_ftrlx(
+        ("FTRLClassifier", 1, "serial"), SimpleNamespace(**{**vars(data), "X": data.X[:2000], "y": data.y[:2000]})
+    )  # warm-up
     for _ in range(repeats):
         for cfg in configs:
             out = _run_datatable(cfg, data, inputs) if cfg[0].startswith("datatable") else _run_ftrlx(cfg, data)
@@ -112,8 +127,12 @@ def experiment_threads(n_rows=1_000_000, repeats=3):
     rows = _rows(configs, times, losses, models, data.X.shape[0])
     for row in rows:
         print(row, flush=True)
-    return rows, {"machine": {**machine(), "load_average_before": before, "load_average_after": os.getloadavg()},
-                  "rows": n_rows, "bits": BITS, "repeats": repeats}
+    return rows, {
+        "machine": {**machine(), "load_average_before": before, "load_average_after": os.getloadavg()},
+        "rows": n_rows,
+        "bits": BITS,
+        "repeats": repeats,
+    }
 
 
 def _available(module):
@@ -124,8 +143,9 @@ def _available(module):
 
 def _same_bits(models):
     models = [m for m in models if m is not None]
-    return all(np.array_equal(m.state_, models[0].state_) and np.array_equal(m.istate_, models[0].istate_)
-               for m in models[1:])
+    return all(
+        np.array_equal(m.state_, models[0].state_) and np.array_equal(m.istate_, models[0].istate_) for m in models[1:]
+    )
 
 
 def _rows(configs, times, losses, models, n_train):
@@ -134,9 +154,15 @@ def _rows(configs, times, losses, models, n_train):
         name, n, mode = cfg
         base = next(c for c in configs if c[0] == name and c[1] == 1)
         seconds = float(np.median(times[cfg]))
-        row = {"model": name, "threads": n, "mode": mode, "rows_per_s": n_train / seconds,
-               "speedup": float(np.median(times[base])) / seconds, "loss": float(np.median(losses[cfg])),
-               "loss_vs_1": float(np.median(losses[cfg]) - np.median(losses[base]))}
+        row = {
+            "model": name,
+            "threads": n,
+            "mode": mode,
+            "rows_per_s": n_train / seconds,
+            "speedup": float(np.median(times[base])) / seconds,
+            "loss": float(np.median(losses[cfg])),
+            "loss_vs_1": float(np.median(losses[cfg]) - np.median(losses[base])),
+        }
         if mode in ("deterministic", "outputs") and name != "datatable Ftrl":
             row["bitwise_repeats"] = "yes" if _same_bits(models[cfg]) else "no"
         if mode == "outputs" and n > 1:
@@ -145,8 +171,7 @@ def _rows(configs, times, losses, models, n_train):
     return rows
 
 
-COLUMNS = ["model", "threads", "mode", "rows_per_s", "speedup", "loss", "loss_vs_1", "bitwise_repeats",
-           "bitwise_vs_1"]
+COLUMNS = ["model", "threads", "mode", "rows_per_s", "speedup", "loss", "loss_vs_1", "bitwise_repeats", "bitwise_vs_1"]
 
 
 def cell(column, value):
@@ -166,15 +191,18 @@ def write(rows, meta, path_base, md_table):
     with open(path_base + ".json", "w") as fh:
         json.dump({**meta, "results": rows}, fh, indent=1)
     m = meta["machine"]
-    text = [f"# Threads on one machine ({meta['rows']:,} rows of make_click_data, 2^{meta['bits']} columns, "
-            "90% train / 10% test)\n",
-            f"Regenerate with `python bench/bench_scale.py --threads` (`--ten-million` for 10M rows). Machine: "
-            f"{m['cpu']}, {m['usable_cores']} usable cores, Python {m['python']}; load average "
-            f"{', '.join(f'{v:.2f}' for v in m['load_average_before'])} before and "
-            f"{', '.join(f'{v:.2f}' for v in m['load_average_after'])} after the run.  Medians of "
-            f"{meta['repeats']} interleaved runs; `speedup` and `loss_vs_1` are against the same model on one "
-            "thread (for datatable: datatable on one thread); `bitwise_repeats`: every repeat gave the same "
-            "bits; `bitwise_vs_1`: the same bits as n_jobs=1.\n",
-            (__doc__.split("\n\n", 1)[1]).strip() + "\n", md_table(rows, COLUMNS, cell) + "\n"]
+    text = [
+        f"# Threads on one machine ({meta['rows']:,} rows of make_click_data, 2^{meta['bits']} columns, "
+        "90% train / 10% test)\n",
+        f"Regenerate with `python bench/bench_scale.py --threads` (`--ten-million` for 10M rows). Machine: "
+        f"{m['cpu']}, {m['usable_cores']} usable cores, Python {m['python']}; load average "
+        f"{', '.join(f'{v:.2f}' for v in m['load_average_before'])} before and "
+        f"{', '.join(f'{v:.2f}' for v in m['load_average_after'])} after the run.  Medians of "
+        f"{meta['repeats']} interleaved runs; `speedup` and `loss_vs_1` are against the same model on one "
+        "thread (for datatable: datatable on one thread); `bitwise_repeats`: every repeat gave the same "
+        "bits; `bitwise_vs_1`: the same bits as n_jobs=1.\n",
+        (__doc__.split("\n\n", 1)[1]).strip() + "\n",
+        md_table(rows, COLUMNS, cell) + "\n",
+    ]
     with open(path_base + ".md", "w") as fh:
         fh.write("\n".join(text))

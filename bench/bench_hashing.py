@@ -36,8 +36,7 @@ def make_table(n_rows, seed=0):
     for j, v in enumerate(vocab):
         ranks = np.minimum(rng.zipf(1.2, n_rows), v) - 1
         # Hex strings like Criteo's categorical values.
-        columns[f"C{j + 1}"] = np.array([f"{(r * 2654435761) & 0xFFFFFFFF:08x}"
-                                         for r in ranks.tolist()], dtype=object)
+        columns[f"C{j + 1}"] = np.array([f"{(r * 2654435761) & 0xFFFFFFFF:08x}" for r in ranks.tolist()], dtype=object)
     return columns
 
 
@@ -61,10 +60,12 @@ def machine():
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} "
-            f"{platform.release()}; Python {platform.python_version()}, numpy {np.__version__}, "
-            f"pyarrow {pa.__version__}, scikit-learn {sklearn.__version__}; "
-            f"1-minute load average at start {load:.1f}")
+    return (
+        f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, numpy {np.__version__}, "
+        f"pyarrow {pa.__version__}, scikit-learn {sklearn.__version__}; "
+        f"1-minute load average at start {load:.1f}"
+    )
 
 
 def main(argv=None):
@@ -79,8 +80,7 @@ def main(argv=None):
     columns = make_table(args.rows)
     names = list(columns)
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
-    strings = [[f"{k}={v}" for k, v in zip(names, row)]
-               for row in zip(*(columns[k] for k in names))]
+    strings = [[f"{k}={v}" for k, v in zip(names, row)] for row in zip(*(columns[k] for k in names))]
     n_features = 2**args.bits
 
     ours = CategoricalHasher(n_features=n_features)
@@ -90,8 +90,11 @@ def main(argv=None):
     t_ref, X_ref = best_of(args.repeat, lambda: ours._transform_reference(table))
     t_sk, X_sk = best_of(args.repeat, lambda: theirs.transform(strings))
     assert (X_arrow != X_dict).nnz == 0
-    assert X_arrow.data.tobytes() == X_ref.data.tobytes() and np.array_equal(X_arrow.indices, X_ref.indices) \
+    assert (
+        X_arrow.data.tobytes() == X_ref.data.tobytes()
+        and np.array_equal(X_arrow.indices, X_ref.indices)
         and np.array_equal(X_arrow.indptr, X_ref.indptr)
+    )
     distinct = sum(len(set(v)) for v in columns.values())
 
     rows = [
@@ -100,8 +103,7 @@ def main(argv=None):
         ("CategoricalHasher NumPy reference (the former implementation), pyarrow Table", t_ref, X_ref.nnz),
         ("sklearn FeatureHasher(input_type='string')", t_sk, X_sk.nnz),
     ]
-    command = "python bench/bench_hashing.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+    command = "python bench/bench_hashing.py " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = [
         "# Hashing throughput",
         "",
@@ -125,7 +127,7 @@ def main(argv=None):
         "(pyarrow input), the same matrix bit for bit.",
         "",
         "nnz differs slightly because the two hash different tokens "
-        "(`b\"C1\\x00value\"` against `\"C1=value\"`), so they collide in different places.",
+        '(`b"C1\\x00value"` against `"C1=value"`), so they collide in different places.',
         "",
     ]
     text = "\n".join(lines)

@@ -15,6 +15,7 @@ medians reported:
 The ratios are those of the one-pass grid's targets: path from the file / one model (<= 2.5), path / K separate
 in-memory passes (<= 0.7).  Results go to bench/results/path.md and .json (or ``--out``).
 """
+
 import argparse
 import json
 import os
@@ -47,8 +48,9 @@ def job_one(path, chunks, args):
 
 
 def job_path_file(path, chunks, args):
-    return ftrlx.path(template(), iter_criteo(path, chunk_size=args.chunk_size), l1=L1_VALUES[: args.k],
-                      n_jobs=args.jobs)
+    return ftrlx.path(
+        template(), iter_criteo(path, chunk_size=args.chunk_size), l1=L1_VALUES[: args.k], n_jobs=args.jobs
+    )
 
 
 def job_path_mem(path, chunks, args):
@@ -64,8 +66,14 @@ def job_separate_mem(path, chunks, args):
         ftrlx.fit_stream(template().set_params(l1=l1), chunks, progress=False)
 
 
-JOBS = {"read": job_read, "one": job_one, "path_file": job_path_file, "path_mem": job_path_mem,
-        "path_mem_1": job_path_mem_1, "separate_mem": job_separate_mem}
+JOBS = {
+    "read": job_read,
+    "one": job_one,
+    "path_file": job_path_file,
+    "path_mem": job_path_mem,
+    "path_mem_1": job_path_mem_1,
+    "separate_mem": job_separate_mem,
+}
 
 
 def check_bitwise(chunks, args):
@@ -96,34 +104,53 @@ def run(args):
     os.rmdir(tmp)
     med = {name: statistics.median(v) for name, v in times.items()}
     return {
-        "rows": args.rows, "k": args.k, "jobs": args.jobs, "chunk_size": args.chunk_size, "repeats": args.repeats,
+        "rows": args.rows,
+        "k": args.k,
+        "jobs": args.jobs,
+        "chunk_size": args.chunk_size,
+        "repeats": args.repeats,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_average_1min": loads, "seconds": times, "median_seconds": med,
-        "ratios": {"path_file / one": med["path_file"] / med["one"],
-                   "path_file / separate_mem": med["path_file"] / med["separate_mem"],
-                   "path_mem / separate_mem": med["path_mem"] / med["separate_mem"],
-                   "path_mem_1 / separate_mem": med["path_mem_1"] / med["separate_mem"]},
+        "load_average_1min": loads,
+        "seconds": times,
+        "median_seconds": med,
+        "ratios": {
+            "path_file / one": med["path_file"] / med["one"],
+            "path_file / separate_mem": med["path_file"] / med["separate_mem"],
+            "path_mem / separate_mem": med["path_mem"] / med["separate_mem"],
+            "path_mem_1 / separate_mem": med["path_mem_1"] / med["separate_mem"],
+        },
     }
 
 
-LABELS = {"read": "read and hash the file, no training", "one": "one model from the file (`fit_stream`)",
-          "path_file": "`ftrlx.path`, K models, from the file", "path_mem": "`ftrlx.path`, K models, chunks in memory",
-          "path_mem_1": "`ftrlx.path`, K models, chunks in memory, 1 thread",
-          "separate_mem": "K separate `fit_stream` passes, chunks in memory"}
+LABELS = {
+    "read": "read and hash the file, no training",
+    "one": "one model from the file (`fit_stream`)",
+    "path_file": "`ftrlx.path`, K models, from the file",
+    "path_mem": "`ftrlx.path`, K models, chunks in memory",
+    "path_mem_1": "`ftrlx.path`, K models, chunks in memory, 1 thread",
+    "separate_mem": "K separate `fit_stream` passes, chunks in memory",
+}
 
 
 def markdown(report, command):
-    lines = [f"# One pass for a grid: `ftrlx.path`\n\n`{command}` on {report['machine']}; K = {report['k']} FTRL "
-             f"models (L1 {L1_VALUES[:report['k']]}), {report['rows']:,} rows of `write_click_data` (Criteo layout), "
-             f"{report['chunk_size']:,}-row chunks, `n_jobs={report['jobs']}`; medians of {report['repeats']} "
-             f"interleaved runs; 1-minute load average after each repeat: "
-             f"{', '.join(f'{v:.1f}' for v in report['load_average_1min'])}.\n",
-             "| job | seconds |", "|---|---|"]
+    lines = [
+        f"# One pass for a grid: `ftrlx.path`\n\n`{command}` on {report['machine']}; K = {report['k']} FTRL "
+        f"models (L1 {L1_VALUES[: report['k']]}), {report['rows']:,} rows of `write_click_data` (Criteo layout), "
+        f"{report['chunk_size']:,}-row chunks, `n_jobs={report['jobs']}`; medians of {report['repeats']} "
+        f"interleaved runs; 1-minute load average after each repeat: "
+        f"{', '.join(f'{v:.1f}' for v in report['load_average_1min'])}.\n",
+        "| job | seconds |",
+        "|---|---|",
+    ]
     for name, label in LABELS.items():
         lines.append(f"| {label} | {report['median_seconds'][name]:.2f} |")
     lines += ["", "| ratio | value | target |", "|---|---|---|"]
-    targets = {"path_file / one": "<= 2.5", "path_mem / separate_mem": "<= 0.7", "path_file / separate_mem": "",
-               "path_mem_1 / separate_mem": ""}
+    targets = {
+        "path_file / one": "<= 2.5",
+        "path_mem / separate_mem": "<= 0.7",
+        "path_file / separate_mem": "",
+        "path_mem_1 / separate_mem": "",
+    }
     for name, value in report["ratios"].items():
         lines.append(f"| {name} | {value:.2f} | {targets[name]} |")
     return "\n".join(lines) + "\n"

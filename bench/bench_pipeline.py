@@ -27,6 +27,7 @@ hashed (the speed the pipeline is measured against).
     python bench/bench_pipeline.py                       # 1M and 10M rows, 2^20 and 2^24 bits, 3 repeats
     python bench/bench_pipeline.py --quick --out /tmp/p  # 100k rows, one repeat, a smoke run
 """
+
 import argparse
 import json
 import os
@@ -37,8 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -71,17 +70,17 @@ model.fit(frame, y)
 print(json.dumps({{}}))
 """.format(**P)
 
-SKLEARN_JOB = """
+SKLEARN_JOB = f"""
 import json, sys
 import numpy as np
 from sklearn.datasets import load_svmlight_file
 from sklearn.linear_model import SGDClassifier
 X, y = load_svmlight_file(sys.argv[1])
 clf = SGDClassifier(loss="log_loss", random_state=0)
-for start in range(0, X.shape[0], {chunk}):
-    clf.partial_fit(X[start:start + {chunk}], y[start:start + {chunk}], classes=[0.0, 1.0])
+for start in range(0, X.shape[0], {CHUNK}):
+    clf.partial_fit(X[start:start + {CHUNK}], y[start:start + {CHUNK}], classes=[0.0, 1.0])
 print(json.dumps({{"nnz": int(np.count_nonzero(clf.coef_))}}))
-""".format(chunk=CHUNK)
+"""
 
 
 # Starts a job and reports its wall time, peak RSS and exit status on the file descriptor it is given. A child starts as a copy of
@@ -100,8 +99,9 @@ def run_process(cmd):
     """Run ``cmd``; return (wall seconds, peak RSS in MB, the JSON object it printed last on stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         report_r, report_w = os.pipe()
-        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(report_w)] + cmd, stdout=out, stderr=err,
-                                pass_fds=(report_w,))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, str(report_w)] + cmd, stdout=out, stderr=err, pass_fds=(report_w,)
+        )
         os.close(report_w)
         with os.fdopen(report_r, "rb") as fh:
             report = fh.read().decode().split()
@@ -116,8 +116,21 @@ def run_process(cmd):
 
 
 def ftrlx_cmd(path, fmt, bits, model, history=None):
-    cmd = [sys.executable, "-m", "ftrlx", "train", path, "--format", fmt, "--bits", str(bits), "-o", model,
-           "--quiet", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ftrlx",
+        "train",
+        path,
+        "--format",
+        fmt,
+        "--bits",
+        str(bits),
+        "-o",
+        model,
+        "--quiet",
+        "--json",
+    ]
     return cmd + (["--history", history] if history else [])
 
 
@@ -154,8 +167,9 @@ def _svmlight_as_vw(src, dst):
 def jobs_for(paths, bits, workdir):
     model = os.path.join(workdir, "model.ftrlx")
     return {
-        "ftrlx train --format criteo": ftrlx_cmd(paths["tsv"], "criteo", bits, model,
-                                                 os.path.join(workdir, "history.csv")),
+        "ftrlx train --format criteo": ftrlx_cmd(
+            paths["tsv"], "criteo", bits, model, os.path.join(workdir, "history.csv")
+        ),
         "ftrlx train --format vw": ftrlx_cmd(paths["vw"], "vw", bits, model),
         "VW -d (criteo fields as VW text)": vw_cmd(paths["vw"], bits),
         "datatable fread + Ftrl (1 thread)": [sys.executable, "-c", DATATABLE_JOB, paths["tsv"], str(bits)],
@@ -170,8 +184,7 @@ def in_memory_rows_per_s(path, bits, repeats):
 
     Measured in a child process: the rows held in memory would otherwise stay in this process's footprint, and a
     child forked later starts with it (its peak RSS would count the parent's)."""
-    _, _, info = run_process([sys.executable, os.path.abspath(__file__), "--in-memory", path, str(bits),
-                              str(repeats)])
+    _, _, info = run_process([sys.executable, os.path.abspath(__file__), "--in-memory", path, str(bits), str(repeats)])
     return info["rows_per_s"]
 
 
@@ -179,7 +192,7 @@ def _in_memory(path, bits, repeats):
     import ftrlx
     from ftrlx.datasets import criteo_hasher, iter_criteo
 
-    chunks = list(iter_criteo(path, chunk_size=CHUNK, hasher=criteo_hasher(2 ** bits)))
+    chunks = list(iter_criteo(path, chunk_size=CHUNK, hasher=criteo_hasher(2**bits)))
     rows = sum(X.shape[0] for X, _ in chunks)
     speeds = []
     for _ in range(repeats):
@@ -203,8 +216,9 @@ def run(args):
             kinds = ("tsv", "vw") if few else ("tsv", "vw", "svm", "svm.vw")
             # written by a child: the generator's memory would stay in this process, and count in the peak RSS
             # of every job started after it (a child starts as a copy of its parent)
-            run_process([sys.executable, os.path.abspath(__file__), "--write-inputs", data_dir, str(rows),
-                         ",".join(kinds)])
+            run_process(
+                [sys.executable, os.path.abspath(__file__), "--write-inputs", data_dir, str(rows), ",".join(kinds)]
+            )
             paths = write_inputs(data_dir, rows, ())
             for bits in args.bits:
                 jobs = _selected(jobs_for(paths, bits, workdir), few, args.jobs)
@@ -224,8 +238,11 @@ def run(args):
 
 def _selected(jobs, few, wanted):
     if few:  # above --peer-rows-limit only the Criteo jobs run
-        jobs = {k: v for k, v in jobs.items() if k.startswith("ftrlx train --format criteo")
-                or k.startswith("VW -d (criteo") or k.startswith("datatable")}
+        jobs = {
+            k: v
+            for k, v in jobs.items()
+            if k.startswith("ftrlx train --format criteo") or k.startswith("VW -d (criteo") or k.startswith("datatable")
+        }
     if wanted:
         jobs = {k: v for k, v in jobs.items() if any(w in k for w in wanted)}
     return {k: v for k, v in jobs.items() if _runnable(k)}
@@ -234,13 +251,12 @@ def _selected(jobs, few, wanted):
 def _one_round(jobs, r, rows, bits, workdir, timings):
     """Every job once, the order rotated by ``r``."""
     names = list(jobs)
-    for name in names[r % len(names):] + names[: r % len(names)]:
+    for name in names[r % len(names) :] + names[: r % len(names)]:
         seconds, rss, info = run_process(jobs[name])
         if name == "ftrlx train --format criteo":
             info["chunk_seconds"] = chunk_seconds(os.path.join(workdir, "history.csv"))
         timings[name].append((seconds, rss, info))
-        print(f"  {rows:>10,} rows 2^{bits} {name:<48} {seconds:7.2f} s  {rss:7.0f} MB", file=sys.stderr,
-              flush=True)
+        print(f"  {rows:>10,} rows 2^{bits} {name:<48} {seconds:7.2f} s  {rss:7.0f} MB", file=sys.stderr, flush=True)
 
 
 def chunk_seconds(history_csv):
@@ -268,13 +284,19 @@ def _summarise(rows, bits, timings, memory):
         seconds = statistics.median(s for s, _, _ in runs)
         info = runs[-1][2]
         out["jobs"][name] = {
-            "seconds": seconds, "all_seconds": [s for s, _, _ in runs], "rows_per_s": rows / seconds,
+            "seconds": seconds,
+            "all_seconds": [s for s, _, _ in runs],
+            "rows_per_s": rows / seconds,
             "peak_rss_mb": statistics.median(m for _, m, _ in runs),
-            "progressive_logloss": info.get("progressive_logloss"), "progressive_auc": info.get("progressive_auc"),
-            "nnz": info.get("nnz"), "train_seconds": statistics.median(
-                i["seconds"] for _, _, i in runs) if info.get("seconds") is not None else None,
+            "progressive_logloss": info.get("progressive_logloss"),
+            "progressive_auc": info.get("progressive_auc"),
+            "nnz": info.get("nnz"),
+            "train_seconds": statistics.median(i["seconds"] for _, _, i in runs)
+            if info.get("seconds") is not None
+            else None,
             "chunk_seconds": statistics.median(i["chunk_seconds"] for _, _, i in runs)
-            if info.get("chunk_seconds") is not None else None,
+            if info.get("chunk_seconds") is not None
+            else None,
         }
     return out
 
@@ -290,12 +312,16 @@ def ratios(results):
                 return jobs[b]["seconds"] / jobs[a]["seconds"]
             return None
 
-        entry = {"rows": res["rows"], "bits": res["bits"],
-                 "criteo_vs_vw": ratio("ftrlx train --format criteo", "VW -d (criteo fields as VW text)"),
-                 "criteo_vs_datatable": ratio("ftrlx train --format criteo", "datatable fread + Ftrl (1 thread)"),
-                 "svmlight_vs_vw": ratio("ftrlx train --format svmlight", "VW -d (svmlight rows as VW text)"),
-                 "svmlight_vs_sklearn": ratio("ftrlx train --format svmlight",
-                                              "sklearn load_svmlight_file + SGD.partial_fit")}
+        entry = {
+            "rows": res["rows"],
+            "bits": res["bits"],
+            "criteo_vs_vw": ratio("ftrlx train --format criteo", "VW -d (criteo fields as VW text)"),
+            "criteo_vs_datatable": ratio("ftrlx train --format criteo", "datatable fread + Ftrl (1 thread)"),
+            "svmlight_vs_vw": ratio("ftrlx train --format svmlight", "VW -d (svmlight rows as VW text)"),
+            "svmlight_vs_sklearn": ratio(
+                "ftrlx train --format svmlight", "sklearn load_svmlight_file + SGD.partial_fit"
+            ),
+        }
         mem = res["in_memory_partial_fit_rows_per_s"]
         crit = jobs.get("ftrlx train --format criteo")
         if mem and crit:
@@ -322,12 +348,19 @@ def _across(results, res, crit):
         job = other["jobs"].get("ftrlx train --format criteo")
         if job is None:
             continue
-        if other["bits"] == res["bits"] and other["rows"] < res["rows"] and \
-                other["rows"] == min(o["rows"] for o in results if o["bits"] == res["bits"]):
+        if (
+            other["bits"] == res["bits"]
+            and other["rows"] < res["rows"]
+            and other["rows"] == min(o["rows"] for o in results if o["bits"] == res["bits"])
+        ):
             out["rss_vs_rows"] = (other["rows"], crit["peak_rss_mb"] / job["peak_rss_mb"])
-        if other["rows"] == res["rows"] and other["bits"] < res["bits"] and job["chunk_seconds"] and \
-                crit["chunk_seconds"] and other["bits"] == min(o["bits"] for o in results
-                                                                if o["rows"] == res["rows"]):
+        if (
+            other["rows"] == res["rows"]
+            and other["bits"] < res["bits"]
+            and job["chunk_seconds"]
+            and crit["chunk_seconds"]
+            and other["bits"] == min(o["bits"] for o in results if o["rows"] == res["rows"])
+        ):
             out["chunk_vs_bits"] = (other["bits"], crit["chunk_seconds"] / job["chunk_seconds"])
     return out
 
@@ -337,42 +370,60 @@ def _fmt(v, spec):
 
 
 def markdown(results, args):
-    out = ["# The main job: a file in, a model out", "",
-           f"`python bench/bench_pipeline.py {' '.join(args.argv)}` on {_machine()}; medians of "
-           f"{args.repeats} interleaved runs of whole processes (start-up included).", ""]
+    out = [
+        "# The main job: a file in, a model out",
+        "",
+        f"`python bench/bench_pipeline.py {' '.join(args.argv)}` on {_machine()}; medians of "
+        f"{args.repeats} interleaved runs of whole processes (start-up included).",
+        "",
+    ]
     for res in results:
-        out += [f"## {res['rows']:,} rows, 2^{res['bits']} hashed columns", "",
-                "| job | wall s | rows/s | in-process s | s per chunk | peak RSS MB | progressive log loss | "
-                "progressive AUC | non-zeros |",
-                "|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            f"## {res['rows']:,} rows, 2^{res['bits']} hashed columns",
+            "",
+            "| job | wall s | rows/s | in-process s | s per chunk | peak RSS MB | progressive log loss | "
+            "progressive AUC | non-zeros |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, j in res["jobs"].items():
-            out.append(f"| {name} | {j['seconds']:.2f} | {j['rows_per_s']:,.0f} | {_fmt(j['train_seconds'], '.2f')} | "
-                       f"{_fmt(j['chunk_seconds'], '.3f')} | {j['peak_rss_mb']:.0f} | "
-                       f"{_fmt(j['progressive_logloss'], '.5f')} | {_fmt(j['progressive_auc'], '.5f')} | "
-                       f"{_fmt(j['nnz'], ',')} |")
+            out.append(
+                f"| {name} | {j['seconds']:.2f} | {j['rows_per_s']:,.0f} | {_fmt(j['train_seconds'], '.2f')} | "
+                f"{_fmt(j['chunk_seconds'], '.3f')} | {j['peak_rss_mb']:.0f} | "
+                f"{_fmt(j['progressive_logloss'], '.5f')} | {_fmt(j['progressive_auc'], '.5f')} | "
+                f"{_fmt(j['nnz'], ',')} |"
+            )
         mem = res["in_memory_partial_fit_rows_per_s"]
         if mem:
-            out += ["", f"In-memory `FTRLClassifier.partial_fit` on the same rows, hashed beforehand: {mem:,.0f} rows/s."]
+            out += [
+                "",
+                f"In-memory `FTRLClassifier.partial_fit` on the same rows, hashed beforehand: {mem:,.0f} rows/s.",
+            ]
         out.append("")
-    out += ["## Ratios", "",
-            "Speed ratios are peer wall time / ftrlx wall time (above 1: ftrlx is faster). Pipeline / in-memory: "
-            "the Criteo job's rows/s over in-memory `partial_fit`'s, with the whole process (start-up included) "
-            "and within the process (`fit_stream`: read, parse, hash, train, metrics). RSS vs rows: peak RSS of "
-            "the Criteo job over that on the smallest file at the same width; chunk vs bits: its median seconds "
-            "per chunk (after the first) over that at the narrowest width.", "",
-            "| rows | bits | criteo vs VW | criteo vs datatable | svmlight vs VW | svmlight vs sklearn | "
-            "pipeline / in-memory (process) | (in process) | log loss vs VW | RSS vs rows | chunk vs bits |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out += [
+        "## Ratios",
+        "",
+        "Speed ratios are peer wall time / ftrlx wall time (above 1: ftrlx is faster). Pipeline / in-memory: "
+        "the Criteo job's rows/s over in-memory `partial_fit`'s, with the whole process (start-up included) "
+        "and within the process (`fit_stream`: read, parse, hash, train, metrics). RSS vs rows: peak RSS of "
+        "the Criteo job over that on the smallest file at the same width; chunk vs bits: its median seconds "
+        "per chunk (after the first) over that at the narrowest width.",
+        "",
+        "| rows | bits | criteo vs VW | criteo vs datatable | svmlight vs VW | svmlight vs sklearn | "
+        "pipeline / in-memory (process) | (in process) | log loss vs VW | RSS vs rows | chunk vs bits |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in ratios(results):
         rss = r.get("rss_vs_rows")
         chunk = r.get("chunk_vs_bits")
-        out.append(f"| {r['rows']:,} | {r['bits']} | {_fmt(r['criteo_vs_vw'], '.2f')} | "
-                   f"{_fmt(r['criteo_vs_datatable'], '.2f')} | {_fmt(r['svmlight_vs_vw'], '.2f')} | "
-                   f"{_fmt(r['svmlight_vs_sklearn'], '.2f')} | {_fmt(r.get('pipeline_efficiency'), '.0%')} | "
-                   f"{_fmt(r.get('pipeline_efficiency_in_process'), '.0%')} | "
-                   f"{_fmt(r.get('logloss_vs_vw'), '+.2%')} | "
-                   f"{'' if rss is None else f'{rss[1]:.2f} (vs {rss[0]:,})'} | "
-                   f"{'' if chunk is None else f'{chunk[1]:.2f} (vs 2^{chunk[0]})'} |")
+        out.append(
+            f"| {r['rows']:,} | {r['bits']} | {_fmt(r['criteo_vs_vw'], '.2f')} | "
+            f"{_fmt(r['criteo_vs_datatable'], '.2f')} | {_fmt(r['svmlight_vs_vw'], '.2f')} | "
+            f"{_fmt(r['svmlight_vs_sklearn'], '.2f')} | {_fmt(r.get('pipeline_efficiency'), '.0%')} | "
+            f"{_fmt(r.get('pipeline_efficiency_in_process'), '.0%')} | "
+            f"{_fmt(r.get('logloss_vs_vw'), '+.2%')} | "
+            f"{'' if rss is None else f'{rss[1]:.2f} (vs {rss[0]:,})'} | "
+            f"{'' if chunk is None else f'{chunk[1]:.2f} (vs 2^{chunk[0]})'} |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -389,16 +440,28 @@ def main(argv=None):
         write_inputs(argv[1], int(argv[2]), argv[3].split(","))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=lambda s: [int(float(v)) for v in s.split(",")],
-                        default=[1_000_000, 10_000_000], help="file sizes, comma-separated (default: 1e6,1e7)")
+    parser.add_argument(
+        "--rows",
+        type=lambda s: [int(float(v)) for v in s.split(",")],
+        default=[1_000_000, 10_000_000],
+        help="file sizes, comma-separated (default: 1e6,1e7)",
+    )
     parser.add_argument("--bits", type=lambda s: [int(v) for v in s.split(",")], default=[20, 24])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--peer-rows-limit", type=int, default=1_000_000,
-                        help="above this many rows only the Criteo jobs run (default: 1e6)")
+    parser.add_argument(
+        "--peer-rows-limit",
+        type=int,
+        default=1_000_000,
+        help="above this many rows only the Criteo jobs run (default: 1e6)",
+    )
     parser.add_argument("--data-dir", help="keep the generated inputs here (default: a temporary folder)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for pipeline.{json,md}")
-    parser.add_argument("--jobs", type=lambda s: s.split(","), default=None,
-                        help="run only the jobs whose names contain one of these comma-separated words")
+    parser.add_argument(
+        "--jobs",
+        type=lambda s: s.split(","),
+        default=None,
+        help="run only the jobs whose names contain one of these comma-separated words",
+    )
     parser.add_argument("--quick", action="store_true", help="100k rows, 2^20, one repeat (a smoke run)")
     args = parser.parse_args(argv)
     args.argv = argv
@@ -407,8 +470,7 @@ def main(argv=None):
     results = run(args)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "pipeline.json"), "w") as fh:
-        json.dump({"machine": _machine(), "argv": argv, "results": results, "ratios": ratios(results)}, fh,
-                  indent=1)
+        json.dump({"machine": _machine(), "argv": argv, "results": results, "ratios": ratios(results)}, fh, indent=1)
     text = markdown(results, args)
     with open(os.path.join(args.out, "pipeline.md"), "w") as fh:
         fh.write(text)

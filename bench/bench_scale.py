@@ -15,6 +15,7 @@ list of table rows; add new ones the same way and list them in EXPERIMENTS.
 AdaGrad and OGD against 1, 2 and all cores (hogwild and deterministic), datatable's multi-threaded FTRL and the
 one-vs-rest case, interleaved runs, medians; results go to bench/results/scale_threads.md and .json.
 """
+
 import argparse
 import copy
 import json
@@ -53,9 +54,18 @@ def schedule(data, n_workers, n_rounds):
     """Consecutive blocks: in round r virtual worker w trains on block r * n_workers + w."""
     X, y = data["X"], data["y"]
     n = X.shape[0] // (n_workers * n_rounds)
-    return [[[(X[(r * n_workers + w) * n:(r * n_workers + w + 1) * n],
-               y[(r * n_workers + w) * n:(r * n_workers + w + 1) * n])] for w in range(n_workers)]
-            for r in range(n_rounds)]
+    return [
+        [
+            [
+                (
+                    X[(r * n_workers + w) * n : (r * n_workers + w + 1) * n],
+                    y[(r * n_workers + w) * n : (r * n_workers + w + 1) * n],
+                )
+            ]
+            for w in range(n_workers)
+        ]
+        for r in range(n_rounds)
+    ]
 
 
 def mix(est, data, n_workers, n_rounds, mode):
@@ -71,13 +81,14 @@ def mix(est, data, n_workers, n_rounds, mode):
         tally["down"].append(n_workers * fdask.update_nbytes(update))
 
     start = time.perf_counter()
-    fdask.mix_in_process(est, schedule(data, n_workers, n_rounds), classes=[0, 1], combine=mode,
-                         on_round=on_round)
+    fdask.mix_in_process(est, schedule(data, n_workers, n_rounds), classes=[0, 1], combine=mode, on_round=on_round)
     seconds = time.perf_counter() - start
     return {
-        "loss": test_loss(est, data), "seconds": seconds,
+        "loss": test_loss(est, data),
+        "seconds": seconds,
         "union_per_round": float(np.mean(tally["union"])),
-        "bytes_up_per_round": float(np.mean(tally["up"])), "bytes_down_per_round": float(np.mean(tally["down"])),
+        "bytes_up_per_round": float(np.mean(tally["up"])),
+        "bytes_down_per_round": float(np.mean(tally["down"])),
     }
 
 
@@ -91,15 +102,18 @@ def experiment_workers(data, n_rounds=100):
     ref = test_loss(single_process(est, data), data)
     rows = []
     for W in WORKERS:
-        row = {"workers": W, "rounds": n_rounds, "rows_per_round": data["X"].shape[0] // n_rounds,
-               "single": ref}
+        row = {"workers": W, "rounds": n_rounds, "rows_per_round": data["X"].shape[0] // n_rounds, "single": ref}
         for mode in MODES:
             out = mix(est, data, W, n_rounds, mode)
             row[mode] = out["loss"]
             row[f"{mode}_gap_%"] = gap(out["loss"], ref)
             if mode == "delta":
-                row.update(union=out["union_per_round"], up=out["bytes_up_per_round"],
-                           down=out["bytes_down_per_round"], seconds=out["seconds"])
+                row.update(
+                    union=out["union_per_round"],
+                    up=out["bytes_up_per_round"],
+                    down=out["bytes_down_per_round"],
+                    seconds=out["seconds"],
+                )
         rows.append(row)
         print(row, flush=True)
     return rows
@@ -125,9 +139,16 @@ def experiment_algorithms(data, n_workers=8, n_rounds=100):
     """Every classifier: delta against average, and what 'auto' picks."""
     # the global-rate learners at the rates the committed results were measured with (written out, so that a
     # change of defaults does not change what the table means)
-    models = [ftrlx.FTRLClassifier(), ftrlx.RDAClassifier(gamma=1.0), ftrlx.FOBOSClassifier(eta0=0.5, l2=1e-4),
-              ftrlx.TruncatedGradientClassifier(eta0=0.5, period=1), ftrlx.AdaGradClassifier(l1=1e-5, l2=1e-5),
-              ftrlx.LazyAdamClassifier(), ftrlx.OGDClassifier(eta0=0.5), ftrlx.OGDClassifier(eta0=0.5, l1=1e-6)]
+    models = [
+        ftrlx.FTRLClassifier(),
+        ftrlx.RDAClassifier(gamma=1.0),
+        ftrlx.FOBOSClassifier(eta0=0.5, l2=1e-4),
+        ftrlx.TruncatedGradientClassifier(eta0=0.5, period=1),
+        ftrlx.AdaGradClassifier(l1=1e-5, l2=1e-5),
+        ftrlx.LazyAdamClassifier(),
+        ftrlx.OGDClassifier(eta0=0.5),
+        ftrlx.OGDClassifier(eta0=0.5, l1=1e-6),
+    ]
     rows = []
     for est in models:
         ref = test_loss(single_process(est, data), data)
@@ -145,9 +166,11 @@ def _dask_run(data, n_workers, n_blocks, repeats):
 
     X, y = data["X"], data["y"]
     n = X.shape[0] // n_blocks
-    with LocalCluster(n_workers=n_workers, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
-        pieces = client.scatter([[(X[i * n:(i + 1) * n], y[i * n:(i + 1) * n])] for i in range(n_blocks)])
+    with (
+        LocalCluster(n_workers=n_workers, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        pieces = client.scatter([[(X[i * n : (i + 1) * n], y[i * n : (i + 1) * n])] for i in range(n_blocks)])
         times, est = [], None
         for _ in range(repeats):
             start = time.perf_counter()
@@ -163,18 +186,34 @@ def experiment_dask(data, n_blocks=50, repeats=3):
     single = ftrlx.FTRLClassifier()
     start = time.perf_counter()
     single.partial_fit(data["X"], data["y"], classes=[0, 1])
-    rows.append({"run": "one process, partial_fit", "rows_per_s": data["X"].shape[0] / (time.perf_counter() - start),
-                 "loss": test_loss(single, data), "rounds": 0})
+    rows.append(
+        {
+            "run": "one process, partial_fit",
+            "rows_per_s": data["X"].shape[0] / (time.perf_counter() - start),
+            "loss": test_loss(single, data),
+            "rounds": 0,
+        }
+    )
     for W in (1, 2):
         seconds, est, n_rows = _dask_run(data, W, n_blocks, repeats)
-        rows.append({"run": f"ftrlx.dask, {W} worker(s)", "rows_per_s": n_rows / seconds, "loss": test_loss(est, data),
-                     "rounds": n_blocks // W})
+        rows.append(
+            {
+                "run": f"ftrlx.dask, {W} worker(s)",
+                "rows_per_s": n_rows / seconds,
+                "loss": test_loss(est, data),
+                "rounds": n_blocks // W,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
 
-EXPERIMENTS = {"workers": experiment_workers, "rounds": experiment_rounds, "algorithms": experiment_algorithms,
-               "dask": experiment_dask}
+EXPERIMENTS = {
+    "workers": experiment_workers,
+    "rounds": experiment_rounds,
+    "algorithms": experiment_algorithms,
+    "dask": experiment_dask,
+}
 
 
 def _cell(column, value):
@@ -197,17 +236,29 @@ def write_results(results, n_rows, path_base):
     with open(path_base + ".json", "w") as fh:
         json.dump({"rows": n_rows, "n_features": N_FEATURES, "results": results}, fh, indent=1)
     cols = {
-        "workers": ["workers", "rows_per_round", "single", "delta", "delta_gap_%", "average_gap_%", "weights_gap_%",
-                    "union", "up", "down"],
+        "workers": [
+            "workers",
+            "rows_per_round",
+            "single",
+            "delta",
+            "delta_gap_%",
+            "average_gap_%",
+            "weights_gap_%",
+            "union",
+            "up",
+            "down",
+        ],
         "rounds": ["workers", "rounds", "rows_per_round", "single", "delta_gap_%", "average_gap_%", "weights_gap_%"],
         "algorithms": ["estimator", "single", "auto", "delta_gap_%", "average_gap_%"],
         "dask": ["run", "rounds", "rows_per_s", "loss"],
     }
-    parts = [f"# Scale-out simulation ({n_rows:,} rows of make_click_data, 2^18 columns, 90% train / 10% test)\n",
-             "Regenerate with `python bench/bench_scale.py --simulate`. Losses are test log losses; `*_gap_%` is the "
-             "gap to one process trained on the same rows in order; `union` is the columns touched in a round, "
-             "`up`/`down` the bytes a round gathers from the workers and broadcasts back (indices and float64 "
-             "slots).\n"]
+    parts = [
+        f"# Scale-out simulation ({n_rows:,} rows of make_click_data, 2^18 columns, 90% train / 10% test)\n",
+        "Regenerate with `python bench/bench_scale.py --simulate`. Losses are test log losses; `*_gap_%` is the "
+        "gap to one process trained on the same rows in order; `union` is the columns touched in a round, "
+        "`up`/`down` the bytes a round gathers from the workers and broadcasts back (indices and float64 "
+        "slots).\n",
+    ]
     for name, rows in results.items():
         parts.append(f"## {name}\n\n{EXPERIMENTS[name].__doc__.strip()}\n\n{_md_table(rows, cols[name])}\n")
     with open(path_base + ".md", "w") as fh:
@@ -222,8 +273,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="--threads: interleaved runs per configuration")
     parser.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), help="run these experiments only")
-    parser.add_argument("--out", default=os.path.join(HERE, "results", "scale_simulation"),
-                        help="results path without extension")
+    parser.add_argument(
+        "--out", default=os.path.join(HERE, "results", "scale_simulation"), help="results path without extension"
+    )
     args = parser.parse_args(argv)
     if not (args.simulate or args.threads):
         parser.error("nothing to do: pass --simulate or --threads")

@@ -40,14 +40,29 @@ def machine():
         mem = f", {kb / 2**20:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return (f"{cpu}, {os.cpu_count()} logical CPUs{mem}; {platform.system()} "
-            f"{platform.release()}; Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} logical CPUs{mem}; {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}"
+    )
 
 
 def train_peak_rss(data, model, chunk_size, bits):
     """Run ``ftrlx train`` on ``data``; return (peak RSS in MiB, seconds, summary lines)."""
-    cmd = [sys.executable, "-m", "ftrlx", "train", data, "--format", "criteo",
-           "--chunk-size", str(chunk_size), "--bits", str(bits), "-o", model]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ftrlx",
+        "train",
+        data,
+        "--format",
+        "criteo",
+        "--chunk-size",
+        str(chunk_size),
+        "--bits",
+        str(bits),
+        "-o",
+        model,
+    ]
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -69,8 +84,7 @@ def main(argv=None):
     parser.add_argument("--chunk-size", type=int, default=100_000)
     parser.add_argument("--bits", type=int, default=20)
     parser.add_argument("--workdir", help="where to write the generated files (default: a temp dir)")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                       "stream_memory.md"))
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "stream_memory.md"))
     args = parser.parse_args(argv)
     rows = sorted(args.rows)
 
@@ -86,8 +100,7 @@ def main(argv=None):
             gen = time.perf_counter() - t0
             size = os.path.getsize(data) / 2**20
             print(f"{n:,} rows: wrote {size:,.0f} MiB in {gen:.0f} s", flush=True)
-            peak, seconds, summary = train_peak_rss(data, os.path.join(work, "model.ftrlx"),
-                                                    args.chunk_size, args.bits)
+            peak, seconds, summary = train_peak_rss(data, os.path.join(work, "model.ftrlx"), args.chunk_size, args.bits)
             print(f"  peak RSS {peak:,.1f} MiB, trained in {seconds:.1f} s", flush=True)
             results.append((n, size, peak, seconds, summary))
             os.remove(data)
@@ -116,12 +129,12 @@ def main(argv=None):
     ]
     for n, size, peak, seconds, summary in results:
         prog = summary[-1].split(None, 1)[1] if summary else ""
-        lines.append(f"| {n:,} | {size:,.0f} | {peak:,.1f} | {seconds:.1f} | "
-                     f"{n / seconds:,.0f} | {' '.join(prog.split())} |")
+        lines.append(
+            f"| {n:,} | {size:,.0f} | {peak:,.1f} | {seconds:.1f} | {n / seconds:,.0f} | {' '.join(prog.split())} |"
+        )
     lines += [
         "",
-        f"Ratio of peaks, {large[0]:,} / {small[0]:,} rows: **{ratio:.3f}** "
-        f"({verdict} the goal of at most 1.5).",
+        f"Ratio of peaks, {large[0]:,} / {small[0]:,} rows: **{ratio:.3f}** ({verdict} the goal of at most 1.5).",
         "",
         "Memory is bounded by one chunk of parsed rows, the model state (three float64 "
         "arrays of 2^bits) and the AUC accumulator (exact up to 2M rows, then a fixed "

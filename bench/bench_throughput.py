@@ -28,6 +28,7 @@ the training pass, then reads the peak again.  Results go to
     python bench/bench_throughput.py --quick         # smoke run, seconds
     python bench/bench_throughput.py --rows 200000 --bits 20 --only FTRL --repeat 3
 """
+
 import argparse
 import gc
 import hashlib
@@ -93,14 +94,20 @@ def throughput_learners(args):
     """Every learner of the main table, in table order."""
     out = []
     for name in FTRLX_CLASSIFIERS:
-        out.append(_peers.EstimatorLearner(f"{name}.fit", ftrlx_factory(name, max_iter=1, shuffle=False),
-                                           "fit", "ftrlx"))
-        out.append(_peers.EstimatorLearner(f"{name}.partial_fit", ftrlx_factory(name), "partial_fit", "ftrlx",
-                                           chunk_rows=args.chunk))
-    out.append(_peers.EstimatorLearner(SGD_NAME, sgd_factory(), "partial_fit", "scikit-learn",
-                                       chunk_rows=args.chunk))
-    out.append(_peers.EstimatorLearner("SGDClassifier.fit", sgd_factory(max_iter=1, tol=None, shuffle=False),
-                                       "fit", "scikit-learn"))
+        out.append(
+            _peers.EstimatorLearner(f"{name}.fit", ftrlx_factory(name, max_iter=1, shuffle=False), "fit", "ftrlx")
+        )
+        out.append(
+            _peers.EstimatorLearner(
+                f"{name}.partial_fit", ftrlx_factory(name), "partial_fit", "ftrlx", chunk_rows=args.chunk
+            )
+        )
+    out.append(_peers.EstimatorLearner(SGD_NAME, sgd_factory(), "partial_fit", "scikit-learn", chunk_rows=args.chunk))
+    out.append(
+        _peers.EstimatorLearner(
+            "SGDClassifier.fit", sgd_factory(max_iter=1, tol=None, shuffle=False), "fit", "scikit-learn"
+        )
+    )
     p = _peers.FTRL_PARAMS
     vw_ftrl = f"--ftrl --ftrl_alpha {p['alpha']} --ftrl_beta {p['beta']} --l1 {p['l1']} --l2 {p['l2']}"
     out.append(_peers.VWLearner("VW default", ""))
@@ -133,15 +140,30 @@ def load_click_data(rows, bits, seed):
     n_train = int(round(rows * (1 - TEST_FRACTION)))
     data = SimpleNamespace(
         bits=bits,
-        X_train=X[:n_train], y_train=y[:n_train], X_test=X[n_train:], y_test=y[n_train:],
-        raw_train=raw[:n_train], raw_test=raw[n_train:], vw_train=None, vw_test=None,
+        X_train=X[:n_train],
+        y_train=y[:n_train],
+        X_test=X[n_train:],
+        y_test=y[n_train:],
+        raw_train=raw[:n_train],
+        raw_test=raw[n_train:],
+        vw_train=None,
+        vw_test=None,
     )
     info = {
-        "rows": rows, "train_rows": n_train, "test_rows": rows - n_train, "fields": N_FIELDS,
-        "columns": 2**bits, "seed": seed, "generate_s": round(seconds, 2),
-        "nnz": int(X.nnz), "train_nnz": int(data.X_train.nnz), "nnz_per_row": X.nnz / rows,
-        "index_dtype": str(X.indices.dtype), "value_dtype": str(X.dtype),
-        "positive_rate_train": float(data.y_train.mean()), "positive_rate_test": float(data.y_test.mean()),
+        "rows": rows,
+        "train_rows": n_train,
+        "test_rows": rows - n_train,
+        "fields": N_FIELDS,
+        "columns": 2**bits,
+        "seed": seed,
+        "generate_s": round(seconds, 2),
+        "nnz": int(X.nnz),
+        "train_nnz": int(data.X_train.nnz),
+        "nnz_per_row": X.nnz / rows,
+        "index_dtype": str(X.indices.dtype),
+        "value_dtype": str(X.dtype),
+        "positive_rate_train": float(data.y_train.mean()),
+        "positive_rate_test": float(data.y_test.mean()),
         "sha1_labels": hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest()[:12],
         "sha1_raw": hashlib.sha1(np.ascontiguousarray(raw).tobytes()).hexdigest()[:12],
     }
@@ -232,12 +254,18 @@ def _measure(learner, data):
     t0 = time.perf_counter()
     proba = learner.predict_proba(model, inputs)
     predict_s = time.perf_counter() - t0
-    out = {"train_s": wall, "train_cpu_s": cpu, "rss_start_mib": rss_start,
-           "peak_above_data_mib": max(peak - rss_start, 0.0), "peak_method": method}
+    out = {
+        "train_s": wall,
+        "train_cpu_s": cpu,
+        "rss_start_mib": rss_start,
+        "peak_above_data_mib": max(peak - rss_start, 0.0),
+        "peak_method": method,
+    }
     if proba is not None:
         y = data.y_test
-        out.update(predict_s=predict_s, log_loss=float(log_loss(y, proba, labels=[0, 1])),
-                   auc=float(roc_auc_score(y, proba)))
+        out.update(
+            predict_s=predict_s, log_loss=float(log_loss(y, proba, labels=[0, 1])), auc=float(roc_auc_score(y, proba))
+        )
     n = learner.n_nonzero(model)
     if n is not None:
         out["n_nonzero"] = int(n)
@@ -248,8 +276,13 @@ def summarize_throughput(learner, runs, data, info):
     """One table row from a learner's runs: the fastest run, with every time kept."""
     n_rows = learner.n_rows(info["train_rows"])
     ok = [r for r in runs if "error" not in r]
-    row = {"learner": learner.name, "family": learner.family, "bits": data.bits if learner.hashed else None,
-           "train_rows": n_rows, "setup": learner.describe()}
+    row = {
+        "learner": learner.name,
+        "family": learner.family,
+        "bits": data.bits if learner.hashed else None,
+        "train_rows": n_rows,
+        "setup": learner.describe(),
+    }
     if not ok:
         row["error"] = runs[-1]["error"]
         return row
@@ -259,8 +292,12 @@ def summarize_throughput(learner, runs, data, info):
     row.update(best)
     if learner.speed_only:
         row["peak_above_data_mib"] = None
-    row.update(rows_per_s=n_rows / best["train_s"], nnz_per_s=nnz / best["train_s"],
-               all_train_s=[r["train_s"] for r in ok], repeat=len(ok))
+    row.update(
+        rows_per_s=n_rows / best["train_s"],
+        nnz_per_s=nnz / best["train_s"],
+        all_train_s=[r["train_s"] for r in ok],
+        repeat=len(ok),
+    )
     return row
 
 
@@ -280,8 +317,11 @@ def _small_batch(cls_name, datas, batch, calls, profile, block=100):
         X, y = data.X_train, data.y_train
         widths[data.bits] = SimpleNamespace(
             batches=[(X[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch]) for i in range(calls + 1)],
-            X_all=X[batch : batch + rows], y_all=y[batch : batch + rows],
-            X_rest=X[batch + rows :], y_rest=y[batch + rows :])
+            X_all=X[batch : batch + rows],
+            y_all=y[batch : batch + rows],
+            X_rest=X[batch + rows :],
+            y_rest=y[batch + rows :],
+        )
 
     warm = make()  # first-call effects, on a throw-away model of narrow width
     for Xb, yb in widths[datas[0].bits].batches[:5]:
@@ -303,14 +343,14 @@ def _small_batch(cls_name, datas, batch, calls, profile, block=100):
         small = dict.fromkeys(widths, 0.0)
         gc.collect()
         for turn, first in enumerate(range(1, calls + 1, block)):
-            for bits in (order if turn % 2 == 0 else order[::-1]):
+            for bits in order if turn % 2 == 0 else order[::-1]:
                 est, todo = models[bits], widths[bits].batches[first : first + block]
                 t0 = time.perf_counter()
                 for Xb, yb in todo:
                     est.partial_fit(Xb, yb)
                 small[bits] += time.perf_counter() - t0
         del models
-        for bits in (order if running else order[::-1]):
+        for bits in order if running else order[::-1]:
             w = widths[bits]
             est = model(w, running)
             gc.collect()
@@ -318,9 +358,13 @@ def _small_batch(cls_name, datas, batch, calls, profile, block=100):
             est.partial_fit(w.X_all, w.y_all)
             large = time.perf_counter() - t0
             del est
-            out[bits].update({f"{prefix}small_us_per_row": small[bits] / rows * 1e6,
-                              f"{prefix}large_us_per_row": large / rows * 1e6,
-                              f"{prefix}overhead_us_per_call": (small[bits] - large) / calls * 1e6})
+            out[bits].update(
+                {
+                    f"{prefix}small_us_per_row": small[bits] / rows * 1e6,
+                    f"{prefix}large_us_per_row": large / rows * 1e6,
+                    f"{prefix}overhead_us_per_call": (small[bits] - large) / calls * 1e6,
+                }
+            )
     if profile:
         import cProfile
         import io
@@ -339,8 +383,9 @@ def _small_batch(cls_name, datas, batch, calls, profile, block=100):
     return out
 
 
-SMALL_BATCH_KEYS = [f"{p}{k}" for p in ("", "running_")
-                    for k in ("small_us_per_row", "large_us_per_row", "overhead_us_per_call")]
+SMALL_BATCH_KEYS = [
+    f"{p}{k}" for p in ("", "running_") for k in ("small_us_per_row", "large_us_per_row", "overhead_us_per_call")
+]
 
 
 def small_batch_calls(cls_name, args):
@@ -353,8 +398,13 @@ def strip_paths(text):
     import re
     import sysconfig
 
-    roots = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], str(BENCH_DIR.parent / "src"),
-             str(BENCH_DIR.parent), sysconfig.get_paths()["stdlib"]}
+    roots = {
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+        str(BENCH_DIR.parent / "src"),
+        str(BENCH_DIR.parent),
+        sysconfig.get_paths()["stdlib"],
+    }
     for root in sorted(roots, key=len, reverse=True):
         text = text.replace(root.rstrip("/") + "/", "")
     return re.sub(r"(?<![\w.])/\S*/", "", text)
@@ -367,9 +417,14 @@ def summarize_small_batch(cls_name, runs, data, args):
     # each measurement is the best of the repeats on its own (they are independent timings)
     best = {k: min(r[k] for r in runs) for k in SMALL_BATCH_KEYS}
     profile = next((r["profile_cumulative_top30"] for r in runs if "profile_cumulative_top30" in r), None)
-    best.update(learner=cls_name, bits=data.bits, batch_rows=args.batch, calls=small_batch_calls(cls_name, args),
-                running_warm_rows=runs[0]["running_warm_rows"],
-                all_runs={k: [r[k] for r in runs] for k in SMALL_BATCH_KEYS})
+    best.update(
+        learner=cls_name,
+        bits=data.bits,
+        batch_rows=args.batch,
+        calls=small_batch_calls(cls_name, args),
+        running_warm_rows=runs[0]["running_warm_rows"],
+        all_runs={k: [r[k] for r in runs] for k in SMALL_BATCH_KEYS},
+    )
     if profile:
         best["profile_cumulative_top30"] = profile
     return best
@@ -416,19 +471,27 @@ def machine_info():
             if line.startswith("MemTotal:"):
                 mem_kb = int(line.split()[1])
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR, capture_output=True,
-                                text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
     import ftrlx
 
     return {
-        "cpu": model, "cores": cores, "threads_per_core": threads, "logical_cpus": os.cpu_count(),
-        "hypervisor": hypervisor, "ram_gib": round(mem_kb / 2**20, 1) if mem_kb else None,
-        "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-        "ftrlx": ftrlx.__version__, "ftrlx_commit": commit,
-        "versions": {d: _version(d) for d in ("numpy", "scipy", "scikit-learn", "Cython", "vowpalwabbit",
-                                              "datatable", "river")},
+        "cpu": model,
+        "cores": cores,
+        "threads_per_core": threads,
+        "logical_cpus": os.cpu_count(),
+        "hypervisor": hypervisor,
+        "ram_gib": round(mem_kb / 2**20, 1) if mem_kb else None,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "ftrlx": ftrlx.__version__,
+        "ftrlx_commit": commit,
+        "versions": {
+            d: _version(d) for d in ("numpy", "scipy", "scikit-learn", "Cython", "vowpalwabbit", "datatable", "river")
+        },
     }
 
 
@@ -486,8 +549,12 @@ def check_targets(rows, small):
             a, b = sb.get((name, lo)), sb.get((name, hi))
             if a and b:
                 x = b["running_small_us_per_row"] / a["running_small_us_per_row"]
-                add(f"{name}.partial_fit, 100-row batches in a running stream: µs/row at 2^{hi} within 20% of "
-                    f"2^{lo}", None, f"{x:.2f}×", abs(x - 1) <= 0.2)
+                add(
+                    f"{name}.partial_fit, 100-row batches in a running stream: µs/row at 2^{hi} within 20% of 2^{lo}",
+                    None,
+                    f"{x:.2f}×",
+                    abs(x - 1) <= 0.2,
+                )
     return out
 
 
@@ -500,12 +567,14 @@ def write_markdown(path, report):
         f"Command: `{report['command']}`",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores ({m['logical_cpus']} logical CPUs"
-        + (f", {m['hypervisor']} guest" if m.get("hypervisor") else "") + f"), {m['ram_gib']} GiB RAM, {m['os']}; "
+        + (f", {m['hypervisor']} guest" if m.get("hypervisor") else "")
+        + f"), {m['ram_gib']} GiB RAM, {m['os']}; "
         f"Python {m['python']}, ftrlx {m['ftrlx']} ({m['ftrlx_commit']}), numpy {v['numpy']}, scipy {v['scipy']}, "
         f"scikit-learn {v['scikit-learn']}, vowpalwabbit {v['vowpalwabbit'] or 'not installed'}, "
         f"datatable {v['datatable'] or 'not installed'}, river {v['river'] or 'not installed'}. "
         "Load average (1, 5, 15 min) at start {:.2f} {:.2f} {:.2f}, at end {:.2f} {:.2f} {:.2f}.".format(
-            *report["load_average_start"], *report["load_average_end"]),
+            *report["load_average_start"], *report["load_average_end"]
+        ),
         "",
     ]
     for bits, info in report["datasets"].items():
@@ -513,7 +582,8 @@ def write_markdown(path, report):
             f"Data at 2^{bits} columns: `make_click_data({info['rows']}, n_fields={info['fields']}, "
             f"n_features=2**{bits}, seed={info['seed']})`: {info['train_rows']:,} training rows, "
             f"{info['test_rows']:,} test rows, {info['nnz_per_row']:.2f} non-zeros per row, "
-            f"{100 * info['positive_rate_train']:.2f}% positives (train), labels sha1 {info['sha1_labels']}.")
+            f"{100 * info['positive_rate_train']:.2f}% positives (train), labels sha1 {info['sha1_labels']}."
+        )
     lines += [
         "",
         f"One pass over the training rows, each learner in a fresh forked child, after a {_peers.WARM_UP_ROWS}-row "
@@ -524,8 +594,10 @@ def write_markdown(path, report):
         "`tol=None`).",
         "",
     ]
-    header = ("| learner | bits | train rows/s | nnz/s | × SGD.partial_fit | × datatable 1 thread "
-              "| peak RSS above data (MiB) | test log loss | test AUC | non-zero weights |")
+    header = (
+        "| learner | bits | train rows/s | nnz/s | × SGD.partial_fit | × datatable 1 thread "
+        "| peak RSS above data (MiB) | test log loss | test AUC | non-zero weights |"
+    )
     for bits in sorted({r["bits"] for r in report["results"] if r["bits"] is not None}):
         lines += [f"## 2^{bits} columns", "", header, "|" + "---|" * 10]
         for r in report["results"]:
@@ -533,14 +605,16 @@ def write_markdown(path, report):
                 continue
             label = "–" if r["bits"] is None else str(r["bits"])
             if "error" in r:
-                lines.append(f"| {r['learner']} | {label} | error: {r['error'].strip().splitlines()[-1]} "
-                             "| | | | | | | |")
+                lines.append(
+                    f"| {r['learner']} | {label} | error: {r['error'].strip().splitlines()[-1]} | | | | | | | |"
+                )
                 continue
             lines.append(
                 f"| {r['learner']} | {label} | {_fmt_int(r['rows_per_s'])} | {_fmt_int(r['nnz_per_s'])} "
                 f"| {_fmt(r.get('x_sgd_partial_fit'), '.2f')} | {_fmt(r.get('x_datatable_1thread'), '.2f')} "
                 f"| {_fmt(r['peak_above_data_mib'], '.1f')} | {_fmt(r.get('log_loss'), '.5f')} "
-                f"| {_fmt(r.get('auc'), '.4f')} | {_fmt_int(r.get('n_nonzero'))} |")
+                f"| {_fmt(r.get('auc'), '.4f')} | {_fmt_int(r.get('n_nonzero'))} |"
+            )
         lines.append("")
     if report["small_batch"]:
         bl = sorted({s["bits"] for s in report["small_batch"]})
@@ -559,10 +633,12 @@ def write_markdown(path, report):
             "",
         ]
         two = len(bl) > 1
-        cols = [("running_small_us_per_row", "running stream µs/row", ".3f", True),
-                ("small_us_per_row", "fresh state µs/row", ".3f", True),
-                ("running_large_us_per_row", "running one call µs/row", ".3f", False),
-                ("running_overhead_us_per_call", "running overhead µs/call", ".1f", False)]
+        cols = [
+            ("running_small_us_per_row", "running stream µs/row", ".3f", True),
+            ("small_us_per_row", "fresh state µs/row", ".3f", True),
+            ("running_large_us_per_row", "running one call µs/row", ".3f", False),
+            ("running_overhead_us_per_call", "running overhead µs/call", ".1f", False),
+        ]
         head = ["learner"]
         for _, title, _, with_ratio in cols:
             head += [f"{title} 2^{b}" for b in bl] + ([f"ratio 2^{bl[-1]}/2^{bl[0]}"] if with_ratio and two else [])
@@ -584,8 +660,10 @@ def write_markdown(path, report):
     if report["targets"]:
         lines += ["## Targets", "", "| target | bits | measured | holds |", "|---|---|---|---|"]
         for t in report["targets"]:
-            lines.append(f"| {t['target']} | {t['bits'] if t['bits'] is not None else '–'} | {t['measured']} "
-                         f"| {'yes' if t['holds'] else '**no**'} |")
+            lines.append(
+                f"| {t['target']} | {t['bits'] if t['bits'] is not None else '–'} | {t['measured']} "
+                f"| {'yes' if t['holds'] else '**no**'} |"
+            )
         lines.append("")
     if report["notes"]:
         lines += ["## Notes", ""] + [f"* {n}" for n in report["notes"]] + [""]
@@ -599,27 +677,47 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows generated (80%% train, 20%% test)")
     ap.add_argument("--bits", type=int, nargs="+", default=[20, 24], help="log2 of the number of hashed columns")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="timed runs per learner, each in a fresh child, round-robin over the learners; best kept")
-    ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help="run only learners whose name contains NAME (case-insensitive; repeatable)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="timed runs per learner, each in a fresh child, round-robin over the learners; best kept",
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only learners whose name contains NAME (case-insensitive; repeatable)",
+    )
     ap.add_argument("--chunk", type=int, default=10_000, help="rows per partial_fit call in the main table")
     ap.add_argument("--batch", type=int, default=100, help="rows per partial_fit call in the small-batch table")
     ap.add_argument("--calls", type=int, default=2_000, help="timed partial_fit calls in the small-batch table")
-    ap.add_argument("--sgd-calls", type=int, default=20,
-                    help="timed partial_fit calls for the SGDClassifier reference row of the small-batch table")
+    ap.add_argument(
+        "--sgd-calls",
+        type=int,
+        default=20,
+        help="timed partial_fit calls for the SGDClassifier reference row of the small-batch table",
+    )
     ap.add_argument("--no-small-batch", action="store_true", help="skip the small-batch table")
     ap.add_argument("--small-batch-only", action="store_true", help="only the small-batch table")
-    ap.add_argument("--vw-parsed-rows", type=int, default=50_000,
-                    help="rows for the VW learn-only rows (Examples parsed before timing); 0 skips them")
+    ap.add_argument(
+        "--vw-parsed-rows",
+        type=int,
+        default=50_000,
+        help="rows for the VW learn-only rows (Examples parsed before timing); 0 skips them",
+    )
     ap.add_argument("--profile", action="store_true", help="cProfile the small-batch calls (into the JSON)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per child before it is killed")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 20,000 rows, 2^16 and 2^18 columns, 50 small-batch calls, "
-                         "output to bench/out/")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="output path without suffix (default bench/results/throughput)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 20,000 rows, 2^16 and 2^18 columns, 50 small-batch calls, output to bench/out/",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=None, help="output path without suffix (default bench/results/throughput)"
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.rows, args.bits, args.calls, args.vw_parsed_rows = 20_000, [16, 18], 50, 3_000
@@ -632,8 +730,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    command = " ".join(["python bench/bench_throughput.py"] + [shlex.quote(a) for a in
-                                                                (sys.argv[1:] if argv is None else argv)])
+    command = " ".join(
+        ["python bench/bench_throughput.py"] + [shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)]
+    )
     learners = [lr for lr in throughput_learners(args) if selected(lr.name, args.only)]
     notes = []
     for lr in learners:
@@ -645,14 +744,22 @@ def main(argv=None):
     learners = [lr for lr in learners if lr.available()]
     if args.small_batch_only:
         learners = []
-    small_names = [] if args.no_small_batch else [
-        n for n in FTRLX_CLASSIFIERS + ["SGDClassifier"] if selected(n, args.only)]
+    small_names = (
+        [] if args.no_small_batch else [n for n in FTRLX_CLASSIFIERS + ["SGDClassifier"] if selected(n, args.only)]
+    )
 
-    report = {"command": command, "machine": machine_info(),
-              "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"},
-              "datasets": {}, "results": [], "small_batch": [], "notes": notes}
-    report["config"]["out"] = str(args.out.relative_to(BENCH_DIR.parent)) if args.out.is_relative_to(
-        BENCH_DIR.parent) else args.out.name
+    report = {
+        "command": command,
+        "machine": machine_info(),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"},
+        "datasets": {},
+        "results": [],
+        "small_batch": [],
+        "notes": notes,
+    }
+    report["config"]["out"] = (
+        str(args.out.relative_to(BENCH_DIR.parent)) if args.out.is_relative_to(BENCH_DIR.parent) else args.out.name
+    )
     report["load_average_start"] = os.getloadavg()
     vw_cache = None
     small_data = {}
@@ -661,18 +768,24 @@ def main(argv=None):
         t0 = time.perf_counter()
         data, info = load_click_data(args.rows, bits, args.seed)
         report["datasets"][str(bits)] = info
-        print(f"2^{bits}: {info['rows']:,} rows, {info['nnz']:,} non-zeros, generated in {info['generate_s']} s",
-              flush=True)
+        print(
+            f"2^{bits}: {info['rows']:,} rows, {info['nnz']:,} non-zeros, generated in {info['generate_s']} s",
+            flush=True,
+        )
         if any(isinstance(lr, _peers.VWLearner) for lr in learners):
             key = info["sha1_raw"] + info["sha1_labels"]
             if vw_cache is None or vw_cache[0] != key:
-                vw_cache = (key, _peers.vw_lines(data.raw_train, data.y_train),
-                            _peers.vw_lines(data.raw_test, data.y_test))
+                vw_cache = (
+                    key,
+                    _peers.vw_lines(data.raw_train, data.y_train),
+                    _peers.vw_lines(data.raw_test, data.y_test),
+                )
             data.vw_train, data.vw_test = vw_cache[1], vw_cache[2]
         todo = [lr for lr in learners if lr.hashed or bits == first_bits]
         runs = run_interleaved(
             {lr.name: (lambda rep, lr=lr, data=data: _run_in_child(_measure, args.timeout, lr, data)) for lr in todo},
-            args.repeat)
+            args.repeat,
+        )
         for lr in todo:
             row = summarize_throughput(lr, runs[lr.name], data, info)
             report["results"].append(row)
@@ -680,8 +793,11 @@ def main(argv=None):
                 print(f"  {lr.name:42s} 2^{bits}: ERROR {row['error'].strip().splitlines()[-1]}", flush=True)
             else:
                 quality = f"log loss {row['log_loss']:.5f}" if "log_loss" in row else "(speed only)"
-                print(f"  {lr.name:42s} 2^{bits}: {row['rows_per_s']:>12,.0f} rows/s  {quality}  "
-                      f"peak +{_fmt(row['peak_above_data_mib'], '.1f')} MiB", flush=True)
+                print(
+                    f"  {lr.name:42s} 2^{bits}: {row['rows_per_s']:>12,.0f} rows/s  {quality}  "
+                    f"peak +{_fmt(row['peak_above_data_mib'], '.1f')} MiB",
+                    flush=True,
+                )
         if small_names:
             # only the training rows are kept for the small-batch table, which runs once every width is built
             small_data[bits] = SimpleNamespace(bits=bits, X_train=data.X_train, y_train=data.y_train)
@@ -692,22 +808,36 @@ def main(argv=None):
     # The small-batch table compares widths: one child per learner and round times all of them, interleaved.
     datas = list(small_data.values())
     runs = run_interleaved(
-        {name: (lambda rep, name=name: _run_in_child(
-            _small_batch, args.timeout, name, datas, args.batch, small_batch_calls(name, args),
-            args.profile and rep == args.repeat - 1)) for name in small_names},
-        args.repeat)
+        {
+            name: (
+                lambda rep, name=name: _run_in_child(
+                    _small_batch,
+                    args.timeout,
+                    name,
+                    datas,
+                    args.batch,
+                    small_batch_calls(name, args),
+                    args.profile and rep == args.repeat - 1,
+                )
+            )
+            for name in small_names
+        },
+        args.repeat,
+    )
     for name in small_names:
         for bits, data in small_data.items():
             per_width = [r if "error" in r else dict(r[bits]) for r in runs[name]]
             row = summarize_small_batch(name, per_width, data, args)
             report["small_batch"].append(row)
             if "error" in row:
-                print(f"small-batch {name:30s} 2^{bits}: ERROR {row['error'].strip().splitlines()[-1]}",
-                      flush=True)
+                print(f"small-batch {name:30s} 2^{bits}: ERROR {row['error'].strip().splitlines()[-1]}", flush=True)
             else:
-                print(f"small-batch {name:30s} 2^{bits}: {row['running_small_us_per_row']:.3f} µs/row running, "
-                      f"{row['small_us_per_row']:.3f} fresh (one call {row['running_large_us_per_row']:.3f}, "
-                      f"{row['large_us_per_row']:.3f})", flush=True)
+                print(
+                    f"small-batch {name:30s} 2^{bits}: {row['running_small_us_per_row']:.3f} µs/row running, "
+                    f"{row['small_us_per_row']:.3f} fresh (one call {row['running_large_us_per_row']:.3f}, "
+                    f"{row['large_us_per_row']:.3f})",
+                    flush=True,
+                )
     small_data.clear()
 
     report["load_average_end"] = os.getloadavg()

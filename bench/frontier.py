@@ -20,6 +20,7 @@ never train on).  Outputs: ``frontier.md``, ``frontier.json`` and one ``frontier
     python bench/frontier.py --quick         # smoke run (under a minute), into bench/out/
     python bench/frontier.py --only a9a --only click
 """
+
 import argparse
 import json
 import math
@@ -67,7 +68,7 @@ def data_dir():
 
 
 def rechunk(X, y, rows):
-    return [(X[i:i + rows], y[i:i + rows]) for i in range(0, X.shape[0], rows)]
+    return [(X[i : i + rows], y[i : i + rows]) for i in range(0, X.shape[0], rows)]
 
 
 def _read_all(reader, limit=None):
@@ -89,8 +90,13 @@ def load_click(quick):
 
     rows, bits = (10_000, 15) if quick else (1_000_000, 20)
     X, y = make_click_data(n_samples=rows, n_features=2**bits, seed=0)
-    return _split("click", X, y, 10_000 if not quick else 1_000,
-                  f"make_click_data({rows:,} rows, 2^{bits} columns, seed 0); held out: the last 20%")
+    return _split(
+        "click",
+        X,
+        y,
+        10_000 if not quick else 1_000,
+        f"make_click_data({rows:,} rows, 2^{bits} columns, seed 0); held out: the last 20%",
+    )
 
 
 def load_criteo(root, limit):
@@ -99,25 +105,38 @@ def load_criteo(root, limit):
     d = root / "criteo_kaggle_head8k"
     X, y = _read_all(iter_criteo(d / "train.tsv.gz", chunk_size=1_000), limit)
     Xt, yt = _read_all(iter_criteo(d / "test.tsv.gz", chunk_size=1_000))
-    return Data("criteo", rechunk(X, y, 500), Xt, yt,
-                "Criteo Kaggle sample, criteo_hasher() (2^20 columns); held out: test.tsv.gz (391 rows)")
+    return Data(
+        "criteo",
+        rechunk(X, y, 500),
+        Xt,
+        yt,
+        "Criteo Kaggle sample, criteo_hasher() (2^20 columns); held out: test.tsv.gz (391 rows)",
+    )
 
 
 def load_talkingdata(root, limit):
     from ftrlx.datasets import iter_csv
 
     path = root / "talkingdata_adtracking_sample" / "train_sample.csv.gz"
-    X, y = _read_all(iter_csv(path, label="is_attributed", categorical=["ip", "app", "device", "os", "channel"]),
-                     limit)
-    return _split("talkingdata", X, y, 1_000, "TalkingData train_sample (5 categorical ids hashed, 2^20 columns); "
-                  "held out: the last 20% (the sample is in random order)")
+    X, y = _read_all(iter_csv(path, label="is_attributed", categorical=["ip", "app", "device", "os", "channel"]), limit)
+    return _split(
+        "talkingdata",
+        X,
+        y,
+        1_000,
+        "TalkingData train_sample (5 categorical ids hashed, 2^20 columns); "
+        "held out: the last 20% (the sample is in random order)",
+    )
 
 
 def load_svm(root, name, limit):
     from ftrlx.datasets import iter_svmlight
 
-    spec = {"a9a": ("libsvm_a9a", "a9a.gz", "a9a.t.gz", 123), "w8a": ("libsvm_w8a", "w8a.gz", None, 300),
-            "rcv1": ("rcv1_vw_small", "rcv1_small.train.svm.gz", "rcv1_small.test.svm.gz", 47_237)}[name]
+    spec = {
+        "a9a": ("libsvm_a9a", "a9a.gz", "a9a.t.gz", 123),
+        "w8a": ("libsvm_w8a", "w8a.gz", None, 300),
+        "rcv1": ("rcv1_vw_small", "rcv1_small.train.svm.gz", "rcv1_small.test.svm.gz", 47_237),
+    }[name]
     folder, train, test, width = spec
     read = lambda f: _read_all(iter_svmlight(root / folder / f, n_features=width, zero_based=False))  # noqa: E731
     X, y = read(train)
@@ -134,8 +153,11 @@ def load_svm(root, name, limit):
 
 def load_datasets(quick, only):
     root, limit = data_dir(), (3_000 if quick else None)
-    loaders = [("click", lambda: load_click(quick)), ("criteo", lambda: load_criteo(root, limit)),
-               ("talkingdata", lambda: load_talkingdata(root, limit and 20_000))]  # 0.23% positives
+    loaders = [
+        ("click", lambda: load_click(quick)),
+        ("criteo", lambda: load_criteo(root, limit)),
+        ("talkingdata", lambda: load_talkingdata(root, limit and 20_000)),
+    ]  # 0.23% positives
     loaders += [(n, (lambda n=n: load_svm(root, n, limit))) for n in ("a9a", "w8a", "rcv1")]
     for name, load in loaders:
         if only and name not in only:
@@ -165,16 +187,22 @@ def ftrlx_specs():
     return {
         "FTRL": (lambda: ftrlx.FTRLClassifier(), "alpha", [0.03, 0.1, 0.3], (1e-2, 1e3)),
         "RDA": (lambda: ftrlx.RDAClassifier(), "gamma", [0.3, 1.0, 3.0], (1e-6, 1e-1)),
-        "RDA enhanced (rho=0.005)": (lambda: ftrlx.RDAClassifier(rho=0.005), "gamma", [0.3, 1.0, 3.0],
-                                     (1e-6, 1e-1)),
+        "RDA enhanced (rho=0.005)": (lambda: ftrlx.RDAClassifier(rho=0.005), "gamma", [0.3, 1.0, 3.0], (1e-6, 1e-1)),
         "FOBOS": (lambda: ftrlx.FOBOSClassifier(), "eta0", [0.1, 0.5, 2.0], (1e-8, 1e-2)),
         # period=1, as the committed results were measured (the default is now 10)
-        "TruncatedGradient": (lambda: ftrlx.TruncatedGradientClassifier(period=1), "eta0", [0.1, 0.5, 2.0],
-                              (1e-8, 1e-2)),
-        "AdaGrad (FOBOS L1)": (lambda: ftrlx.AdaGradClassifier(l1_form="fobos"), "eta0", [0.03, 0.1, 0.3],
-                               (1e-6, 1e-1)),
-        "AdaGrad (RDA L1)": (lambda: ftrlx.AdaGradClassifier(l1_form="rda"), "eta0", [0.03, 0.1, 0.3],
-                             (1e-6, 1e-1)),
+        "TruncatedGradient": (
+            lambda: ftrlx.TruncatedGradientClassifier(period=1),
+            "eta0",
+            [0.1, 0.5, 2.0],
+            (1e-8, 1e-2),
+        ),
+        "AdaGrad (FOBOS L1)": (
+            lambda: ftrlx.AdaGradClassifier(l1_form="fobos"),
+            "eta0",
+            [0.03, 0.1, 0.3],
+            (1e-6, 1e-1),
+        ),
+        "AdaGrad (RDA L1)": (lambda: ftrlx.AdaGradClassifier(l1_form="rda"), "eta0", [0.03, 0.1, 0.3], (1e-6, 1e-1)),
         "OGD": (lambda: ftrlx.OGDClassifier(), "eta0", [0.1, 0.5, 2.0], (1e-8, 1e-2)),
     }
 
@@ -207,8 +235,13 @@ def tune_path(template, lr_name, candidates, l1_value, data, tune_rows):
     res = ftrlx.path(template, rechunk(X, y, data.chunks[0][0].shape[0]), **kwargs)
     losses = {str(r[lr_name]): r["progressive_logloss"] for r in res.to_records()}
     best = min(res.to_records(), key=lambda r: r["progressive_logloss"])[lr_name]
-    return best, {"parameter": lr_name, "at_l1": l1_value, "rows": X.shape[0], "progressive_logloss": losses,
-                  "chosen": best}
+    return best, {
+        "parameter": lr_name,
+        "at_l1": l1_value,
+        "rows": X.shape[0],
+        "progressive_logloss": losses,
+        "chosen": best,
+    }
 
 
 def run_path_family(family, template, lr_name, candidates, l1_values, data, tune_rows):
@@ -224,16 +257,38 @@ def run_path_family(family, template, lr_name, candidates, l1_values, data, tune
     points = []
     for model, rec in zip(res.estimators, res.to_records()):
         ho_ll, ho_auc = heldout_of(model, data)
-        points.append(point(rec.get(ftrlx._path.l1_param(model)) if l1_values else None, rec["n_nonzero"],
-                            rec["progressive_logloss"], rec["progressive_auc"], ho_ll, ho_auc,
-                            rec["train_seconds"]))
-    return {"family": family, "library": "ftrlx", "progressive": "per row", "tuning": tuning,
-            "params": _plain_params(template), "path_seconds": seconds, "points": points}
+        points.append(
+            point(
+                rec.get(ftrlx._path.l1_param(model)) if l1_values else None,
+                rec["n_nonzero"],
+                rec["progressive_logloss"],
+                rec["progressive_auc"],
+                ho_ll,
+                ho_auc,
+                rec["train_seconds"],
+            )
+        )
+    return {
+        "family": family,
+        "library": "ftrlx",
+        "progressive": "per row",
+        "tuning": tuning,
+        "params": _plain_params(template),
+        "path_seconds": seconds,
+        "points": points,
+    }
 
 
 def point(l1, nnz, p_ll, p_auc, h_ll, h_auc, seconds):
-    return {"l1": l1, "n_nonzero": None if nnz is None else int(nnz), "progressive_logloss": p_ll,
-            "progressive_auc": p_auc, "heldout_logloss": h_ll, "heldout_auc": h_auc, "seconds": seconds}
+    return {
+        "l1": l1,
+        "n_nonzero": None if nnz is None else int(nnz),
+        "progressive_logloss": p_ll,
+        "progressive_auc": p_auc,
+        "heldout_logloss": h_ll,
+        "heldout_auc": h_auc,
+        "seconds": seconds,
+    }
 
 
 def _plain_params(est):
@@ -242,8 +297,11 @@ def _plain_params(est):
 
 # scikit-learn ------------------------------------------------------------------------------------------------
 
-SGD_RATES = [{"learning_rate": "optimal"}, {"learning_rate": "invscaling", "eta0": 0.1},
-             {"learning_rate": "invscaling", "eta0": 0.5}]
+SGD_RATES = [
+    {"learning_rate": "optimal"},
+    {"learning_rate": "invscaling", "eta0": 0.1},
+    {"learning_rate": "invscaling", "eta0": 0.5},
+]
 
 
 def sgd(**params):
@@ -265,13 +323,31 @@ def run_sgd_partial(l1_values, data, tune_rows):
     res = ftrlx.path(sgd(**best), data.chunks, l1=l1_values)
     points = []
     for model, rec in zip(res.estimators, res.to_records()):
-        points.append(point(rec["alpha"], rec["n_nonzero"], rec["progressive_logloss"], rec["progressive_auc"],
-                            *heldout_of(model, data), rec["train_seconds"]))
-    tuning = {"parameter": "learning_rate/eta0", "at_alpha": l1_values[2], "rows": X.shape[0],
-              "progressive_logloss": losses, "chosen": best}
-    return {"family": "sklearn SGD(l1).partial_fit", "library": "scikit-learn",
-            "progressive": f"per chunk of {data.chunks[0][0].shape[0]} rows", "tuning": tuning,
-            "params": _plain_params(sgd(**best)), "points": points}
+        points.append(
+            point(
+                rec["alpha"],
+                rec["n_nonzero"],
+                rec["progressive_logloss"],
+                rec["progressive_auc"],
+                *heldout_of(model, data),
+                rec["train_seconds"],
+            )
+        )
+    tuning = {
+        "parameter": "learning_rate/eta0",
+        "at_alpha": l1_values[2],
+        "rows": X.shape[0],
+        "progressive_logloss": losses,
+        "chosen": best,
+    }
+    return {
+        "family": "sklearn SGD(l1).partial_fit",
+        "library": "scikit-learn",
+        "progressive": f"per chunk of {data.chunks[0][0].shape[0]} rows",
+        "tuning": tuning,
+        "params": _plain_params(sgd(**best)),
+        "points": points,
+    }
 
 
 def run_sgd_fit(l1_values, data, chosen_rate):
@@ -284,11 +360,17 @@ def run_sgd_fit(l1_values, data, chosen_rate):
             warnings.simplefilter("ignore")  # one epoch does not converge, by design
             model.fit(X, y)
         seconds = time.perf_counter() - start
-        points.append(point(alpha, np.count_nonzero(model.coef_), math.nan, math.nan, *heldout_of(model, data),
-                            seconds))
-    return {"family": "sklearn SGD(l1).fit", "library": "scikit-learn", "progressive": "none (held-out only)",
-            "tuning": {"parameter": "learning_rate/eta0", "chosen": chosen_rate, "from": "the partial_fit tuning"},
-            "params": _plain_params(sgd(max_iter=1, tol=None, shuffle=False, **chosen_rate)), "points": points}
+        points.append(
+            point(alpha, np.count_nonzero(model.coef_), math.nan, math.nan, *heldout_of(model, data), seconds)
+        )
+    return {
+        "family": "sklearn SGD(l1).fit",
+        "library": "scikit-learn",
+        "progressive": "none (held-out only)",
+        "tuning": {"parameter": "learning_rate/eta0", "chosen": chosen_rate, "from": "the partial_fit tuning"},
+        "params": _plain_params(sgd(max_iter=1, tol=None, shuffle=False, **chosen_rate)),
+        "points": points,
+    }
 
 
 # Vowpal Wabbit -----------------------------------------------------------------------------------------------
@@ -348,7 +430,7 @@ def read_vw_model(path, n_features):
     """The column weights (below ``n_features``) and the constant of a VW readable model."""
     w, constant = np.zeros(n_features), 0.0
     pattern = re.compile(r"^(\d+):(\S+)")
-    const_index = VW_CONSTANT & (2**vw_bits(n_features) - 1)
+    const_index = VW_CONSTANT & (2 ** vw_bits(n_features) - 1)
     with open(path) as fh:
         for line in fh:
             m = pattern.match(line)
@@ -375,11 +457,23 @@ def run_vw(family, base_args, lr_flag, candidates, l1_values, data, lines, tune_
         seconds = time.perf_counter() - start
         ho = metrics(data.y_test, expit(data.X_test @ w + constant))
         points.append(point(l1, np.count_nonzero(w), *metrics(y, p), *ho, seconds))
-    return {"family": family, "library": "vowpalwabbit", "progressive": "per row",
-            "tuning": {"parameter": lr_flag, "at_l1": l1_values[2], "rows": min(tune_rows, len(lines)),
-                       "progressive_logloss": losses, "chosen": best},
-            "params": {"args": f"{base_args} {lr_flag} {best} --l1 L1 --loss_function logistic --link logistic "
-                               f"-b {vw_bits(data.n_features)}"}, "points": points}
+    return {
+        "family": family,
+        "library": "vowpalwabbit",
+        "progressive": "per row",
+        "tuning": {
+            "parameter": lr_flag,
+            "at_l1": l1_values[2],
+            "rows": min(tune_rows, len(lines)),
+            "progressive_logloss": losses,
+            "chosen": best,
+        },
+        "params": {
+            "args": f"{base_args} {lr_flag} {best} --l1 L1 --loss_function logistic --link logistic "
+            f"-b {vw_bits(data.n_features)}"
+        },
+        "points": points,
+    }
 
 
 # river -------------------------------------------------------------------------------------------------------
@@ -389,11 +483,17 @@ def run_river(l1_values, data, alpha, rows, test_rows):
     from river import linear_model, optim
 
     X, y = data.train_rows(rows)
-    dicts = [dict(zip(X.indices[X.indptr[i]:X.indptr[i + 1]].tolist(), X.data[X.indptr[i]:X.indptr[i + 1]].tolist()))
-             for i in range(X.shape[0])]
+    dicts = [
+        dict(zip(X.indices[X.indptr[i] : X.indptr[i + 1]].tolist(), X.data[X.indptr[i] : X.indptr[i + 1]].tolist()))
+        for i in range(X.shape[0])
+    ]
     Xt, yt = data.X_test[:test_rows], data.y_test[:test_rows]
-    tests = [dict(zip(Xt.indices[Xt.indptr[i]:Xt.indptr[i + 1]].tolist(),
-                      Xt.data[Xt.indptr[i]:Xt.indptr[i + 1]].tolist())) for i in range(Xt.shape[0])]
+    tests = [
+        dict(
+            zip(Xt.indices[Xt.indptr[i] : Xt.indptr[i + 1]].tolist(), Xt.data[Xt.indptr[i] : Xt.indptr[i + 1]].tolist())
+        )
+        for i in range(Xt.shape[0])
+    ]
     labels = (y > 0).tolist()
     points = []
     for l1 in l1_values:
@@ -407,10 +507,16 @@ def run_river(l1_values, data, alpha, rows, test_rows):
         ph = np.array([model.predict_proba_one(x)[True] for x in tests])
         nnz = sum(1 for v in model.weights.values() if v != 0)
         points.append(point(l1, nnz, *metrics(y, p), *metrics(yt, ph), seconds))
-    return {"family": "river FTRL", "library": "river", "progressive": "per row",
-            "tuning": {"chosen": alpha, "parameter": "alpha", "from": "ftrlx FTRL's tuning"},
-            "params": {"alpha": alpha, "beta": 1.0, "l2": 1.0}, "rows": X.shape[0],
-            "test_rows": Xt.shape[0], "points": points}
+    return {
+        "family": "river FTRL",
+        "library": "river",
+        "progressive": "per row",
+        "tuning": {"chosen": alpha, "parameter": "alpha", "from": "ftrlx FTRL's tuning"},
+        "params": {"alpha": alpha, "beta": 1.0, "l2": 1.0},
+        "rows": X.shape[0],
+        "test_rows": Xt.shape[0],
+        "points": points,
+    }
 
 
 # --------------------------------------------------------------------------- one data set
@@ -427,8 +533,9 @@ def run_dataset(data, args, log):
             candidates = candidates[:2]
         results.append(run_path_family(family, factory(), lr_name, candidates, grid(lo, hi, n), data, tune_rows))
         log(data.name, results[-1])
-    lazy = run_path_family("LazyAdam (no L1)", ftrlx.LazyAdamClassifier(), "eta0", [1e-3, 1e-2, 3e-2], [],
-                           data, tune_rows)
+    lazy = run_path_family(
+        "LazyAdam (no L1)", ftrlx.LazyAdamClassifier(), "eta0", [1e-3, 1e-2, 3e-2], [], data, tune_rows
+    )
     log(data.name, lazy)
     results.append(lazy)
     alphas = grid(1e-8, 1e-2, n)
@@ -448,19 +555,29 @@ def run_peers(data, args, tune_rows, log, ftrl_alpha):
         sub = Data(data.name, [(X, y)], data.X_test, data.y_test, data.note)
         lines = vw_lines(X, y)
         vw_tune = min(rows, tune_rows // 2)
-        out.append(run_vw("VW --l1 (default learner)", "", "-l", [0.1, 0.5, 2.0], grid(1e-9, 1e-3, n), sub,
-                          lines, vw_tune))
+        out.append(
+            run_vw("VW --l1 (default learner)", "", "-l", [0.1, 0.5, 2.0], grid(1e-9, 1e-3, n), sub, lines, vw_tune)
+        )
         out[-1]["rows"] = rows
         log(data.name, out[-1])
-        out.append(run_vw("VW --ftrl --l1", "--ftrl --ftrl_beta 1 --l2 1", "--ftrl_alpha", [0.03, 0.1, 0.3],
-                          grid(1e-2, 1e3, n), sub, lines, vw_tune))
+        out.append(
+            run_vw(
+                "VW --ftrl --l1",
+                "--ftrl --ftrl_beta 1 --l2 1",
+                "--ftrl_alpha",
+                [0.03, 0.1, 0.3],
+                grid(1e-2, 1e3, n),
+                sub,
+                lines,
+                vw_tune,
+            )
+        )
         out[-1]["rows"] = rows
         log(data.name, out[-1])
     else:
         print("[frontier] vowpalwabbit not installed: its rows are skipped", flush=True)
     if _peers.available("river"):
-        out.append(run_river(grid(1e-2, 1e3, n), data, ftrl_alpha, min(data.n_train, args.river_rows),
-                             args.river_rows))
+        out.append(run_river(grid(1e-2, 1e3, n), data, ftrl_alpha, min(data.n_train, args.river_rows), args.river_rows))
         log(data.name, out[-1])
     else:
         print("[frontier] river not installed: its rows are skipped", flush=True)
@@ -473,8 +590,9 @@ def run_peers(data, args, tune_rows, log, ftrl_alpha):
 def nnz_at(points, metric, target):
     """Fewest non-zero weights at which a frontier reaches ``metric <= target``: the sparsest point that does,
     moved toward the next sparser point by linear interpolation of the loss in log(nnz); None if none does."""
-    pts = sorted((p["n_nonzero"], p[metric]) for p in points
-                 if p["n_nonzero"] is not None and not math.isnan(p[metric]))
+    pts = sorted(
+        (p["n_nonzero"], p[metric]) for p in points if p["n_nonzero"] is not None and not math.isnan(p[metric])
+    )
     ok = [(nz, v) for nz, v in pts if v <= target]
     if not ok:
         return None
@@ -505,8 +623,16 @@ def frontier_summary(results, metric):
             continue
         level = max(best, ftrl_best) * (1 + TOLERANCE)
         nz, base = nnz_at(r["points"], metric, level), nnz_at(ftrl["points"], metric, level)
-        rows.append({"family": r["family"], "best": best, "level": level, "nnz": nz, "ftrl_nnz": base,
-                     "vs_ftrl": None if nz is None or not base else nz / base - 1})
+        rows.append(
+            {
+                "family": r["family"],
+                "best": best,
+                "level": level,
+                "nnz": nz,
+                "ftrl_nnz": base,
+                "vs_ftrl": None if nz is None or not base else nz / base - 1,
+            }
+        )
     return {"metric": metric, "ftrl_best": ftrl_best, "tolerance": TOLERANCE, "rows": rows}
 
 
@@ -522,14 +648,23 @@ def plot_dataset(name, note, results, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
-    for ax, metric, title in ((axes[0], "progressive_logloss", "progressive (each row scored before training)"),
-                              (axes[1], "heldout_logloss", "held-out split")):
+    for ax, metric, title in (
+        (axes[0], "progressive_logloss", "progressive (each row scored before training)"),
+        (axes[1], "heldout_logloss", "held-out split"),
+    ):
         for i, r in enumerate(results):
-            pts = sorted((p["n_nonzero"], p[metric]) for p in r["points"]
-                         if p["n_nonzero"] and not math.isnan(p[metric]))
+            pts = sorted(
+                (p["n_nonzero"], p[metric]) for p in r["points"] if p["n_nonzero"] and not math.isnan(p[metric])
+            )
             if pts:  # tab20: one colour per family (the default cycle repeats after ten)
-                ax.plot(*zip(*pts), marker="o", markersize=3.5, linestyle=STYLES[r["library"]], label=r["family"],
-                        color=plt.cm.tab20(i % 20))
+                ax.plot(
+                    *zip(*pts),
+                    marker="o",
+                    markersize=3.5,
+                    linestyle=STYLES[r["library"]],
+                    label=r["family"],
+                    color=plt.cm.tab20(i % 20),
+                )
         ax.set_xscale("log")
         ax.set_xlabel("non-zero weights (log scale)")
         ax.set_ylabel(f"{metric.split('_')[0].replace('heldout', 'held-out')} log loss")
@@ -545,8 +680,11 @@ def plot_dataset(name, note, results, path):
 
 def _zoom(ax, results, metric):
     """Keep the interesting part: from the best loss to a little above the worst of the families' best points."""
-    bests = [min(v for v in (p[metric] for p in r["points"]) if not math.isnan(v)) for r in results
-             if any(not math.isnan(p[metric]) for p in r["points"])]
+    bests = [
+        min(v for v in (p[metric] for p in r["points"]) if not math.isnan(v))
+        for r in results
+        if any(not math.isnan(p[metric]) for p in r["points"])
+    ]
     lo = min(bests)
     hi = max(max(bests), lo * 1.15)
     ax.set_ylim(lo - 0.02 * (hi - lo), hi + 0.25 * (hi - lo))
@@ -558,29 +696,41 @@ def _f(v, spec=".4f"):
 
 def markdown_dataset(entry):
     out = [f"### {entry['name']}", "", entry["note"] + f"; {entry['n_train']:,} training rows.", ""]
-    out += ["| family | progressive | rows | tuned | L1 range | nnz range | best progressive log loss | "
-            "best held-out log loss | best held-out AUC |", "|---|---|---|---|---|---|---|---|---|"]
+    out += [
+        "| family | progressive | rows | tuned | L1 range | nnz range | best progressive log loss | "
+        "best held-out log loss | best held-out AUC |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in entry["results"]:
         pts = r["points"]
         l1s = [p["l1"] for p in pts if p["l1"] is not None]
         nz = [p["n_nonzero"] for p in pts]
-        out.append(f"| {r['family']} | {r['progressive']} | {r.get('rows', entry['n_train']):,} | "
-                   f"{r['tuning'].get('parameter', '')}={r['tuning']['chosen']} | "
-                   f"{_f(min(l1s), '.0e') if l1s else '–'}..{_f(max(l1s), '.0e') if l1s else '–'} | "
-                   f"{min(nz):,}..{max(nz):,} | {_f(_min(pts, 'progressive_logloss'))} | "
-                   f"{_f(_min(pts, 'heldout_logloss'))} | {_f(_max(pts, 'heldout_auc'))} |")
+        out.append(
+            f"| {r['family']} | {r['progressive']} | {r.get('rows', entry['n_train']):,} | "
+            f"{r['tuning'].get('parameter', '')}={r['tuning']['chosen']} | "
+            f"{_f(min(l1s), '.0e') if l1s else '–'}..{_f(max(l1s), '.0e') if l1s else '–'} | "
+            f"{min(nz):,}..{max(nz):,} | {_f(_min(pts, 'progressive_logloss'))} | "
+            f"{_f(_min(pts, 'heldout_logloss'))} | {_f(_max(pts, 'heldout_auc'))} |"
+        )
     for key, label in (("progressive_logloss", "progressive"), ("heldout_logloss", "held-out")):
         s = entry["summary"][key]
         if s is None:
             out += ["", f"No {label} log loss (one class only in that split)."]
             continue
-        out += ["", f"Non-zero weights at equal {label} log loss: for each family, the level is the worse of its "
-                f"best and FTRL's best ({_f(s['ftrl_best'])}) plus {TOLERANCE:.0%}; both frontiers are read at the "
-                "fewest weights that reach it (interpolated in log weights):", "",
-                f"| family | best {label} log loss | level | nnz | FTRL nnz | vs FTRL |", "|---|---|---|---|---|---|"]
+        out += [
+            "",
+            f"Non-zero weights at equal {label} log loss: for each family, the level is the worse of its "
+            f"best and FTRL's best ({_f(s['ftrl_best'])}) plus {TOLERANCE:.0%}; both frontiers are read at the "
+            "fewest weights that reach it (interpolated in log weights):",
+            "",
+            f"| family | best {label} log loss | level | nnz | FTRL nnz | vs FTRL |",
+            "|---|---|---|---|---|---|",
+        ]
         for row in s["rows"]:
-            out.append(f"| {row['family']} | {_f(row['best'])} | {_f(row['level'])} | {_f(row['nnz'], ',.0f')} | "
-                       f"{_f(row['ftrl_nnz'], ',.0f')} | {_f(row['vs_ftrl'], '+.0%')} |")
+            out.append(
+                f"| {row['family']} | {_f(row['best'])} | {_f(row['level'])} | {_f(row['nnz'], ',.0f')} | "
+                f"{_f(row['ftrl_nnz'], ',.0f')} | {_f(row['vs_ftrl'], '+.0%')} |"
+            )
     return out + ["", f"![{entry['name']} frontier](frontier_{entry['name']}.png)", ""]
 
 
@@ -597,13 +747,19 @@ def _max(pts, key):
 def write_outputs(out, report):
     out.mkdir(parents=True, exist_ok=True)
     (out / "frontier.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
-    lines = ["# Sparsity/accuracy frontiers", "", f"Command: `{report['command']}`. Machine: {report['machine']}. "
-             f"Load average at start/end: {report['load_start']} / {report['load_end']}. "
-             f"Wall time {report['seconds']:.0f} s.", "",
-             "Progressive metrics: every training row scored by the model just before it trains on it (per row for "
-             "ftrlx, VW and river; per chunk for SGDClassifier.partial_fit; SGDClassifier.fit has none). Held-out "
-             "metrics: a split the models never train on. Each learner's learning rate was tuned first (lowest "
-             "progressive log loss on a training prefix, at the third L1 value of its grid); see frontier.json.", ""]
+    lines = [
+        "# Sparsity/accuracy frontiers",
+        "",
+        f"Command: `{report['command']}`. Machine: {report['machine']}. "
+        f"Load average at start/end: {report['load_start']} / {report['load_end']}. "
+        f"Wall time {report['seconds']:.0f} s.",
+        "",
+        "Progressive metrics: every training row scored by the model just before it trains on it (per row for "
+        "ftrlx, VW and river; per chunk for SGDClassifier.partial_fit; SGDClassifier.fit has none). Held-out "
+        "metrics: a split the models never train on. Each learner's learning rate was tuned first (lowest "
+        "progressive log loss on a training prefix, at the third L1 value of its grid); see frontier.json.",
+        "",
+    ]
     for entry in report["datasets"]:
         lines += markdown_dataset(entry)
     (out / "frontier.md").write_text("\n".join(lines) + "\n")
@@ -629,9 +785,11 @@ def parse_args(argv=None):
 
 def _log(name, result):
     pts = result["points"]
-    print(f"[frontier] {name:12s} {result['family']:28s} nnz {min(p['n_nonzero'] for p in pts):>9,}.."
-          f"{max(p['n_nonzero'] for p in pts):<9,} best held-out log loss {_f(_min(pts, 'heldout_logloss'))}",
-          flush=True)
+    print(
+        f"[frontier] {name:12s} {result['family']:28s} nnz {min(p['n_nonzero'] for p in pts):>9,}.."
+        f"{max(p['n_nonzero'] for p in pts):<9,} best held-out log loss {_f(_min(pts, 'heldout_logloss'))}",
+        flush=True,
+    )
 
 
 def main(argv=None):
@@ -640,22 +798,37 @@ def main(argv=None):
     args = parse_args(argv)
     start, load_start = time.perf_counter(), [round(v, 2) for v in os.getloadavg()]
     info = machine_info()
-    report = {"command": "python bench/frontier.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "machine": f"{info['cpu']}, {info['logical_cpus']} logical CPUs, {info['ram_gib']} GiB; "
-                         f"ftrlx {info['ftrlx_commit']}", "machine_info": info, "tolerance": TOLERANCE,
-              "load_start": load_start, "datasets": []}
+    report = {
+        "command": "python bench/frontier.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": f"{info['cpu']}, {info['logical_cpus']} logical CPUs, {info['ram_gib']} GiB; "
+        f"ftrlx {info['ftrlx_commit']}",
+        "machine_info": info,
+        "tolerance": TOLERANCE,
+        "load_start": load_start,
+        "datasets": [],
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     for data in load_datasets(args.quick, set(args.only)):
         results = run_dataset(data, args, _log)
         summary = {m: frontier_summary(results, m) for m in ("progressive_logloss", "heldout_logloss")}
-        report["datasets"].append({"name": data.name, "note": data.note, "n_train": data.n_train,
-                                   "n_test": data.X_test.shape[0], "n_features": data.n_features,
-                                   "results": results, "summary": summary})
+        report["datasets"].append(
+            {
+                "name": data.name,
+                "note": data.note,
+                "n_train": data.n_train,
+                "n_test": data.X_test.shape[0],
+                "n_features": data.n_features,
+                "results": results,
+                "summary": summary,
+            }
+        )
         plot_dataset(data.name, data.note, results, args.out / f"frontier_{data.name}.png")
         report["seconds"], report["load_end"] = time.perf_counter() - start, [round(v, 2) for v in os.getloadavg()]
         write_outputs(args.out, report)  # after every data set, so that a long run leaves its part behind
-    print(f"[frontier] wrote {args.out}/frontier.md, frontier.json and the PNGs in "
-          f"{time.perf_counter() - start:.0f} s", flush=True)
+    print(
+        f"[frontier] wrote {args.out}/frontier.md, frontier.json and the PNGs in {time.perf_counter() - start:.0f} s",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

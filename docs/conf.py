@@ -2,6 +2,7 @@
 
 Build it with ``sphinx-build -W -b html docs docs/_build/html`` (warnings are errors).
 """
+
 import os
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ default_role = "code"
 # under its module.  autosummary only draws tables here: it generates no stub files.
 autosummary_generate = False
 autodoc_default_options = {"member-order": "bysource"}
-autodoc_typehints = "none"           # the numpydoc sections carry the types
+autodoc_typehints = "none"  # the numpydoc sections carry the types
 autoclass_content = "class"
 numpydoc_show_class_members = False  # methods come from autodoc's :members:, listed once
 numpydoc_class_members_toctree = False

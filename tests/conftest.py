@@ -1,4 +1,5 @@
 """Shared fixtures: where the real datasets live, and the list of estimators."""
+
 import os
 from pathlib import Path
 

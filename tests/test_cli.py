@@ -17,8 +17,9 @@ from ftrlx.datasets import iter_criteo, write_click_data
 
 
 def run(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "ftrlx", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ftrlx", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -37,9 +38,26 @@ def click_files(tmp_path_factory):
 def test_train_info_predict_evaluate(click_files, tmp_path):
     train, test = click_files
     model, hist = tmp_path / "m.ftrlx", tmp_path / "h.csv"
-    rc, out, err = run("train", train, "--format", "criteo", "--bits", "16", "--chunk-size",
-                       "1000", "--l1", "0.5", "--param", "l2=2", "--holdout-every", "3",
-                       "--history", hist, "-o", model)
+    rc, out, err = run(
+        "train",
+        train,
+        "--format",
+        "criteo",
+        "--bits",
+        "16",
+        "--chunk-size",
+        "1000",
+        "--l1",
+        "0.5",
+        "--param",
+        "l2=2",
+        "--holdout-every",
+        "3",
+        "--history",
+        hist,
+        "-o",
+        model,
+    )
     assert rc == 0, err
     assert "progressive" in err and "holdout" in err and "non-zero" in err
     assert model.exists() and hist.exists()
@@ -94,15 +112,26 @@ def test_crash_then_resume_via_cli_matches_uninterrupted_run(click_files, tmp_pa
     second.write_text("".join(lines[4000:4500]) + "this is not a criteo line\n")
     common = ["--format", "criteo", "--bits", "14", "--chunk-size", "1000", "-q"]
     ckpt = tmp_path / "run.ckpt"
-    rc, _, err = run("train", first, second, *common, "--checkpoint", ckpt,
-                     "--checkpoint-every", "1500", "-o", tmp_path / "never.ftrlx")
+    rc, _, err = run(
+        "train",
+        first,
+        second,
+        *common,
+        "--checkpoint",
+        ckpt,
+        "--checkpoint-every",
+        "1500",
+        "-o",
+        tmp_path / "never.ftrlx",
+    )
     assert rc == 1 and err.startswith("ftrlx: error:"), err
     assert ckpt.exists() and not (tmp_path / "never.ftrlx").exists()
     assert ftrlx.io.read_header(ckpt)["metadata"]["rows_seen"] == 4000
 
     second.write_text("".join(lines[4000:]))  # the data, repaired
-    rc, _, err = run("train", first, second, *common, "--checkpoint", ckpt, "--resume",
-                     "-o", tmp_path / "resumed.ftrlx")
+    rc, _, err = run(
+        "train", first, second, *common, "--checkpoint", ckpt, "--resume", "-o", tmp_path / "resumed.ftrlx"
+    )
     assert rc == 0, err
     rc, _, err = run("train", first, second, *common, "-o", tmp_path / "full.ftrlx")
     assert rc == 0, err
@@ -169,8 +198,9 @@ def test_main_in_process_returns_status(capsys):
 
 def test_demo_small(tmp_path):
     plot = tmp_path / "demo.png"
-    rc, out, err = run("demo", "--rows", "20000", "--chunk-size", "5000", "--bits", "16",
-                       "--plot", plot, "-o", tmp_path / "demo.ftrlx")
+    rc, out, err = run(
+        "demo", "--rows", "20000", "--chunk-size", "5000", "--bits", "16", "--plot", plot, "-o", tmp_path / "demo.ftrlx"
+    )
     assert rc == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["rows"] == 20000 and summary["n_weights"] == 2**16

@@ -14,8 +14,9 @@ from ftrlx.datasets import write_click_data
 
 
 def run(*args, stdin=None):
-    proc = subprocess.run([sys.executable, "-m", "ftrlx", *map(str, args)], input=stdin, capture_output=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ftrlx", *map(str, args)], input=stdin, capture_output=True, timeout=300
+    )
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
@@ -40,12 +41,14 @@ def test_quiet_before_or_after_the_command(where, tmp_path, capsys):
 def test_train_twice_from_gzip_on_standard_input(svm_file, tmp_path):
     data = gzip.compress(svm_file.read_bytes())
     model = tmp_path / "m.ftrlx"
-    rc, out, err = run("train", "-", "--format", "svmlight", "--bits", "10", "--epochs", "2", "-o", model,
-                       "--json", "-q", stdin=data)
+    rc, out, err = run(
+        "train", "-", "--format", "svmlight", "--bits", "10", "--epochs", "2", "-o", model, "--json", "-q", stdin=data
+    )
     assert rc == 0, err
     assert json.loads(out)["rows"] == 3000  # two passes over the 1500 rows
-    rc, out, err = run("train", "-", "--format", "svmlight", "--bits", "10", "-o", model, "--json", "-q",
-                       stdin=svm_file.read_bytes())
+    rc, out, err = run(
+        "train", "-", "--format", "svmlight", "--bits", "10", "-o", model, "--json", "-q", stdin=svm_file.read_bytes()
+    )
     assert rc == 0 and json.loads(out)["rows"] == 1500
 
 
@@ -57,8 +60,14 @@ def test_epochs_must_be_positive(svm_file, tmp_path):
 def test_predict_into_a_closed_pipe_is_not_an_error(svm_file, tmp_path):
     model = tmp_path / "m.ftrlx"
     assert run("train", svm_file, "--bits", "10", "-o", model, "-q")[0] == 0
-    proc = subprocess.run(f"{sys.executable} -m ftrlx predict {model} {svm_file} | head -n 2", shell=True,
-                          capture_output=True, text=True, timeout=300, executable="/bin/bash")
+    proc = subprocess.run(
+        f"{sys.executable} -m ftrlx predict {model} {svm_file} | head -n 2",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        executable="/bin/bash",
+    )
     assert len(proc.stdout.splitlines()) == 2
     assert "Broken pipe" not in proc.stderr and "Error" not in proc.stderr
 
@@ -73,10 +82,13 @@ def test_help_texts_say_what_the_defaults_are(capsys):
 
 def test_remedies_name_the_flags():
     assert _cli_remedies("x.csv:3: bad; fix the line or pass on_bad_lines='skip'").endswith("--on-bad-lines skip")
-    assert _cli_remedies("FTRLClassifier: alpha=-1 is not valid. Fix it with set_params(alpha=...) or in the "
-                         "constructor.").endswith("Fix it with --alpha.")
-    assert _cli_remedies("Fix it with set_params(batch_size=...) or in the constructor.") == \
-        "Fix it with --param batch_size=VALUE."
+    assert _cli_remedies(
+        "FTRLClassifier: alpha=-1 is not valid. Fix it with set_params(alpha=...) or in the constructor."
+    ).endswith("Fix it with --alpha.")
+    assert (
+        _cli_remedies("Fix it with set_params(batch_size=...) or in the constructor.")
+        == "Fix it with --param batch_size=VALUE."
+    )
 
 
 def test_bad_hyper_parameter_names_the_flag(svm_file, tmp_path):
@@ -95,8 +107,7 @@ def test_ignore_drops_a_leaking_column(tmp_path):
     path = _csv(tmp_path)
     leaky, clean = tmp_path / "leaky.ftrlx", tmp_path / "clean.ftrlx"
     assert main(["train", str(path), "--label", "y", "--bits", "12", "-o", str(leaky), "-q"]) == 0
-    assert main(["train", str(path), "--label", "y", "--bits", "12", "--ignore", "leak", "-o", str(clean),
-                 "-q"]) == 0
+    assert main(["train", str(path), "--label", "y", "--bits", "12", "--ignore", "leak", "-o", str(clean), "-q"]) == 0
     spec = ftrlx.io.read_header(clean)["metadata"]["training"]["hasher_spec"]
     assert spec["categorical"] == ["site"]
     assert ftrlx.load(clean).n_nonzero_ < ftrlx.load(leaky).n_nonzero_
@@ -105,8 +116,24 @@ def test_ignore_drops_a_leaking_column(tmp_path):
 def test_class_weight_from_the_command_line(tmp_path, capsys):
     path = _csv(tmp_path)
     model = tmp_path / "w.ftrlx"
-    assert main(["train", str(path), "--label", "y", "--ignore", "leak", "--class-weight", "0:1,1:5", "-o",
-                 str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--label",
+                "y",
+                "--ignore",
+                "leak",
+                "--class-weight",
+                "0:1,1:5",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert ftrlx.load(model).class_weight == {0: 1.0, 1: 5.0}
     assert main(["train", str(path), "--label", "y", "--class-weight", "1=5", "-o", str(model)]) == 2
     assert "LABEL:WEIGHT" in capsys.readouterr().err
@@ -115,8 +142,7 @@ def test_class_weight_from_the_command_line(tmp_path, capsys):
 def test_info_shows_provenance_and_escapes_control_characters(tmp_path, capsys):
     path = _csv(tmp_path)
     model = tmp_path / "m.ftrlx"
-    assert main(["train", str(path), "--label", "y", "--ignore", "leak", "--l1", "0.5", "-o", str(model),
-                 "-q"]) == 0
+    assert main(["train", str(path), "--label", "y", "--ignore", "leak", "--l1", "0.5", "-o", str(model), "-q"]) == 0
     capsys.readouterr()
     assert main(["info", str(model)]) == 0
     out = capsys.readouterr().out

@@ -20,8 +20,24 @@ def clicks(tmp_path_factory):
 
 def test_crosses_are_trained_recorded_and_predicted_the_same_way(clicks, tmp_path, capsys):
     model, out = tmp_path / "m.ftrlx", tmp_path / "p.txt"
-    assert main(["train", str(clicks), "--bits", "16", "-q", "-o", str(model), "--interactions", "C1,C2",
-                 "--interactions", "C3,I1"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(clicks),
+                "--bits",
+                "16",
+                "-q",
+                "-o",
+                str(model),
+                "--interactions",
+                "C1,C2",
+                "--interactions",
+                "C3,I1",
+            ]
+        )
+        == 0
+    )
     spec = ftrlx.io.read_header(model)["metadata"]["training"]["hasher_spec"]
     assert spec["interactions"] == [["C1", "C2"], ["C3", "I1"]]
     assert main(["predict", str(model), str(clicks), "-o", str(out)]) == 0

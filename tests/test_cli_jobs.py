@@ -42,13 +42,16 @@ def test_default_is_one_thread(clicks, tmp_path):
     assert (model.n_jobs, model.parallel) == (1, "outputs")
 
 
-@pytest.mark.parametrize("flags, flag", [
-    (["--jobs", "0"], "--jobs"),
-    (["--parallel", "hogwild"], "--jobs"),
-    (["--jobs", "2", "--parallel", "sideways"], "--parallel"),
-    (["--jobs", "x"], "--jobs"),
-    (["--jobs", "2", "--parallel", "hogwild", "--algo", "fobos", "--l1", "1"], "--parallel deterministic"),
-])
+@pytest.mark.parametrize(
+    "flags, flag",
+    [
+        (["--jobs", "0"], "--jobs"),
+        (["--parallel", "hogwild"], "--jobs"),
+        (["--jobs", "2", "--parallel", "sideways"], "--parallel"),
+        (["--jobs", "x"], "--jobs"),
+        (["--jobs", "2", "--parallel", "hogwild", "--algo", "fobos", "--l1", "1"], "--parallel deterministic"),
+    ],
+)
 def test_bad_thread_flags_are_usage_errors_naming_the_flag(clicks, tmp_path, capsys, flags, flag):
     assert train(clicks, tmp_path / "m.ftrlx", *flags) == 2
     err = capsys.readouterr().err

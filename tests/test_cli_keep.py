@@ -40,8 +40,24 @@ def test_keep_is_the_complement_of_ignore(table, tmp_path):
 
 def test_keep_with_numeric_keeps_only_the_listed_numeric_fields(table, tmp_path, capsys):
     model = tmp_path / "n.ftrlx"
-    assert main(["train", str(table), "--label", "y", "--numeric", "price,leak", "--keep", "site,price", "-o",
-                 str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(table),
+                "--label",
+                "y",
+                "--numeric",
+                "price,leak",
+                "--keep",
+                "site,price",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert _spec(model)["categorical"] == ["site"] and _spec(model)["numeric"] == ["price"]
     capsys.readouterr()
     assert main(["predict", str(model), str(table)]) == 0
@@ -52,8 +68,26 @@ def test_keep_criteo_fields_compiled_and_pyarrow_paths_agree(tmp_path, capsys):
     log = tmp_path / "c.txt"
     write_click_data(log, 3000, format="criteo", seed=2)
     model = tmp_path / "c.ftrlx"
-    assert main(["train", str(log), "--format", "criteo", "--keep", "I1,C1,C2,I5", "--bits", "16",
-                 "--chunk-size", "1000", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(log),
+                "--format",
+                "criteo",
+                "--keep",
+                "I1,C1,C2,I5",
+                "--bits",
+                "16",
+                "--chunk-size",
+                "1000",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     spec = _spec(model)
     assert spec["categorical"] == ["C1", "C2"] and spec["numeric"] == ["I1", "I5"]
     slow = iter_criteo(log, chunk_size=1000, hasher=CategoricalHasher.from_spec(spec))

@@ -92,17 +92,32 @@ def test_early_stopped_run_resumes_to_the_same_model(tmp_path):
     crashing.calls = -1
     ckpt = tmp_path / "run.ckpt"
     with pytest.raises(Crash):
-        fit_stream(ftrlx.FTRLClassifier(), counted, passes=6, holdout_every=4, early_stop=1, progress=False,
-                   checkpoint=ckpt, checkpoint_every=300)
+        fit_stream(
+            ftrlx.FTRLClassifier(),
+            counted,
+            passes=6,
+            holdout_every=4,
+            early_stop=1,
+            progress=False,
+            checkpoint=ckpt,
+            checkpoint_every=300,
+        )
     crashing.calls = 5  # no more crashes
     est = ftrlx.FTRLClassifier()
-    hist = fit_stream(est, counted, passes=6, holdout_every=4, early_stop=1, progress=False, checkpoint=ckpt,
-                      resume=True)
+    hist = fit_stream(
+        est, counted, passes=6, holdout_every=4, early_stop=1, progress=False, checkpoint=ckpt, resume=True
+    )
     assert len(hist.pass_losses()) == 2 and np.array_equal(est.coef_, ref.coef_)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"passes": 0}, "passes"), ({"early_stop": 2}, "holdout_every"),
-                                           ({"early_stop": 0, "holdout_every": 2}, "early_stop")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"passes": 0}, "passes"),
+        ({"early_stop": 2}, "holdout_every"),
+        ({"early_stop": 0, "holdout_every": 2}, "early_stop"),
+    ],
+)
 def test_bad_pass_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fit_stream(ftrlx.FTRLClassifier(), _chunks(2), progress=False, **kwargs)
@@ -117,8 +132,23 @@ def clicks(tmp_path_factory):
 
 def test_cli_passes_with_early_stop(clicks, tmp_path, capsys):
     model = tmp_path / "m.ftrlx"
-    argv = ["train", str(clicks), "--bits", "14", "--chunk-size", "700", "--holdout-every", "3", "--early-stop",
-            "1", "--alpha", "2", "-o", str(model), "--json"]
+    argv = [
+        "train",
+        str(clicks),
+        "--bits",
+        "14",
+        "--chunk-size",
+        "700",
+        "--holdout-every",
+        "3",
+        "--early-stop",
+        "1",
+        "--alpha",
+        "2",
+        "-o",
+        str(model),
+        "--json",
+    ]
     assert main([*argv, "--passes", "8"]) == 0
     out, err = capsys.readouterr()
     result = json.loads(out)
@@ -133,12 +163,15 @@ def test_cli_passes_with_early_stop(clicks, tmp_path, capsys):
     assert again["pass_holdout_logloss"] == result["pass_holdout_logloss"]
 
 
-@pytest.mark.parametrize("flags, needle", [
-    (["--early-stop", "2", "--passes", "3"], "--holdout-every"),
-    (["--early-stop", "2", "--holdout-every", "3"], "--passes"),
-    (["--early-stop", "0", "--holdout-every", "3", "--passes", "3"], "--early-stop"),
-    (["--passes", "0"], "--passes"),
-])
+@pytest.mark.parametrize(
+    "flags, needle",
+    [
+        (["--early-stop", "2", "--passes", "3"], "--holdout-every"),
+        (["--early-stop", "2", "--holdout-every", "3"], "--passes"),
+        (["--early-stop", "0", "--holdout-every", "3", "--passes", "3"], "--early-stop"),
+        (["--passes", "0"], "--passes"),
+    ],
+)
 def test_cli_pass_usage_errors(clicks, tmp_path, capsys, flags, needle):
     assert main(["train", str(clicks), "-q", "-o", str(tmp_path / "m.ftrlx"), *flags]) == 2
     assert needle in capsys.readouterr().err

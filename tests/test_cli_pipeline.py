@@ -75,22 +75,55 @@ def test_evaluate_refuses_labels_outside_the_model_classes(tmp_path, capsys):
 
 def test_several_l1_values_write_a_frontier_and_the_selected_model(criteo_tsv, tmp_path, capsys):
     model = tmp_path / "m.ftrlx"
-    assert main(["train", str(criteo_tsv), "--format", "criteo", "--bits", "14", "--l1", "0.1,1,10",
-                 "-o", str(model), "--json", "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(criteo_tsv),
+                "--format",
+                "criteo",
+                "--bits",
+                "14",
+                "--l1",
+                "0.1,1,10",
+                "-o",
+                str(model),
+                "--json",
+                "-q",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     lines = (tmp_path / "m.frontier.csv").read_text().splitlines()
     assert len(lines) == 4 and lines[0].startswith("model,l1")
     assert (tmp_path / "m.frontier.png").stat().st_size > 0
     chosen = ftrlx.load(model)
     assert chosen.l1 == summary["selected"]["l1"] and chosen.n_nonzero_ == summary["selected"]["n_nonzero"]
-    assert main(["train", str(criteo_tsv), "--l1", "1,2", "--checkpoint", str(tmp_path / "c"), "-o",
-                 str(model)]) == 2
+    assert main(["train", str(criteo_tsv), "--l1", "1,2", "--checkpoint", str(tmp_path / "c"), "-o", str(model)]) == 2
 
 
 def test_train_prints_the_per_row_progressive_log_loss(criteo_tsv, tmp_path, capsys):
     """The printed progressive log loss is that of a loop that predicts each row, then trains on it."""
-    assert main(["train", str(criteo_tsv), "--format", "criteo", "--bits", "12", "--chunk-size", "700",
-                 "-o", str(tmp_path / "m.ftrlx"), "--json", "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(criteo_tsv),
+                "--format",
+                "criteo",
+                "--bits",
+                "12",
+                "--chunk-size",
+                "700",
+                "-o",
+                str(tmp_path / "m.ftrlx"),
+                "--json",
+                "-q",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     est = ftrlx.FTRLClassifier()
     ys, ps = [], []
@@ -99,7 +132,7 @@ def test_train_prints_the_per_row_progressive_log_loss(criteo_tsv, tmp_path, cap
             row = X[i]
             ps.append(est.predict_proba(row)[0, 1] if hasattr(est, "state_") else 0.5)
             ys.append(y[i])
-            est.partial_fit(row, y[i:i + 1], classes=[0, 1])
+            est.partial_fit(row, y[i : i + 1], classes=[0, 1])
     assert summary["progressive_logloss"] == pytest.approx(log_loss(ys, ps), rel=1e-9)
     assert summary["nnz"] == est.n_nonzero_
     np.testing.assert_array_equal(ftrlx.load(tmp_path / "m.ftrlx").coef_, est.coef_)

@@ -66,8 +66,18 @@ def test_skipped_lines_give_nan_in_place(criteo, tmp_path, capsys):
     bad_label = "7" + lines[5][1:]
     bad_count = lines[8].split("\t")
     bad_count[1] = "x"
-    damaged.write_text("".join(lines[:3] + ["short\tline\n"] + lines[3:5] + [bad_label] + lines[5:8]
-                               + ["\t".join(bad_count)] + ["\n"] + lines[8:]))
+    damaged.write_text(
+        "".join(
+            lines[:3]
+            + ["short\tline\n"]
+            + lines[3:5]
+            + [bad_label]
+            + lines[5:8]
+            + ["\t".join(bad_count)]
+            + ["\n"]
+            + lines[8:]
+        )
+    )
     rc, plain, _ = predict(capsys, model, test)
     assert predict(capsys, model, damaged)[0] == 1
     rc, out, err = predict(capsys, model, damaged, "--on-bad-lines", "skip", "--chunk-size", "4")
@@ -164,7 +174,11 @@ def test_unlabelled_file_on_standard_input(criteo, tmp_path):
     model, test = criteo
     unlabelled = tmp_path / "u.txt"
     strip_first_field(test, unlabelled)
-    proc = subprocess.run([sys.executable, "-m", "ftrlx", "predict", str(model), "-"], input=unlabelled.read_bytes(),
-                          capture_output=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ftrlx", "predict", str(model), "-"],
+        input=unlabelled.read_bytes(),
+        capture_output=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.decode().splitlines()) == 300

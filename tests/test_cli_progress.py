@@ -27,7 +27,7 @@ def _table_lines(err):
     lines = err.splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:3] == ["rows", "logloss", "since"])
     # the progress bar's redraws (split at their carriage returns) are not table lines
-    return [line.split() for line in lines[start + 1:] if re.fullmatch(r"\s*[\d,]+( +[\d.,]+){3,5}", line)]
+    return [line.split() for line in lines[start + 1 :] if re.fullmatch(r"\s*[\d,]+( +[\d.,]+){3,5}", line)]
 
 
 def _read_csv(path):
@@ -52,15 +52,17 @@ def _expected(records, first=1000):
 
 def test_lines_at_doubling_rows_agree_with_the_history(log, tmp_path, capsys):
     hist = str(tmp_path / "h.csv")
-    assert main(["train", log, "-o", str(tmp_path / "m.ftrlx"), "--chunk-size", "700", "--history", hist,
-                 "--bits", "16"]) == 0
+    assert (
+        main(["train", log, "-o", str(tmp_path / "m.ftrlx"), "--chunk-size", "700", "--history", hist, "--bits", "16"])
+        == 0
+    )
     err = capsys.readouterr().err
     lines = _table_lines(err)
     expected = _expected(_read_csv(hist))
     # 700-row chunks: the first chunks past 1000, 2000, 4000 and 8000 rows are at 1400, 2100, 4200 and 8400
     assert [n for n, *_ in expected] == [1400, 2100, 4200, 8400]
     assert [int(line[0].replace(",", "")) for line in lines] == [1400, 2100, 4200, 8400]
-    for line, (n, loss, since, auc) in zip(lines, expected):
+    for line, (_, loss, since, auc) in zip(lines, expected):
         assert float(line[1]) == pytest.approx(loss, abs=1e-6)
         assert float(line[2]) == pytest.approx(since, abs=1e-6)
         assert float(line[3]) == pytest.approx(auc, abs=1e-4)
@@ -69,8 +71,26 @@ def test_lines_at_doubling_rows_agree_with_the_history(log, tmp_path, capsys):
 
 def test_json_has_the_progress_list_and_no_table_on_stderr(log, tmp_path, capsys):
     hist = str(tmp_path / "h.csv")
-    assert main(["train", log, "-o", str(tmp_path / "m.ftrlx"), "--chunk-size", "1500", "--history", hist,
-                 "--bits", "16", "--nnz-every", "3000", "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                log,
+                "-o",
+                str(tmp_path / "m.ftrlx"),
+                "--chunk-size",
+                "1500",
+                "--history",
+                hist,
+                "--bits",
+                "16",
+                "--nnz-every",
+                "3000",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "since" not in err
     progress = json.loads(out)["progress"]
@@ -116,8 +136,14 @@ def test_one_line_per_chunk_holdout_skipped_and_resume_continues_the_doubling(tm
         raise RuntimeError("simulated crash")
 
     with pytest.raises(RuntimeError, match="simulated crash"):
-        fit_stream(ftrlx.FTRLClassifier(), crashing(), progress=False, table=ProgressTable(first=500),
-                   checkpoint=ck, checkpoint_every=1)
+        fit_stream(
+            ftrlx.FTRLClassifier(),
+            crashing(),
+            progress=False,
+            table=ProgressTable(first=500),
+            checkpoint=ck,
+            checkpoint_every=1,
+        )
     printed = []
     resumed = ProgressTable(first=500, write=printed.append)
     fit_stream(ftrlx.FTRLClassifier(), _chunks(12), progress=False, table=resumed, checkpoint=ck, resume=True)

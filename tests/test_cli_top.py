@@ -59,8 +59,22 @@ def test_info_top_prints_field_value_and_weight(clicks, tmp_path, capsys):
 
 def test_sparse_model_and_no_map(clicks, tmp_path, capsys):
     sparse = tmp_path / "m.sparse"
-    assert main(["train", str(clicks), "--bits", "16", "-q", "-o", str(tmp_path / "m.ftrlx"), "--sparse-output",
-                 str(sparse)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(clicks),
+                "--bits",
+                "16",
+                "-q",
+                "-o",
+                str(tmp_path / "m.ftrlx"),
+                "--sparse-output",
+                str(sparse),
+            ]
+        )
+        == 0
+    )
     assert main(["info", str(sparse), "--top", "2", "--json"]) == 0
     assert all("=" in t["feature"] for t in json.loads(capsys.readouterr().out)["top_weights"])
     plain = tmp_path / "plain.ftrlx"
@@ -70,8 +84,9 @@ def test_sparse_model_and_no_map(clicks, tmp_path, capsys):
     assert out[0].startswith("# no inverse map") and out[1].split()[2].startswith("#")
 
 
-@pytest.mark.parametrize("argv, flag", [(["info", "M", "--top", "0"], "--top"),
-                                        (["train", "C", "--invert-rows", "-1"], "--invert-rows")])
+@pytest.mark.parametrize(
+    "argv, flag", [(["info", "M", "--top", "0"], "--top"), (["train", "C", "--invert-rows", "-1"], "--invert-rows")]
+)
 def test_bad_top_flags(clicks, tmp_path, capsys, argv, flag):
     model = tmp_path / "m.ftrlx"
     assert main(["train", str(clicks), "--bits", "12", "-q", "-o", str(model)]) == 0

@@ -60,7 +60,7 @@ def test_iter_parquet_weight(tmp_path):
     with pytest.raises(ValueError, match=r"t\.parquet:2: weight -2\.0 is not a finite number >= 0"):
         list(iter_parquet(path, "y", weight="w"))
     reader = iter_parquet(path, "y", weight="w", on_bad_lines="skip")
-    (X, y, w), = list(reader)
+    ((X, y, w),) = list(reader)
     assert w.tolist() == [1.0, 3.0] and y.tolist() == [1.0, 1.0] and reader.skipped == 2
     assert X.nnz == 2  # the weight is not a feature: one hashed app value per row
     pq.write_table(pa.table({"y": [1], "w": ["1"], "app": ["a"]}), path)
@@ -72,10 +72,12 @@ def test_train_weight_is_the_sample_weight_and_recorded(tmp_path, capsys):
     y, w, site, dev = _rows()
     path = _write_csv(tmp_path / "t.csv", y, w, site, dev)
     model, plain = tmp_path / "m.ftrlx", tmp_path / "p.ftrlx"
-    assert main(["train", str(path), "--label", "y", "--weight", "w", "--chunk-size", "100", "-o", str(model),
-                 "-q"]) == 0
-    assert main(["train", str(path), "--label", "y", "--ignore", "w", "--chunk-size", "100", "-o", str(plain),
-                 "-q"]) == 0
+    assert (
+        main(["train", str(path), "--label", "y", "--weight", "w", "--chunk-size", "100", "-o", str(model), "-q"]) == 0
+    )
+    assert (
+        main(["train", str(path), "--label", "y", "--ignore", "w", "--chunk-size", "100", "-o", str(plain), "-q"]) == 0
+    )
     est = ftrlx.FTRLClassifier()
     fit_stream(est, iter_csv(path, "y", categorical=["site", "dev"], weight="w", chunk_size=100), progress=False)
     trained = ftrlx.load(model)

@@ -16,8 +16,9 @@ from ftrlx._kernels import _svm
 from ftrlx.datasets import _base, iter_svmlight
 from ftrlx.datasets._svmlight import reused_line_blocks
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def run(path, engine, **options):
@@ -34,8 +35,18 @@ def _collect(reader, chunks):
     error = None
     try:
         for X, y in reader:
-            chunks.append((X.shape, X.data.dtype, X.indices.dtype, X.indptr.dtype,
-                           X.data.tobytes(), X.indices.tobytes(), X.indptr.tobytes(), y.tobytes()))
+            chunks.append(
+                (
+                    X.shape,
+                    X.data.dtype,
+                    X.indices.dtype,
+                    X.indptr.dtype,
+                    X.data.tobytes(),
+                    X.indices.tobytes(),
+                    X.indptr.tobytes(),
+                    y.tobytes(),
+                )
+            )
     except ValueError as exc:
         error = str(exc)
     return chunks, error, reader.rows_read, reader.skipped
@@ -54,18 +65,47 @@ def with_blocks(block_bytes, fn, *args, **kwargs):
 # Random svmlight text: mostly well-formed, with every kind of fault mixed in
 # --------------------------------------------------------------------------
 NUMBERS = st.one_of(
-    st.sampled_from(["1", "0", "-1", "+1", "2", "-0", "0.5", ".5", "1.", "1e0", "2E-3", "-1.25",
-                     "3.0", "1e400", "1e-400", "0.1", "12345678901234567890", "1_0", "nan",
-                     "-inf", "1e", ".", "+", "--1", "0x10", "1,5", "abc", ""]),
+    st.sampled_from(
+        [
+            "1",
+            "0",
+            "-1",
+            "+1",
+            "2",
+            "-0",
+            "0.5",
+            ".5",
+            "1.",
+            "1e0",
+            "2E-3",
+            "-1.25",
+            "3.0",
+            "1e400",
+            "1e-400",
+            "0.1",
+            "12345678901234567890",
+            "1_0",
+            "nan",
+            "-inf",
+            "1e",
+            ".",
+            "+",
+            "--1",
+            "0x10",
+            "1,5",
+            "abc",
+            "",
+        ]
+    ),
     st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
     st.floats(allow_nan=False, allow_infinity=False).map(lambda v: f"{v:.17g}"),
-    st.integers(-10**20, 10**20).map(str),
+    st.integers(-(10**20), 10**20).map(str),
     st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str),
 )
-LABELS = st.one_of(st.sampled_from(["1", "-1", "0", "+1", "1.0", "-0", "2.5", "1e0", "yes"]),
-                   NUMBERS)
-INDICES = st.one_of(st.integers(0, 80).map(str),
-                    st.sampled_from(["+3", "007", "-2", "-0", "x", "", "2147483647", "1_2"]))
+LABELS = st.one_of(st.sampled_from(["1", "-1", "0", "+1", "1.0", "-0", "2.5", "1e0", "yes"]), NUMBERS)
+INDICES = st.one_of(
+    st.integers(0, 80).map(str), st.sampled_from(["+3", "007", "-2", "-0", "x", "", "2147483647", "1_2"])
+)
 SPACES = st.sampled_from([" ", " ", " ", "  ", "\t", " \x0b", "\x0c "])
 
 
@@ -81,15 +121,14 @@ def svm_line(draw):
     parts = [draw(LABELS)]
     indices = sorted(set(draw(st.lists(st.integers(0, 80), max_size=6))))
     if draw(st.booleans()) and len(indices) > 1:
-        indices = draw(st.permutations(indices))   # often out of order
+        indices = draw(st.permutations(indices))  # often out of order
     for index in indices:
         if draw(st.integers(0, 9)) == 0:
             parts.append(draw(st.sampled_from(["qid:3", "qid:", "qid:x"])))
         name = str(index) if draw(st.integers(0, 7)) else draw(INDICES)
         value = draw(NUMBERS) if draw(st.integers(0, 2)) == 0 else "1"
         parts.append(f"{name}:{value}" if draw(st.integers(0, 15)) else name)
-    line = "".join(part + draw(SPACES) for part in parts).rstrip(" ") if draw(st.booleans()) \
-        else " ".join(parts)
+    line = "".join(part + draw(SPACES) for part in parts).rstrip(" ") if draw(st.booleans()) else " ".join(parts)
     line += draw(st.sampled_from(["", "", "", " # tail", "#x", "\r", " "]))
     return line
 
@@ -101,14 +140,16 @@ def svm_file(draw):
     return text.encode()
 
 
-OPTIONS = st.fixed_dictionaries({
-    "chunk_size": st.sampled_from([1, 3, 1000]),
-    "n_features": st.sampled_from([None, 30, 81, 100]),
-    "zero_based": st.sampled_from([True, False, "auto"]),
-    "binary": st.booleans(),
-    "dtype": st.sampled_from([np.float64, np.float32]),
-    "on_bad_lines": st.sampled_from(["error", "skip"]),
-})
+OPTIONS = st.fixed_dictionaries(
+    {
+        "chunk_size": st.sampled_from([1, 3, 1000]),
+        "n_features": st.sampled_from([None, 30, 81, 100]),
+        "zero_based": st.sampled_from([True, False, "auto"]),
+        "binary": st.booleans(),
+        "dtype": st.sampled_from([np.float64, np.float32]),
+        "on_bad_lines": st.sampled_from(["error", "skip"]),
+    }
+)
 
 
 @FUZZ
@@ -123,19 +164,25 @@ def test_compiled_matches_python_reader(data, options, block_bytes):
     assert compiled == python
 
 
-@pytest.mark.parametrize("line, message", [
-    ("1 x:1", "feature index 'x' is not an integer"),
-    ("1 3:abc", "value 'abc' of feature 3 is not a number"),
-    ("1 3", "token '3' is not of the form index:value"),
-    ("1 5:1 3:1", "feature indices must increase along a line, but 3 comes after 5"),
-    ("1 5:1 5:2", "feature indices must increase along a line, but 5 comes after 5"),
-    ("yes 1:1", "label 'yes' is not a number"),
-    ("1 -2:1", "feature index -2 is negative"),
-    ("1 40:1", r"feature index 40 is beyond n_features=30 \(largest allowed index: 30\); pass a "
-               "larger n_features or fold=True"),
-    ("1 0:1", "feature index 0 in a file read as one-based"),
-    ("3 1:1", r"label 3 is not a binary label \(-1, 0 or \+1\); pass binary=False"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("1 x:1", "feature index 'x' is not an integer"),
+        ("1 3:abc", "value 'abc' of feature 3 is not a number"),
+        ("1 3", "token '3' is not of the form index:value"),
+        ("1 5:1 3:1", "feature indices must increase along a line, but 3 comes after 5"),
+        ("1 5:1 5:2", "feature indices must increase along a line, but 5 comes after 5"),
+        ("yes 1:1", "label 'yes' is not a number"),
+        ("1 -2:1", "feature index -2 is negative"),
+        (
+            "1 40:1",
+            r"feature index 40 is beyond n_features=30 \(largest allowed index: 30\); pass a "
+            "larger n_features or fold=True",
+        ),
+        ("1 0:1", "feature index 0 in a file read as one-based"),
+        ("3 1:1", r"label 3 is not a binary label \(-1, 0 or \+1\); pass binary=False"),
+    ],
+)
 @pytest.mark.parametrize("engine", ["compiled", "python"])
 def test_bad_line_messages(tmp_path, line, message, engine):
     path = tmp_path / "bad.svm"
@@ -154,7 +201,7 @@ def test_forms_only_python_reads_go_to_python(tmp_path):
     # not finite is then a bad line (no model can train on it).
     path = tmp_path / "odd.svm"
     path.write_text("1 +3:1_0 5:2\n0 2:1 4:nan\n")
-    (X, y), = list(iter_svmlight(path, zero_based=True, n_features=6, on_bad_lines="skip"))
+    ((X, y),) = list(iter_svmlight(path, zero_based=True, n_features=6, on_bad_lines="skip"))
     assert X.shape[0] == 1 and X[0, 3] == 10 and X[0, 5] == 2
     with pytest.raises(ValueError, match=r"odd.svm:2: value nan of feature 4 is not a finite number"):
         list(iter_svmlight(path, zero_based=True, n_features=6))
@@ -163,7 +210,7 @@ def test_forms_only_python_reads_go_to_python(tmp_path):
 def test_large_indices_are_int64_when_no_width_is_given(tmp_path):
     path = tmp_path / "wide.svm"
     path.write_text("1 5:1 3000000000:2\n")
-    (X, y), = list(iter_svmlight(path))
+    ((X, y),) = list(iter_svmlight(path))
     assert X.shape == (1, 3000000000) and X.indices.dtype == np.int64
     assert X.indices.tolist() == [4, 2999999999]
 
@@ -176,8 +223,9 @@ def fold_reference(X, n_features, dtype):
     rows = []
     for r in range(X.shape[0]):
         sums = {}
-        for j, v in zip(X.indices[X.indptr[r]:X.indptr[r + 1]].tolist(),
-                        X.data[X.indptr[r]:X.indptr[r + 1]].tolist()):
+        for j, v in zip(
+            X.indices[X.indptr[r] : X.indptr[r + 1]].tolist(), X.data[X.indptr[r] : X.indptr[r + 1]].tolist()
+        ):
             c = j % n_features
             sums[c] = sums[c] + v if c in sums else v
         rows.append(sorted(sums.items()))
@@ -188,22 +236,30 @@ def fold_reference(X, n_features, dtype):
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(st.sampled_from([-1, 1]),
-                               st.dictionaries(st.integers(1, 200),
-                                               st.floats(-1e3, 1e3, allow_nan=False).map(
-                                                   lambda v: round(v, 3)), max_size=40)),
-                     min_size=1, max_size=30),
-       n_features=st.sampled_from([1, 7, 64, 150]), dtype=st.sampled_from([np.float64, np.float32]))
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([-1, 1]),
+            st.dictionaries(
+                st.integers(1, 200), st.floats(-1e3, 1e3, allow_nan=False).map(lambda v: round(v, 3)), max_size=40
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    n_features=st.sampled_from([1, 7, 64, 150]),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
 def test_fold_sums_colliding_columns(rows, n_features, dtype):
-    text = "".join(f"{label} " + " ".join(f"{j}:{v!r}" for j, v in sorted(entries.items())) + "\n"
-                   for label, entries in rows)
+    text = "".join(
+        f"{label} " + " ".join(f"{j}:{v!r}" for j, v in sorted(entries.items())) + "\n" for label, entries in rows
+    )
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "fold.svm")
         with open(path, "w") as fh:
             fh.write(text)
         raw = list(iter_svmlight(path, zero_based=False))
-        folded = list(iter_svmlight(path, zero_based=False, n_features=n_features, fold=True,
-                                    dtype=dtype))
+        folded = list(iter_svmlight(path, zero_based=False, n_features=n_features, fold=True, dtype=dtype))
     assert len(raw) == len(folded) == 1
     (X, y), (F, yf) = raw[0], folded[0]
     indptr, indices, data = fold_reference(X, n_features, dtype)
@@ -217,8 +273,7 @@ def test_fold_sums_colliding_columns(rows, n_features, dtype):
 def test_fold_needs_n_features(tmp_path):
     path = tmp_path / "a.svm"
     path.write_text("1 1:1\n")
-    with pytest.raises(ValueError, match="fold=True folds indices modulo n_features; pass "
-                                         "n_features"):
+    with pytest.raises(ValueError, match="fold=True folds indices modulo n_features; pass n_features"):
         iter_svmlight(path, fold=True)
     with pytest.raises(ValueError, match="fold must be True or False"):
         iter_svmlight(path, n_features=3, fold="yes")
@@ -241,21 +296,22 @@ def test_parse_number_is_pythons_float_on_decimals(text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(data=st.binary(max_size=300).map(lambda b: b.replace(b"\r", b"\n")),
-       block_bytes=st.integers(1, 40))
+@given(data=st.binary(max_size=300).map(lambda b: b.replace(b"\r", b"\n")), block_bytes=st.integers(1, 40))
 def test_reused_line_blocks_cut_the_blocks_of_iter_line_blocks(data, block_bytes):
     def reused():
         return [bytes(buf[:n]) for buf, n in reused_line_blocks(io.BytesIO(data))]
 
     def plain():
         return [block for block, _ in _base.iter_line_blocks(io.BytesIO(data))]
+
     assert with_blocks(block_bytes, reused) == with_blocks(block_bytes, plain)
 
 
 @settings(max_examples=200, deadline=None)
-@given(entries=st.lists(st.tuples(st.integers(0, 20), st.sampled_from([0.0, 1.0, -1.0, 0.1, 2.5])),
-                        max_size=80),
-       drop_zeros=st.booleans())
+@given(
+    entries=st.lists(st.tuples(st.integers(0, 20), st.sampled_from([0.0, 1.0, -1.0, 0.1, 2.5])), max_size=80),
+    drop_zeros=st.booleans(),
+)
 def test_sort_and_sum_is_stable(entries, drop_zeros):
     col = np.array([c for c, _ in entries], dtype=np.int64)
     val = np.array([v for _, v in entries], dtype=np.float64)
@@ -277,18 +333,24 @@ def test_parser_rejects_a_block_without_final_newline():
 def test_readers_in_threads_agree(tmp_path):
     # The parse runs without the GIL; two readers of one file in two threads must not interfere.
     rng = np.random.default_rng(0)
-    lines = [f"{rng.choice([-1, 1])} " + " ".join(f"{j}:{rng.integers(1, 9)}"
-                                                  for j in sorted(rng.choice(500, 20, replace=False) + 1))
-             for _ in range(3000)]
+    lines = [
+        f"{rng.choice([-1, 1])} "
+        + " ".join(f"{j}:{rng.integers(1, 9)}" for j in sorted(rng.choice(500, 20, replace=False) + 1))
+        for _ in range(3000)
+    ]
     path = tmp_path / "t.svm"
     path.write_text("\n".join(lines) + "\n")
-    expected = [(X.toarray().tobytes(), y.tobytes()) for X, y in
-                with_blocks(4096, list, iter_svmlight(path, chunk_size=700, n_features=501))]
+    expected = [
+        (X.toarray().tobytes(), y.tobytes())
+        for X, y in with_blocks(4096, list, iter_svmlight(path, chunk_size=700, n_features=501))
+    ]
     results = [None, None]
 
     def work(k):
-        results[k] = [(X.toarray().tobytes(), y.tobytes())
-                      for X, y in iter_svmlight(path, chunk_size=700, n_features=501)]
+        results[k] = [
+            (X.toarray().tobytes(), y.tobytes()) for X, y in iter_svmlight(path, chunk_size=700, n_features=501)
+        ]
+
     threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
     saved = _base.BLOCK_BYTES
     _base.BLOCK_BYTES = 4096

@@ -3,6 +3,7 @@
 Both paths must give bitwise the same chunks (data, indices, indptr, dtypes, shape, labels), the same
 ``rows_read``/``skipped`` and the same errors, for every hasher configuration.
 """
+
 import datetime
 import math
 
@@ -18,8 +19,9 @@ from ftrlx.datasets._avazu import _parse_hour
 from ftrlx.datasets._criteo import CRITEO_CATEGORICAL, CRITEO_INTEGER
 from ftrlx.hashing import CategoricalHasher
 
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 # --------------------------------------------------------------------------
@@ -52,10 +54,19 @@ def test_log_bin_codes_match_numpy_everywhere():
     # every threshold and its neighbours, both signs (the last one bounds the table)
     around = (bits[:-1, None] + np.arange(-3, 3)[None, :]).ravel().view(np.float64)
     rng = np.random.default_rng(0)
-    ints = np.concatenate([np.arange(0, 70_000), rng.integers(0, 10**18, 20_000),
-                           np.round(np.exp(np.sqrt(np.arange(1, 1900)))).astype(np.int64)])
-    for ints_too, x in [(False, around), (False, rng.random(50_000) * 4),
-                        (False, np.exp(rng.random(50_000) * 44)), (True, ints.astype(np.float64))]:
+    ints = np.concatenate(
+        [
+            np.arange(0, 70_000),
+            rng.integers(0, 10**18, 20_000),
+            np.round(np.exp(np.sqrt(np.arange(1, 1900)))).astype(np.int64),
+        ]
+    )
+    for ints_too, x in [
+        (False, around),
+        (False, rng.random(50_000) * 4),
+        (False, np.exp(rng.random(50_000) * 44)),
+        (True, ints.astype(np.float64)),
+    ]:
         x = np.concatenate([x, -x])
         codes, ok = _tsv.bin_codes(x, ints_too)
         assert ok.all()
@@ -66,11 +77,20 @@ def test_log_bin_codes_match_numpy_everywhere():
 
 def test_bin_tokens():
     assert [_tsv.bin_token_of(c) for c in (0, 1, 3, -2, 4, 25, -30)] == [
-        b"0", b"+s0", b"+s2", b"-s1", b"+l0", b"+l21", b"-l26"]
+        b"0",
+        b"+s0",
+        b"+s2",
+        b"-s1",
+        b"+l0",
+        b"+l21",
+        b"-l26",
+    ]
 
 
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False).filter(lambda v: v != 0), min_size=1,
-                max_size=150), st.integers(0, 300))
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False).filter(lambda v: v != 0), min_size=1, max_size=150),
+    st.integers(0, 300),
+)
 def test_reduceat_emulation(run, zeros):
     run = np.array(run)
     segment = np.concatenate([run, np.zeros(zeros)])
@@ -81,8 +101,13 @@ def test_reduceat_emulation(run, zeros):
 CELL_CHARS = st.sampled_from(list("0123456789+-.eE _xin") + ["\u0663", "\x00", "\x0b"])
 
 
-@given(st.one_of(st.text(CELL_CHARS, max_size=12), st.integers(-10**25, 10**25).map(str),
-                 st.floats(allow_nan=False, allow_infinity=False).map(repr)))
+@given(
+    st.one_of(
+        st.text(CELL_CHARS, max_size=12),
+        st.integers(-(10**25), 10**25).map(str),
+        st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    )
+)
 def test_numbers_read_like_python(text):
     cell = text.encode()
     for integer, parse in ((True, int), (False, float)):
@@ -180,18 +205,40 @@ def criteo_line(rng, missing=0.2):
 
 HASHERS = {
     "default": criteo_hasher(),
-    "signed32": CategoricalHasher(n_features=2**12, categorical=CRITEO_CATEGORICAL[:20],
-                                  numeric=CRITEO_INTEGER, numeric_mode="log_bin", signed=True, seed=7,
-                                  dtype=np.float32),
-    "value": CategoricalHasher(n_features=2**6, categorical=["C1", "C2", "C3"],
-                               numeric=CRITEO_INTEGER[::-1], numeric_mode="value",
-                               interactions=[("C1", "I2"), ("I3", "I4")], signed=True),
-    "both": CategoricalHasher(n_features=1000, categorical=["I5", "C9"], numeric=["I1", "I2", "C26"],
-                              numeric_mode="both", interactions=[("C1", "C2"), ("I1", "C3"), ("I2", "I2")]),
-    "tiny": CategoricalHasher(n_features=3, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER,
-                              numeric_mode="value", signed=True),
-    "wide": CategoricalHasher(n_features=2**32, categorical=CRITEO_CATEGORICAL[:3], numeric=["I1"],
-                              numeric_mode="log_bin", interactions=[("C1", "I1")]),
+    "signed32": CategoricalHasher(
+        n_features=2**12,
+        categorical=CRITEO_CATEGORICAL[:20],
+        numeric=CRITEO_INTEGER,
+        numeric_mode="log_bin",
+        signed=True,
+        seed=7,
+        dtype=np.float32,
+    ),
+    "value": CategoricalHasher(
+        n_features=2**6,
+        categorical=["C1", "C2", "C3"],
+        numeric=CRITEO_INTEGER[::-1],
+        numeric_mode="value",
+        interactions=[("C1", "I2"), ("I3", "I4")],
+        signed=True,
+    ),
+    "both": CategoricalHasher(
+        n_features=1000,
+        categorical=["I5", "C9"],
+        numeric=["I1", "I2", "C26"],
+        numeric_mode="both",
+        interactions=[("C1", "C2"), ("I1", "C3"), ("I2", "I2")],
+    ),
+    "tiny": CategoricalHasher(
+        n_features=3, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER, numeric_mode="value", signed=True
+    ),
+    "wide": CategoricalHasher(
+        n_features=2**32,
+        categorical=CRITEO_CATEGORICAL[:3],
+        numeric=["I1"],
+        numeric_mode="log_bin",
+        interactions=[("C1", "I1")],
+    ),
 }
 
 
@@ -209,8 +256,9 @@ def test_criteo_same_chunks(tmp_path, name, chunk_size, monkeypatch):
     hasher = HASHERS[name]
     # a C column declared numeric holds hex values that are not numbers: those lines are bad
     on_bad = "skip" if "C26" in (hasher.numeric or []) else "error"
-    reader = assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher,
-                                                  on_bad_lines=on_bad), expect_compiled=True)
+    reader = assert_same_pass(
+        lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad), expect_compiled=True
+    )
     assert reader.rows_read + reader.skipped == 59
 
 
@@ -223,34 +271,37 @@ def test_criteo_value_mode_sums_like_numpy(tmp_path):
         if rng.random() < 0.3:
             lines.append("\t".join(["1"] + [""] * 39))
             continue
-        ints = [str(v) for v in rng.integers(-10**15, 10**15, 13)]
+        ints = [str(v) for v in rng.integers(-(10**15), 10**15, 13)]
         lines.append("\t".join(["0"] + ints + ["a"] * 26))
     path = tmp_path / "day_0"
     path.write_text("\n".join(lines) + "\n")
-    hasher = CategoricalHasher(n_features=2, categorical=["C1"], numeric=CRITEO_INTEGER,
-                               numeric_mode="value", signed=True)
+    hasher = CategoricalHasher(
+        n_features=2, categorical=["C1"], numeric=CRITEO_INTEGER, numeric_mode="value", signed=True
+    )
     for chunk_size in (3, 10, 80):
-        assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher),
-                         expect_compiled=True)
+        assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size, hasher=hasher), expect_compiled=True)
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda r: r[:-1],                       # 39 fields
-    lambda r: r + ["x"],                    # 41 fields
-    lambda r: ["2"] + r[1:],                # label not 0/1
-    lambda r: [""] + r[1:],                 # label missing
-    lambda r: [" 1"] + r[1:],
-    lambda r: r[:3] + ["1.5"] + r[4:],      # I3 not an integer
-    lambda r: r[:3] + ["12a"] + r[4:],
-    lambda r: r[:3] + ["-"] + r[4:],
-    lambda r: r[:3] + [" 7"] + r[4:],       # Python's int() accepts it: left to the pyarrow path
-    lambda r: r[:3] + ["1_0"] + r[4:],
-    lambda r: r[:3] + ["9" * 30] + r[4:],   # a huge integer
-    lambda r: r[:3] + ["9" * 400] + r[4:],  # too large for a float: OverflowError, as before
-    lambda r: r[:20] + ["caf\u00e9"] + r[21:],
-    lambda r: r[:20] + ["a\rb"] + r[21:],
-    lambda r: r[:20] + ['"quoted"'] + r[21:],
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda r: r[:-1],  # 39 fields
+        lambda r: r + ["x"],  # 41 fields
+        lambda r: ["2"] + r[1:],  # label not 0/1
+        lambda r: [""] + r[1:],  # label missing
+        lambda r: [" 1"] + r[1:],
+        lambda r: r[:3] + ["1.5"] + r[4:],  # I3 not an integer
+        lambda r: r[:3] + ["12a"] + r[4:],
+        lambda r: r[:3] + ["-"] + r[4:],
+        lambda r: r[:3] + [" 7"] + r[4:],  # Python's int() accepts it: left to the pyarrow path
+        lambda r: r[:3] + ["1_0"] + r[4:],
+        lambda r: r[:3] + ["9" * 30] + r[4:],  # a huge integer
+        lambda r: r[:3] + ["9" * 400] + r[4:],  # too large for a float: OverflowError, as before
+        lambda r: r[:20] + ["caf\u00e9"] + r[21:],
+        lambda r: r[:20] + ["a\rb"] + r[21:],
+        lambda r: r[:20] + ['"quoted"'] + r[21:],
+    ],
+)
 @pytest.mark.parametrize("on_bad_lines", ["error", "skip"])
 def test_criteo_same_errors(tmp_path, mutate, on_bad_lines, monkeypatch):
     monkeypatch.setattr(_base, "BLOCK_BYTES", 300)
@@ -277,8 +328,10 @@ def test_unsupported_hashers_use_pyarrow(tmp_path):
     rng = np.random.default_rng(6)
     path = tmp_path / "t.tsv"
     path.write_text("\n".join(criteo_line(rng) for _ in range(20)) + "\n")
-    for hasher in [CategoricalHasher(n_features=64, numeric=CRITEO_INTEGER),  # categorical=None
-                   CategoricalHasher(n_features=64, categorical=["label"])]:
+    for hasher in [
+        CategoricalHasher(n_features=64, numeric=CRITEO_INTEGER),  # categorical=None
+        CategoricalHasher(n_features=64, categorical=["label"]),
+    ]:
         assert_same_pass(lambda: iter_criteo(path, chunk_size=6, hasher=hasher), expect_compiled=False)
 
 
@@ -286,14 +339,23 @@ def test_unsupported_hashers_use_pyarrow(tmp_path):
 # hypothesis: random and corrupted Criteo files, random hashers and chunkings
 # --------------------------------------------------------------------------
 LABELS = st.sampled_from(["0", "1"])
-INTS = st.one_of(st.integers(-10**6, 10**6).map(str), st.just(""), st.integers(-10**17, 10**17).map(str),
-                 st.sampled_from(["-0", "+4", "007", "-12"]))
-CATS = st.one_of(st.integers(0, 2**32 - 1).map("{:08x}".format), st.just(""),
-                 st.text(st.sampled_from(list("ab\"\u00e9\x00 ")), max_size=4))
+INTS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.just(""),
+    st.integers(-(10**17), 10**17).map(str),
+    st.sampled_from(["-0", "+4", "007", "-12"]),
+)
+CATS = st.one_of(
+    st.integers(0, 2**32 - 1).map("{:08x}".format),
+    st.just(""),
+    st.text(st.sampled_from(list('ab"\u00e9\x00 ')), max_size=4),
+)
 # What a corrupted line gets in one of its cells: bad values, and values only pyarrow's path reads
 BAD_LABELS = st.sampled_from(["", "2", "01", "x", " 1", "\u0661"])
-BAD_INTS = st.one_of(st.integers(-10**22, 10**22).map(str),
-                     st.sampled_from(["1.5", "1e3", " 3", "1_0", "--1", "\u0663", "9" * 400, "a\rb"]))
+BAD_INTS = st.one_of(
+    st.integers(-(10**22), 10**22).map(str),
+    st.sampled_from(["1.5", "1e3", " 3", "1_0", "--1", "\u0663", "9" * 400, "a\rb"]),
+)
 
 
 @st.composite
@@ -329,19 +391,34 @@ def criteo_hashers(draw):
     if not (cats or nums or pairs):
         cats = ["C1"]
     return CategoricalHasher(
-        n_features=draw(st.sampled_from([1, 2, 5, 64, 2**20])), categorical=cats, numeric=nums,
-        numeric_mode=draw(st.sampled_from(["value", "log_bin", "both"])), interactions=pairs,
-        signed=draw(st.booleans()), seed=draw(st.integers(0, 2**32 - 1)),
-        dtype=draw(st.sampled_from([np.float32, np.float64])))
+        n_features=draw(st.sampled_from([1, 2, 5, 64, 2**20])),
+        categorical=cats,
+        numeric=nums,
+        numeric_mode=draw(st.sampled_from(["value", "log_bin", "both"])),
+        interactions=pairs,
+        signed=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**32 - 1)),
+        dtype=draw(st.sampled_from([np.float32, np.float64])),
+    )
 
 
 @FUZZ
-@given(data=criteo_files(), hasher=st.one_of(st.just(None), criteo_hashers()),
-       chunk_size=st.integers(1, 12), block=st.integers(1, 400),
-       on_bad_lines=st.sampled_from(["error", "skip"]))
+@given(
+    data=criteo_files(),
+    hasher=st.one_of(st.just(None), criteo_hashers()),
+    chunk_size=st.integers(1, 12),
+    block=st.integers(1, 400),
+    on_bad_lines=st.sampled_from(["error", "skip"]),
+)
 def test_fuzz_criteo(tmp_path, monkeypatch, data, hasher, chunk_size, block, on_bad_lines):
-    fuzz_pass(monkeypatch, tmp_path / "fuzz.tsv", data, block, iter_criteo,
-              dict(chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad_lines))
+    fuzz_pass(
+        monkeypatch,
+        tmp_path / "fuzz.tsv",
+        data,
+        block,
+        iter_criteo,
+        dict(chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad_lines),
+    )
 
 
 def fuzz_pass(monkeypatch, path, data, block, reader, kwargs):
@@ -351,9 +428,14 @@ def fuzz_pass(monkeypatch, path, data, block, reader, kwargs):
 
 
 @FUZZ
-@given(rows=st.lists(st.lists(st.sampled_from(["", "0", "1", "-1", "2.5", "-0.0", "1e3", "3.25e-2", "7"]),
-                              min_size=13, max_size=13), max_size=20),
-       hasher=criteo_hashers(), chunk_size=st.integers(1, 8))
+@given(
+    rows=st.lists(
+        st.lists(st.sampled_from(["", "0", "1", "-1", "2.5", "-0.0", "1e3", "3.25e-2", "7"]), min_size=13, max_size=13),
+        max_size=20,
+    ),
+    hasher=criteo_hashers(),
+    chunk_size=st.integers(1, 8),
+)
 def test_fuzz_float_columns(tmp_path, rows, hasher, chunk_size):
     # C columns declared numeric are read with float(): fractions, exponents, negative zero
     params = hasher.get_params()
@@ -370,15 +452,19 @@ def test_fuzz_float_columns(tmp_path, rows, hasher, chunk_size):
 # --------------------------------------------------------------------------
 # Avazu
 # --------------------------------------------------------------------------
-AVAZU_HEADER = ("id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,"
-                "app_domain,app_category,device_id,device_ip,device_model,device_type,"
-                "device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21")
+AVAZU_HEADER = (
+    "id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,"
+    "app_domain,app_category,device_id,device_ip,device_model,device_type,"
+    "device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21"
+)
 HOURS = st.datetimes(datetime.datetime(2000, 1, 1), datetime.datetime(2099, 12, 31)).map(
-    lambda d: d.strftime("%y%m%d%H"))
-BAD_HOURS = st.sampled_from(["1410210", "", "14132100", "1410x100", "14102199", "15022911", "14103124",
-                             "\u0661410210"])
-AVAZU_CELLS = st.one_of(st.sampled_from(["", "1005", "0", "a9f", "-3", "2.5", "\u00e9t\u00e9"]),
-                        st.text(st.sampled_from(list("xy")), max_size=3))
+    lambda d: d.strftime("%y%m%d%H")
+)
+BAD_HOURS = st.sampled_from(["1410210", "", "14132100", "1410x100", "14102199", "15022911", "14103124", "\u0661410210"])
+AVAZU_CELLS = st.one_of(
+    st.sampled_from(["", "1005", "0", "a9f", "-3", "2.5", "\u00e9t\u00e9"]),
+    st.text(st.sampled_from(list("xy")), max_size=3),
+)
 AVAZU_ODD_CELLS = st.sampled_from(['"a,b"', "x\ry", "1e999", "nan", " 5", "bad"])
 
 
@@ -400,23 +486,41 @@ def avazu_files(draw):
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-AVAZU_HASHERS = st.sampled_from([
-    None,
-    CategoricalHasher(n_features=2**8, categorical=["C1", "hour", "weekday"], signed=True),
-    CategoricalHasher(n_features=7, categorical=["site_id"], numeric=["C14", "C15"], numeric_mode="both",
-                      interactions=[("hour_of_day", "C14"), ("site_id", "app_id")], dtype=np.float32),
-    CategoricalHasher(n_features=2**4, categorical=["app_id"], numeric=["C16"],
-                      interactions=[("C16", "weekday")]),
-    CategoricalHasher(n_features=2**5, categorical=["C1"], interactions=[("hour", "C1")]),
-])
+AVAZU_HASHERS = st.sampled_from(
+    [
+        None,
+        CategoricalHasher(n_features=2**8, categorical=["C1", "hour", "weekday"], signed=True),
+        CategoricalHasher(
+            n_features=7,
+            categorical=["site_id"],
+            numeric=["C14", "C15"],
+            numeric_mode="both",
+            interactions=[("hour_of_day", "C14"), ("site_id", "app_id")],
+            dtype=np.float32,
+        ),
+        CategoricalHasher(n_features=2**4, categorical=["app_id"], numeric=["C16"], interactions=[("C16", "weekday")]),
+        CategoricalHasher(n_features=2**5, categorical=["C1"], interactions=[("hour", "C1")]),
+    ]
+)
 
 
 @FUZZ
-@given(data=avazu_files(), hasher=AVAZU_HASHERS, chunk_size=st.integers(1, 9), block=st.integers(1, 500),
-       on_bad_lines=st.sampled_from(["error", "skip"]))
+@given(
+    data=avazu_files(),
+    hasher=AVAZU_HASHERS,
+    chunk_size=st.integers(1, 9),
+    block=st.integers(1, 500),
+    on_bad_lines=st.sampled_from(["error", "skip"]),
+)
 def test_fuzz_avazu(tmp_path, monkeypatch, data, hasher, chunk_size, block, on_bad_lines):
-    fuzz_pass(monkeypatch, tmp_path / "train.csv", data, block, iter_avazu,
-              dict(chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad_lines))
+    fuzz_pass(
+        monkeypatch,
+        tmp_path / "train.csv",
+        data,
+        block,
+        iter_avazu,
+        dict(chunk_size=chunk_size, hasher=hasher, on_bad_lines=on_bad_lines),
+    )
 
 
 def test_avazu_compiled(tmp_path):

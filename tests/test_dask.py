@@ -1,4 +1,5 @@
 """ftrlx.dask: the combine step (in process, no Dask needed) and training over a real two-process LocalCluster."""
+
 import copy
 import functools
 import importlib.util
@@ -37,7 +38,7 @@ def small():
 def schedule(X, y, n_workers, n_rounds):
     """Consecutive blocks: in round r worker w trains on block r * n_workers + w."""
     n = X.shape[0] // (n_workers * n_rounds)
-    block = lambda i: [(X[i * n:(i + 1) * n], y[i * n:(i + 1) * n])]  # noqa: E731
+    block = lambda i: [(X[i * n : (i + 1) * n], y[i * n : (i + 1) * n])]  # noqa: E731
     return [[block(r * n_workers + w) for w in range(n_workers)] for r in range(n_rounds)]
 
 
@@ -146,7 +147,7 @@ def bag_of_blocks(client, X, y, n_blocks):
     import dask.bag as db
 
     n = X.shape[0] // n_blocks
-    futures = client.scatter([[(X[i * n:(i + 1) * n], y[i * n:(i + 1) * n])] for i in range(n_blocks)])
+    futures = client.scatter([[(X[i * n : (i + 1) * n], y[i * n : (i + 1) * n])] for i in range(n_blocks)])
     KEEP.append(futures)
     return db.from_delayed(futures)
 
@@ -196,24 +197,38 @@ def test_dataframe_array_and_paths(client, tmp_path):
     X, y, raw = make_click_data(8_000, n_fields=6, n_features=2**12, seed=1, return_raw=True)
     frame = pd.DataFrame(raw, columns=[f"f{j}" for j in range(6)]).assign(click=y)
     hasher = ftrlx.CategoricalHasher(n_features=2**12)
-    from_frame = fdask.fit(ftrlx.FTRLClassifier(), dd.from_pandas(frame, npartitions=8), client=client,
-                           classes=[0, 1], label="click", hasher=hasher)
-    from_array = fdask.fit(ftrlx.FTRLClassifier(), da.from_array(X, chunks=(1_000, -1), asarray=False),
-                           da.from_array(y, chunks=1_000), client=client, classes=[0, 1])
+    from_frame = fdask.fit(
+        ftrlx.FTRLClassifier(),
+        dd.from_pandas(frame, npartitions=8),
+        client=client,
+        classes=[0, 1],
+        label="click",
+        hasher=hasher,
+    )
+    from_array = fdask.fit(
+        ftrlx.FTRLClassifier(),
+        da.from_array(X, chunks=(1_000, -1), asarray=False),
+        da.from_array(y, chunks=1_000),
+        client=client,
+        classes=[0, 1],
+    )
     np.testing.assert_array_equal(from_frame.state_, from_array.state_)  # the hasher gives X's columns
     paths = []
     for i in range(4):
         path = tmp_path / f"part{i}.svm"
-        ftrlx_svm = sp.csr_matrix(X[i * 2_000:(i + 1) * 2_000])
+        ftrlx_svm = sp.csr_matrix(X[i * 2_000 : (i + 1) * 2_000])
         from sklearn.datasets import dump_svmlight_file
-        dump_svmlight_file(ftrlx_svm, y[i * 2_000:(i + 1) * 2_000], str(path), zero_based=True)
+
+        dump_svmlight_file(ftrlx_svm, y[i * 2_000 : (i + 1) * 2_000], str(path), zero_based=True)
         paths.append(str(path))
     reader = functools.partial(ftrlx.datasets.iter_svmlight, chunk_size=1_000, n_features=2**12, zero_based=True)
-    from_paths = fdask.fit(ftrlx.FTRLClassifier(), db.from_sequence(paths, npartitions=4), client=client,
-                           classes=[0, 1], reader=reader)
+    from_paths = fdask.fit(
+        ftrlx.FTRLClassifier(), db.from_sequence(paths, npartitions=4), client=client, classes=[0, 1], reader=reader
+    )
     # two files per worker, one round each, read in chunks of 1,000 rows: the same as blocks of 2,000 rows
     np.testing.assert_array_equal(
-        from_paths.state_, fdask.mix_in_process(ftrlx.FTRLClassifier(), schedule(X, y, 2, 2), classes=[0, 1]).state_)
+        from_paths.state_, fdask.mix_in_process(ftrlx.FTRLClassifier(), schedule(X, y, 2, 2), classes=[0, 1]).state_
+    )
 
 
 @needs_dask
@@ -226,15 +241,24 @@ def test_bad_arguments_say_what_to_pass(client):
     with pytest.raises(ValueError, match="needs label= .* and hasher="):
         fdask.fit(ftrlx.FTRLClassifier(), frame, client=client, classes=[0, 1])
     with pytest.raises(ValueError, match="label='y' is not a column"):
-        fdask.fit(ftrlx.FTRLClassifier(), frame, client=client, classes=[0, 1], label="y",
-                  hasher=ftrlx.CategoricalHasher())
+        fdask.fit(
+            ftrlx.FTRLClassifier(), frame, client=client, classes=[0, 1], label="y", hasher=ftrlx.CategoricalHasher()
+        )
     with pytest.raises(ValueError, match="classes= must be given"):
         fdask.fit(ftrlx.FTRLClassifier(), frame, client=client)
     with pytest.raises(ValueError, match="one block of columns"):
-        fdask.fit(ftrlx.FTRLClassifier(), da.zeros((4, 4), chunks=2), da.zeros(4, chunks=2), client=client,
-                  classes=[0, 1])
+        fdask.fit(
+            ftrlx.FTRLClassifier(), da.zeros((4, 4), chunks=2), da.zeros(4, chunks=2), client=client, classes=[0, 1]
+        )
     with pytest.raises(ValueError, match="pass rounds= or partitions_per_round=, not both"):
-        fdask.fit(ftrlx.FTRLClassifier(), da.zeros((4, 4), chunks=(2, 4)), da.zeros(4, chunks=2), client=client,
-                  classes=[0, 1], rounds=2, partitions_per_round=1)
+        fdask.fit(
+            ftrlx.FTRLClassifier(),
+            da.zeros((4, 4), chunks=(2, 4)),
+            da.zeros(4, chunks=2),
+            client=client,
+            classes=[0, 1],
+            rounds=2,
+            partitions_per_round=1,
+        )
     with pytest.raises(ValueError, match="data is a list"):
         fdask.fit(ftrlx.FTRLClassifier(), [1, 2], client=client, classes=[0, 1])

@@ -87,8 +87,7 @@ def test_svmlight_comments_blank_lines_qid_and_zero_based(tmp_path):
     path = write(tmp_path / "z.svm", text)
     X, y, _ = collect(iter_svmlight(path))
     assert X.shape == (3, 5)  # index 0 found: zero-based, width grows to 5
-    np.testing.assert_array_equal(X.toarray(), [[1.5, 0, 0, 0, 2], [0, 0, 1, 0, 0],
-                                                [0, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(X.toarray(), [[1.5, 0, 0, 0, 2], [0, 0, 1, 0, 0], [0, 1, 0, 0, 0]])
     np.testing.assert_array_equal(y, [1, 0, 0])
     X1, _, _ = collect(iter_svmlight(path, zero_based=True, n_features=6))
     assert X1.shape == (3, 6)
@@ -109,16 +108,19 @@ def test_svmlight_binary_false_keeps_labels(tmp_path):
         list(iter_svmlight(path))
 
 
-@pytest.mark.parametrize("line, message", [
-    ("1 x:1", "feature index 'x' is not an integer"),
-    ("1 3:abc", "value 'abc' of feature 3 is not a number"),
-    ("1 3", "token '3' is not of the form index:value"),
-    ("1 5:1 3:1", "feature indices must increase along a line, but 3 comes after 5"),
-    ("yes 1:1", "label 'yes' is not a number"),
-    ("1 -2:1", "feature index -2 is negative"),
-    ("1 40:1", "feature index 40 is beyond n_features=30"),
-    ("1 0:1", "feature index 0 in a file read as one-based"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("1 x:1", "feature index 'x' is not an integer"),
+        ("1 3:abc", "value 'abc' of feature 3 is not a number"),
+        ("1 3", "token '3' is not of the form index:value"),
+        ("1 5:1 3:1", "feature indices must increase along a line, but 3 comes after 5"),
+        ("yes 1:1", "label 'yes' is not a number"),
+        ("1 -2:1", "feature index -2 is negative"),
+        ("1 40:1", "feature index 40 is beyond n_features=30"),
+        ("1 0:1", "feature index 0 in a file read as one-based"),
+    ],
+)
 def test_svmlight_bad_line_reports_file_and_line(tmp_path, line, message, small_blocks):
     good = ["1 1:1 2:1", "-1 3:0.5", "# comment", "", "1 2:1"]
     lines = good + [line] + good
@@ -169,8 +171,7 @@ def criteo_reference(rows, hasher):
 @pytest.mark.parametrize("chunk_size", [3, 50])
 def test_criteo_matches_reference(tmp_path, compression, chunk_size, small_blocks):
     rows = criteo_rows(40)
-    text = "\n".join("\t".join(r) for r in rows[:20]) + "\n\n" + \
-        "\n".join("\t".join(r) for r in rows[20:]) + "\n"
+    text = "\n".join("\t".join(r) for r in rows[:20]) + "\n\n" + "\n".join("\t".join(r) for r in rows[20:]) + "\n"
     path = write(tmp_path / "day_0", text, compression)
     reader = iter_criteo(path, chunk_size=chunk_size)
     X, y, chunks = collect(reader)
@@ -182,12 +183,15 @@ def test_criteo_matches_reference(tmp_path, compression, chunk_size, small_block
     assert all(c[0].shape[0] == chunk_size for c in chunks[:-1])
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda r: r[:-1], "expected 40 tab-separated fields, found 39"),
-    (lambda r: ["2"] + r[1:], "label '2' is not 0 or 1"),
-    (lambda r: [""] + r[1:], "the label is missing"),
-    (lambda r: r[:3] + ["1.5"] + r[4:], "I3 value '1.5' is not an integer"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda r: r[:-1], "expected 40 tab-separated fields, found 39"),
+        (lambda r: ["2"] + r[1:], "label '2' is not 0 or 1"),
+        (lambda r: [""] + r[1:], "the label is missing"),
+        (lambda r: r[:3] + ["1.5"] + r[4:], "I3 value '1.5' is not an integer"),
+    ],
+)
 def test_criteo_bad_line(tmp_path, mutate, message, small_blocks):
     rows = criteo_rows(6, seed=1)
     lines = ["\t".join(r) for r in rows]
@@ -206,8 +210,7 @@ def test_criteo_bad_line(tmp_path, mutate, message, small_blocks):
 def test_criteo_custom_hasher(tmp_path):
     rows = criteo_rows(10, seed=2)
     path = write(tmp_path / "c.tsv", "\n".join("\t".join(r) for r in rows))
-    hasher = CategoricalHasher(n_features=2**10, categorical=["C1", "C2"], numeric=["I1"],
-                               interactions=[("C1", "C2")])
+    hasher = CategoricalHasher(n_features=2**10, categorical=["C1", "C2"], numeric=["I1"], interactions=[("C1", "C2")])
     X, y, _ = collect(iter_criteo(path, hasher=hasher))
     ref_X, _ = criteo_reference(rows, hasher)
     assert X.shape == (10, 2**10) and (X != ref_X).nnz == 0
@@ -219,7 +222,7 @@ def test_criteo_custom_hasher(tmp_path):
 CSV_TEXT = (
     "ip,app,device,click_time,is_attributed\n"
     "10,3,1,2017-11-07 09:30:38,0\n"
-    "11,\"a,b\",1,2017-11-07 10:00:00,1\n"
+    '11,"a,b",1,2017-11-07 10:00:00,1\n'
     "\n"
     "10,,2,2017-11-08 09:30:38,0\n"
 )
@@ -228,12 +231,10 @@ CSV_TEXT = (
 @pytest.mark.parametrize("compression", [None, "gz"])
 def test_csv_reader(tmp_path, compression):
     path = write(tmp_path / "clicks.csv", CSV_TEXT, compression)
-    reader = iter_csv(path, label="is_attributed", categorical=["ip", "app", "device"],
-                      chunk_size=2)
+    reader = iter_csv(path, label="is_attributed", categorical=["ip", "app", "device"], chunk_size=2)
     X, y, chunks = collect(reader)
     np.testing.assert_array_equal(y, [0, 1, 0])
-    ref = reader.hasher.transform({"ip": ["10", "11", "10"], "app": ["3", "a,b", None],
-                                   "device": ["1", "1", "2"]})
+    ref = reader.hasher.transform({"ip": ["10", "11", "10"], "app": ["3", "a,b", None], "device": ["1", "1", "2"]})
     assert (X != ref).nnz == 0
     assert [c[0].shape[0] for c in chunks] == [2, 1]
 
@@ -266,9 +267,11 @@ def test_csv_errors(tmp_path):
         list(iter_csv(path, label="y", categorical=["zz"]))
 
 
-AVAZU_HEADER = ("id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,"
-                "app_domain,app_category,device_id,device_ip,device_model,device_type,"
-                "device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21")
+AVAZU_HEADER = (
+    "id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,"
+    "app_domain,app_category,device_id,device_ip,device_model,device_type,"
+    "device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21"
+)
 
 
 def test_avazu_reader(tmp_path):
@@ -300,16 +303,20 @@ def test_avazu_reader(tmp_path):
 def test_parquet_matches_csv(tmp_path):
     csv_path = write(tmp_path / "clicks.csv", CSV_TEXT)
     pq_path = str(tmp_path / "clicks.parquet")
-    pq.write_table(pa.table({"ip": ["10", "11", "10"], "app": ["3", "a,b", None],
-                             "device": [1, 1, 2], "is_attributed": [0, 1, 0]}),
-                   pq_path, row_group_size=2)
+    pq.write_table(
+        pa.table(
+            {"ip": ["10", "11", "10"], "app": ["3", "a,b", None], "device": [1, 1, 2], "is_attributed": [0, 1, 0]}
+        ),
+        pq_path,
+        row_group_size=2,
+    )
     kw = dict(label="is_attributed", categorical=["ip", "app", "device"])
     X1, y1, _ = collect(iter_csv(csv_path, **kw))
     reader = iter_parquet(pq_path, chunk_size=2, **kw)
     X2, y2, chunks = collect(reader)
     assert (X1 != X2).nnz == 0 and np.array_equal(y1, y2)
     assert [c[0].shape[0] for c in chunks] == [2, 1] and reader.rows_read == 3
-    (X3, y3), = list(iter_parquet(pq_path, categorical=["ip", "app", "device"]))
+    ((X3, y3),) = list(iter_parquet(pq_path, categorical=["ip", "app", "device"]))
     assert y3 is None and (X3 != X1).nnz == 0
 
 
@@ -344,8 +351,7 @@ def test_positive_rate(rate):
 
 
 def test_labels_depend_on_informative_values():
-    _, y, raw = make_click_data(60_000, n_informative=1, seed=5, return_raw=True,
-                                n_fields=3, n_features=2**10)
+    _, y, raw = make_click_data(60_000, n_informative=1, seed=5, return_raw=True, n_fields=3, n_features=2**10)
     # Exactly one field drives the click rate: its frequent ids give different rates.
     spreads = [np.ptp([y[raw[:, j] == v].mean() for v in range(3)]) for j in range(3)]
     assert max(spreads) > 0.05 and sorted(spreads)[1] < 0.03
@@ -355,8 +361,7 @@ def test_labels_depend_on_informative_values():
 def test_iter_click_data_chunk_invariance(chunk_size):
     n = 140_000
     X, y = make_click_data(n, seed=2, n_fields=3, n_features=2**10)
-    chunks = list(iter_click_data(n, chunk_size=chunk_size, seed=2, n_fields=3,
-                                  n_features=2**10))
+    chunks = list(iter_click_data(n, chunk_size=chunk_size, seed=2, n_fields=3, n_features=2**10))
     assert all(c[0].shape[0] == chunk_size for c in chunks[:-1])
     assert (sp.vstack([c[0] for c in chunks]) != X).nnz == 0
     np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), y)
@@ -386,8 +391,9 @@ def test_write_click_data_criteo_round_trip(tmp_path):
 
 
 def test_write_click_data_svmlight(tmp_path):
-    path = write_click_data(tmp_path / "s.svm", 500, format="svmlight", seed=1,
-                            n_fields=5, n_features=2**12, chunk_size=120)
+    path = write_click_data(
+        tmp_path / "s.svm", 500, format="svmlight", seed=1, n_fields=5, n_features=2**12, chunk_size=120
+    )
     X, y = make_click_data(500, seed=1, n_fields=5, n_features=2**12)
     Xr, yr, _ = collect(iter_svmlight(path, n_features=2**12))
     assert (X != Xr).nnz == 0 and np.array_equal(y, yr)
@@ -398,8 +404,7 @@ def test_write_click_data_svmlight(tmp_path):
 # --------------------------------------------------------------------------
 # Real data (not shipped; skipped when absent)
 # --------------------------------------------------------------------------
-DATA = Path(os.environ.get("FTRLX_DATA",
-                           Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
+DATA = Path(os.environ.get("FTRLX_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
 
 
 def data_file(*parts):
@@ -432,8 +437,7 @@ def test_criteo_head_reads_all_rows():
 @pytest.mark.datasets
 def test_talkingdata_via_csv():
     path = data_file("talkingdata_adtracking_sample", "train_sample.csv.gz")
-    reader = iter_csv(path, label="is_attributed",
-                      categorical=["ip", "app", "device", "os", "channel"])
+    reader = iter_csv(path, label="is_attributed", categorical=["ip", "app", "device", "os", "channel"])
     X, y, _ = collect(reader)
     assert X.shape == (100_000, 2**20) and y.sum() == 227
     assert np.all(X.getnnz(axis=1) <= 5) and X.getnnz(axis=1).mean() > 4.99

@@ -5,6 +5,7 @@ prediction (the training positive rate) in held-out log loss, rank the held-out 
 sets where a yes/no decision is the point (spam, a9a's income), beat the majority class in accuracy: a model that
 predicts one class for every row fails.  Each regressor must beat the training mean in squared error.
 """
+
 import gzip
 
 import numpy as np
@@ -51,8 +52,13 @@ def _criteo(root):
 
 
 def _talkingdata(root):
-    X, y = _stack(ftrlx.datasets.iter_csv(root / "talkingdata_adtracking_sample" / "train_sample.csv.gz",
-                                          label="is_attributed", categorical=["ip", "app", "device", "os", "channel"]))
+    X, y = _stack(
+        ftrlx.datasets.iter_csv(
+            root / "talkingdata_adtracking_sample" / "train_sample.csv.gz",
+            label="is_attributed",
+            categorical=["ip", "app", "device", "os", "channel"],
+        )
+    )
     return X[:80_000], y[:80_000], X[80_000:], y[80_000:]
 
 

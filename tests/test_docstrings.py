@@ -1,4 +1,5 @@
 """Docstrings agree with signatures: every parameter documented, every stated default the signature's."""
+
 import importlib
 import inspect
 
@@ -8,8 +9,20 @@ from sklearn.base import BaseEstimator
 
 from ftrlx._docdefaults import derive_defaults, documented_parameters, mismatched_defaults
 
-PUBLIC_MODULES = ["ftrlx", "ftrlx.linear_model", "ftrlx.optim", "ftrlx.preprocessing", "ftrlx.init", "ftrlx.nn",
-                  "ftrlx.hashing", "ftrlx.stream", "ftrlx.metrics", "ftrlx.io", "ftrlx.datasets", "ftrlx.viz"]
+PUBLIC_MODULES = [
+    "ftrlx",
+    "ftrlx.linear_model",
+    "ftrlx.optim",
+    "ftrlx.preprocessing",
+    "ftrlx.init",
+    "ftrlx.nn",
+    "ftrlx.hashing",
+    "ftrlx.stream",
+    "ftrlx.metrics",
+    "ftrlx.io",
+    "ftrlx.datasets",
+    "ftrlx.viz",
+]
 
 
 def _public_callables():
@@ -29,8 +42,11 @@ def _parameters(obj):
         signature = inspect.signature(obj)
     except (TypeError, ValueError):  # a class without an inspectable __init__
         return []
-    return [p.name for p in signature.parameters.values()
-            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"]
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"
+    ]
 
 
 @pytest.mark.parametrize("obj", _public_callables())

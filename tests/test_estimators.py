@@ -1,4 +1,5 @@
 """The estimators: scikit-learn conformance, streaming equivalences, failure atomicity, input handling."""
+
 import pickle
 
 import numpy as np
@@ -43,6 +44,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
 
 def random_csr(n_rows, n_features, density, seed, dtype=np.float64, index_dtype=np.int32):
     rng = np.random.default_rng(seed)
@@ -91,6 +93,7 @@ def classes_of(cls, y):
 
 # ---------------------------------------------------------------------------------------------- equivalences
 
+
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("batch_size", [1, 4])
 def test_chunked_partial_fit_equals_one_epoch_of_fit_bitwise(cls, batch_size):
@@ -98,7 +101,7 @@ def test_chunked_partial_fit_equals_one_epoch_of_fit_bitwise(cls, batch_size):
     fitted = cls(max_iter=1, shuffle=False, batch_size=batch_size).fit(X, y)
     streamed = cls(batch_size=batch_size)
     for start in range(0, 96, 24):  # chunk sizes are multiples of batch_size: batches never span calls
-        partial_fit(streamed, X[start:start + 24], y[start:start + 24], classes=classes_of(cls, y))
+        partial_fit(streamed, X[start : start + 24], y[start : start + 24], classes=classes_of(cls, y))
     assert_same_state(snapshot(fitted), snapshot(streamed))
     np.testing.assert_array_equal(fitted.coef_, streamed.coef_)
     assert streamed.t_ == 96 // batch_size
@@ -115,8 +118,10 @@ def test_pickle_mid_stream_then_continue_is_bitwise_identical(cls):
     partial_fit(a, X[45:], y[45:])
     partial_fit(b, X[45:], y[45:])
     assert_same_state(snapshot(a), snapshot(b))
-    np.testing.assert_array_equal(a.decision_function(X) if hasattr(a, "decision_function") else a.predict(X),
-                                  b.decision_function(X) if hasattr(b, "decision_function") else b.predict(X))
+    np.testing.assert_array_equal(
+        a.decision_function(X) if hasattr(a, "decision_function") else a.predict(X),
+        b.decision_function(X) if hasattr(b, "decision_function") else b.predict(X),
+    )
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
@@ -126,7 +131,7 @@ def test_reading_coef_does_not_change_training(cls):
     a, b = cls(), cls()
     for est, peek in ((a, True), (b, False)):
         for start in range(0, 80, 20):
-            partial_fit(est, X[start:start + 20], y[start:start + 20], classes=classes_of(cls, y))
+            partial_fit(est, X[start : start + 20], y[start : start + 20], classes=classes_of(cls, y))
             if peek:
                 _ = est.coef_, est.intercept_, est.n_nonzero_
     assert_same_state(snapshot(a), snapshot(b))
@@ -139,7 +144,10 @@ def test_input_formats_and_dtypes_give_identical_models(cls):
     X.eliminate_zeros()  # a stored zero is a (mathematically neutral) touch: the dense variant would not have it
     ref = cls(random_state=0).fit(X, y).coef_
     variants = [
-        X.toarray(), X.tocsc(), X.tocoo(), sp.csr_array(X),
+        X.toarray(),
+        X.tocsc(),
+        X.tocoo(),
+        sp.csr_array(X),
         sp.csr_matrix((X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)), shape=X.shape),
         X.astype(np.float32),
     ]
@@ -182,6 +190,7 @@ def test_ftrl_without_regularisation_is_adagrad():
 
 
 # ---------------------------------------------------------------------------------------------- failures
+
 
 def bad_chunks(cls, X, y):
     """(description, kwargs for partial_fit) pairs that must all be rejected."""
@@ -234,8 +243,16 @@ def test_failed_partial_fit_leaves_the_model_bitwise_unchanged(cls):
 
 def bad_fit_inputs(cls, X, y):
     """(description, kwargs for fit) pairs that must be rejected by fit (which may change the width and labels)."""
-    keep = {"nan in X", "inf in X", "negative index", "index out of range", "wrong length y",
-            "negative sample weight", "nan sample weight", "nan in y"}
+    keep = {
+        "nan in X",
+        "inf in X",
+        "negative index",
+        "index out of range",
+        "wrong length y",
+        "negative sample weight",
+        "nan sample weight",
+        "nan in y",
+    }
     cases = [(what, kw) for what, kw in bad_chunks(cls, X, y) if what in keep]
     decreasing = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr.copy()), shape=X.shape)
     decreasing.indptr[2], decreasing.indptr[3] = decreasing.indptr[3], decreasing.indptr[2]
@@ -405,6 +422,7 @@ def test_divergence_is_reported_with_a_remedy():
 
 
 # ---------------------------------------------------------------------------------------------- behaviour
+
 
 def test_multiclass_string_labels_and_class_weight():
     X, y = problem(lm.FTRLClassifier, n_rows=150, n_classes=3)

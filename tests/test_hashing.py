@@ -48,8 +48,9 @@ def ref_bin(x):
     return (sign + body).encode()
 
 
-def reference(table, n_rows, n_features, categorical, numeric=(), numeric_mode="value",
-              interactions=(), signed=False, seed=0):
+def reference(
+    table, n_rows, n_features, categorical, numeric=(), numeric_mode="value", interactions=(), signed=False, seed=0
+):
     rows = [defaultdict(float) for _ in range(n_rows)]
 
     def add(i, token, value):
@@ -119,7 +120,7 @@ def check_csr(X, n_rows, n_features, dtype=np.float64):
     assert X.dtype == dtype
     assert X.has_sorted_indices and X.has_canonical_format
     for i in range(n_rows):  # strictly increasing within rows, checked directly
-        assert np.all(np.diff(X.indices[X.indptr[i]:X.indptr[i + 1]]) > 0)
+        assert np.all(np.diff(X.indices[X.indptr[i] : X.indptr[i + 1]]) > 0)
     assert not np.any(X.data == 0)
     assert X.indices.dtype == (np.int32 if n_features < 2**31 else np.int64)
 
@@ -129,8 +130,14 @@ CASES = [
     dict(categorical=["s", "i", "f"], numeric=["na", "nb"], numeric_mode="log_bin"),
     dict(categorical=["s", "i"], numeric=["na", "nb"], numeric_mode="both", signed=True, seed=11),
     dict(categorical=["s", "i", "f"], numeric=[], interactions=[("s", "i"), ("i", "f")]),
-    dict(categorical=["s", "f"], numeric=["nb"], numeric_mode="log_bin", signed=True,
-         interactions=[("s", "nb"), ("f", "s")], seed=2**32 - 1),
+    dict(
+        categorical=["s", "f"],
+        numeric=["nb"],
+        numeric_mode="log_bin",
+        signed=True,
+        interactions=[("s", "nb"), ("f", "s")],
+        seed=2**32 - 1,
+    ),
 ]
 
 
@@ -143,8 +150,7 @@ def test_matches_per_cell_reference(case, n_features):
     hasher = CategoricalHasher(n_features=n_features, **case)
     X = hasher.transform(table)
     check_csr(X, n_rows, n_features)
-    expected = reference(as_lists(table), n_rows, n_features, **{
-        "numeric": (), **case})
+    expected = reference(as_lists(table), n_rows, n_features, **{"numeric": (), **case})
     assert_same(X, expected)
 
 
@@ -152,8 +158,9 @@ def test_matches_per_cell_reference(case, n_features):
 def test_input_types_agree(kind):
     rng = np.random.default_rng(5)
     table = random_table(rng, 200)
-    case = dict(categorical=["s", "i", "f"], numeric=["na"], numeric_mode="both",
-                interactions=[("s", "f")], n_features=2**12)
+    case = dict(
+        categorical=["s", "i", "f"], numeric=["na"], numeric_mode="both", interactions=[("s", "f")], n_features=2**12
+    )
     expected = CategoricalHasher(**case).transform(table)
     if kind == "pandas":
         pd = pytest.importorskip("pandas")
@@ -170,13 +177,14 @@ def test_input_types_agree(kind):
 
 def test_pandas_categorical_and_nullable_columns():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({
-        "c": pd.Categorical(["u", None, "v", "u"]),
-        "n": pd.array([1, None, 3, 4], dtype="Int64"),
-    })
+    df = pd.DataFrame(
+        {
+            "c": pd.Categorical(["u", None, "v", "u"]),
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+        }
+    )
     X = CategoricalHasher(n_features=2**16).transform(df)
-    expected = reference({"c": ["u", None, "v", "u"], "n": [1, None, 3, 4]}, 4, 2**16,
-                         categorical=["c", "n"])
+    expected = reference({"c": ["u", None, "v", "u"], "n": [1, None, 3, 4]}, 4, 2**16, categorical=["c", "n"])
     assert_same(X, expected)
 
 
@@ -190,11 +198,18 @@ def test_two_d_array_columns_by_position():
 def test_chunk_invariance():
     rng = np.random.default_rng(0)
     table = random_table(rng, 1000)
-    hasher = CategoricalHasher(n_features=2**10, categorical=["s", "i", "f"], numeric=["na"],
-                               numeric_mode="both", signed=True, interactions=[("s", "i")])
+    hasher = CategoricalHasher(
+        n_features=2**10,
+        categorical=["s", "i", "f"],
+        numeric=["na"],
+        numeric_mode="both",
+        signed=True,
+        interactions=[("s", "i")],
+    )
     whole = hasher.transform(table)
-    pieces = [hasher.transform({k: v[a:b] for k, v in table.items()})
-              for a, b in [(0, 1), (1, 333), (333, 334), (334, 1000)]]
+    pieces = [
+        hasher.transform({k: v[a:b] for k, v in table.items()}) for a, b in [(0, 1), (1, 333), (333, 334), (334, 1000)]
+    ]
     stacked = sp.vstack(pieces, format="csr")
     assert (whole != stacked).nnz == 0
 
@@ -222,8 +237,7 @@ def test_dtype_and_wide_index():
 def test_signed_collisions_cancel_to_no_entry():
     # 4 distinct tokens into 1 column: signed values sum to (#plus - #minus).
     table = {"a": np.array(["p", "q", "r", "s"], dtype=object)}
-    signs = [-1 if murmurhash3_32(b"a\x00" + t, positive=True) >= 2**31 else 1
-             for t in [b"p", b"q", b"r", b"s"]]
+    signs = [-1 if murmurhash3_32(b"a\x00" + t, positive=True) >= 2**31 else 1 for t in [b"p", b"q", b"r", b"s"]]
     X = CategoricalHasher(n_features=1, signed=True).transform(table)
     np.testing.assert_array_equal(X.toarray().ravel(), signs)
     # Two fields with opposite signs in one row cancel and leave no stored zero.
@@ -243,9 +257,16 @@ def test_missing_everywhere_gives_empty_rows():
 
 
 def test_spec_round_trip_through_json():
-    hasher = CategoricalHasher(n_features=2**12, categorical=["s", "i"], numeric=["na"],
-                               numeric_mode="log_bin", interactions=[("s", "i")], signed=True,
-                               seed=9, dtype=np.float32)
+    hasher = CategoricalHasher(
+        n_features=2**12,
+        categorical=["s", "i"],
+        numeric=["na"],
+        numeric_mode="log_bin",
+        interactions=[("s", "i")],
+        signed=True,
+        seed=9,
+        dtype=np.float32,
+    )
     spec = json.loads(json.dumps(hasher.get_spec()))
     clone = CategoricalHasher.from_spec(spec)
     table = random_table(np.random.default_rng(3), 100)
@@ -274,15 +295,18 @@ def test_fit_records_columns_and_works_in_pipeline():
     assert model.score(data, y) == 1.0
 
 
-@pytest.mark.parametrize("params, message", [
-    (dict(n_features=0), "n_features"),
-    (dict(numeric_mode="log"), "numeric_mode"),
-    (dict(categorical=["a"], numeric=["a"]), "both as categorical and numeric"),
-    (dict(categorical=["zz"]), r"column\(s\) \['zz'\] not found"),
-    (dict(interactions=[("a",)]), "pair"),
-    (dict(seed=-1), "seed"),
-    (dict(dtype=np.int64), "dtype"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(n_features=0), "n_features"),
+        (dict(numeric_mode="log"), "numeric_mode"),
+        (dict(categorical=["a"], numeric=["a"]), "both as categorical and numeric"),
+        (dict(categorical=["zz"]), r"column\(s\) \['zz'\] not found"),
+        (dict(interactions=[("a",)]), "pair"),
+        (dict(seed=-1), "seed"),
+        (dict(dtype=np.int64), "dtype"),
+    ],
+)
 def test_bad_parameters(params, message):
     with pytest.raises(ValueError, match=message):
         CategoricalHasher(**params).transform({"a": np.array(["x"], dtype=object)})

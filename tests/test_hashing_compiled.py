@@ -15,8 +15,9 @@ from ftrlx._hashing_views import column_view
 from ftrlx._kernels import _hashing as kernel
 from ftrlx.hashing import CategoricalHasher, murmurhash3_32_many
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def assert_bitwise(X, Y):
@@ -46,8 +47,10 @@ def both_ways(hasher, X):
 # kernels
 # --------------------------------------------------------------------------
 @SETTINGS
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: v != 0), min_size=1,
-                max_size=40), st.integers(0, 400))
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: v != 0), min_size=1, max_size=40),
+    st.integers(0, 400),
+)
 def test_reduceat_sum_is_numpys(values, n_zeros):
     n = len(values) + n_zeros
     flat = np.concatenate([values, np.zeros(n_zeros), [1.0]])
@@ -71,7 +74,7 @@ def test_decimal_tables_are_str_of_int():
     unsigned = np.array([0, 9, 2**64 - 1, 2**63], dtype=np.uint64)
     for values in [signed, unsigned]:
         offsets, data = kernel.decimal_table(values)
-        tokens = [data[offsets[i]:offsets[i + 1]].tobytes() for i in range(values.size)]
+        tokens = [data[offsets[i] : offsets[i + 1]].tobytes() for i in range(values.size)]
         assert tokens == [str(v).encode() for v in values.tolist()]
 
 
@@ -94,35 +97,42 @@ def test_kernels_refuse_bad_tables():
 # random tables
 # --------------------------------------------------------------------------
 TEXT = st.sampled_from(["", "a", "bb", "día", "0", "1", "-3", "x y", "\x00", "long value 123"])
-FLOATS = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -2.0, 0.5, 2.5, 1e19, -1e300, 2.0**63, 2.0**53 + 1,
-                                    math.inf, -math.inf, math.nan]),
-                   st.floats(allow_nan=True, allow_infinity=False, width=64))
-MIXED = st.one_of(st.none(), st.just(math.nan), TEXT, st.integers(-10**6, 10**6), FLOATS, st.booleans())
+FLOATS = st.one_of(
+    st.sampled_from(
+        [0.0, -0.0, 1.0, -2.0, 0.5, 2.5, 1e19, -1e300, 2.0**63, 2.0**53 + 1, math.inf, -math.inf, math.nan]
+    ),
+    st.floats(allow_nan=True, allow_infinity=False, width=64),
+)
+MIXED = st.one_of(st.none(), st.just(math.nan), TEXT, st.integers(-(10**6), 10**6), FLOATS, st.booleans())
 
 
 def column_strategy(kind, n):
     if kind == "str":
-        return st.lists(st.one_of(st.none(), TEXT), min_size=n, max_size=n).map(
-            lambda v: np.array(v, dtype=object))
+        return st.lists(st.one_of(st.none(), TEXT), min_size=n, max_size=n).map(lambda v: np.array(v, dtype=object))
     if kind == "int":
         return st.sampled_from([np.int8, np.int64, np.uint64, np.uint8]).flatmap(
-            lambda t: st.lists(st.integers(int(np.iinfo(t).min), int(np.iinfo(t).max)), min_size=n,
-                               max_size=n).map(lambda v: np.array(v, dtype=t)))
+            lambda t: st.lists(st.integers(int(np.iinfo(t).min), int(np.iinfo(t).max)), min_size=n, max_size=n).map(
+                lambda v: np.array(v, dtype=t)
+            )
+        )
     if kind == "wide_int":
         return st.lists(st.integers(-(2**62), 2**62), min_size=n, max_size=n).map(np.array)
     if kind == "float":
         return st.tuples(st.lists(FLOATS, min_size=n, max_size=n), st.booleans()).map(float_array)
     if kind == "intfloat":  # an integer column with missing values, as pandas holds it
-        return st.lists(st.one_of(st.just(math.nan), st.integers(-50, 50).map(float)), min_size=n,
-                        max_size=n).map(np.array)
+        return st.lists(st.one_of(st.just(math.nan), st.integers(-50, 50).map(float)), min_size=n, max_size=n).map(
+            np.array
+        )
     if kind == "bool":
         return st.lists(st.booleans(), min_size=n, max_size=n).map(np.array)
     if kind == "unicode":
         return st.lists(TEXT, min_size=n, max_size=n).map(lambda v: np.array(v, dtype="U"))
     if kind == "num":  # numeric columns: values that round differently depending on the order of sums
-        return st.lists(st.one_of(st.none(), st.sampled_from([0.0, 1.0, 0.1, 3.0, 1e16, -1e16, 2.0**53]),
-                                  st.floats(-1e20, 1e20)), min_size=n, max_size=n).map(
-            lambda v: np.array([math.nan if x is None else x for x in v]))
+        return st.lists(
+            st.one_of(st.none(), st.sampled_from([0.0, 1.0, 0.1, 3.0, 1e16, -1e16, 2.0**53]), st.floats(-1e20, 1e20)),
+            min_size=n,
+            max_size=n,
+        ).map(lambda v: np.array([math.nan if x is None else x for x in v]))
     return st.lists(MIXED, min_size=n, max_size=n).map(lambda v: np.array(v, dtype=object))
 
 
@@ -149,8 +159,7 @@ def tables(draw, kinds=CAT_KINDS, max_rows=25, max_numeric=4):
 def hashers(draw, table):
     names = list(table)
     numeric = [c for c in names if c.startswith("n")]
-    pairs = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=3)) \
-        if names else []
+    pairs = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=3)) if names else []
     return CategoricalHasher(
         n_features=draw(st.sampled_from([1, 3, 16, 2**20, 2**31, 2**32])),
         categorical=[c for c in names if c not in numeric],
@@ -207,9 +216,12 @@ def test_arrow_tables_bitwise(data):
     columns = {k: arrow_variant(v, how) for k, v in table.items()}
     n = len(next(iter(table.values()))) if table else 0
     # A mixed column pyarrow cannot type goes in as the text of its cells.
-    arrays = {k: v if isinstance(v, (pa.Array, pa.ChunkedArray)) else
-              pa.array([None if x is None else str(x) for x in v.tolist()], type=pa.string())
-              for k, v in columns.items()}
+    arrays = {
+        k: v
+        if isinstance(v, (pa.Array, pa.ChunkedArray))
+        else pa.array([None if x is None else str(x) for x in v.tolist()], type=pa.string())
+        for k, v in columns.items()
+    }
     if not arrays:
         arrays = {"empty": pa.nulls(n, pa.string())}
         hasher.set_params(categorical=None)
@@ -231,8 +243,13 @@ def test_dataframes_bitwise(data):
 
 
 def test_empty_tables():
-    for X in [{}, {"a": np.array([], dtype=object)}, pa.table({"a": pa.array([], pa.string())}),
-              np.zeros((0, 3)), np.zeros((4, 0))]:
+    for X in [
+        {},
+        {"a": np.array([], dtype=object)},
+        pa.table({"a": pa.array([], pa.string())}),
+        np.zeros((0, 3)),
+        np.zeros((4, 0)),
+    ]:
         for signed in [False, True]:
             out = both_ways(CategoricalHasher(n_features=64, signed=signed), X)
             assert sp.issparse(out) and out.nnz == 0
@@ -251,10 +268,14 @@ def test_arrow_dictionary_with_null_values_and_null_indices():
 
 
 def test_arrow_integer_columns_with_nulls():
-    table = pa.table({"all_null": pa.array([None, None, None], pa.int64()),
-                      "some": pa.array([None, 2**40, -3], pa.int64()).slice(0),
-                      "u": pa.array([2**64 - 1, None, 0], pa.uint64()),
-                      "sliced": pa.array([9, None, 1, 5, None]).slice(2)})
+    table = pa.table(
+        {
+            "all_null": pa.array([None, None, None], pa.int64()),
+            "some": pa.array([None, 2**40, -3], pa.int64()).slice(0),
+            "u": pa.array([2**64 - 1, None, 0], pa.uint64()),
+            "sliced": pa.array([9, None, 1, 5, None]).slice(2),
+        }
+    )
     for signed in [False, True]:
         hasher = CategoricalHasher(n_features=2**20, signed=signed, interactions=[("some", "sliced")])
         X = both_ways(hasher, table)
@@ -274,13 +295,16 @@ def test_string_columns_are_hashed_from_arrow_buffers():
 def test_fractional_floats_take_the_python_path_for_those_values_only():
     x = np.array([1.0, 0.25, np.inf, 3.0, 1e19, np.nan, -0.0, 0.25])
     view = column_view(x)
-    tokens = [None if c < 0 else view.data[view.offsets[c]:view.offsets[c + 1]].tobytes() or None
-              for c in view.codes.tolist()]  # an empty token is a missing cell
+    tokens = [
+        None if c < 0 else view.data[view.offsets[c] : view.offsets[c + 1]].tobytes() or None
+        for c in view.codes.tolist()
+    ]  # an empty token is a missing cell
     assert tokens == [b"1", b"0.25", b"inf", b"3", b"10000000000000000000", None, b"0", b"0.25"]
 
 
 def test_import_paths_kept():
     from ftrlx.datasets import iter_csv  # noqa: F401 (imports _names from ftrlx.hashing)
     from ftrlx.hashing import _as_float, _columns_of, _log_bin_codes, _log_bin_token, _names, _value_token  # noqa: F401
+
     assert _names("a") == ["a"] and _value_token(5.0) == b"5"
     assert CategoricalHasher.__module__ == "ftrlx.hashing"

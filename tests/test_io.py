@@ -46,8 +46,8 @@ def rewrite(path, edit_header=None, version=None):
     """Re-encode a model file after editing its header, with a valid checksum."""
     data = path.read_bytes()
     magic, ver, hlen = struct.unpack_from("<8sIQ", data)
-    header = json.loads(data[20:20 + hlen])
-    payload = data[20 + hlen:-32]
+    header = json.loads(data[20 : 20 + hlen])
+    payload = data[20 + hlen : -32]
     if edit_header:
         edit_header(header)
     hbytes = json.dumps(header).encode()
@@ -74,8 +74,11 @@ def test_round_trip_is_bitwise(tmp_path):
 
 def test_unfitted_model_and_header(tmp_path):
     path = tmp_path / "u.ftrlx"
-    ftrlx.save(ftrlx.FTRLClassifier(alpha=0.25, class_weight={0: 1.0, 1: 3.0}), path,
-               metadata={"rows_seen": 0, "tags": ("a", 1)})
+    ftrlx.save(
+        ftrlx.FTRLClassifier(alpha=0.25, class_weight={0: 1.0, 1: 3.0}),
+        path,
+        metadata={"rows_seen": 0, "tags": ("a", 1)},
+    )
     loaded = ftrlx.load(path)
     assert loaded.alpha == 0.25 and loaded.class_weight == {0: 1.0, 1: 3.0}
     h = read_header(path)
@@ -90,18 +93,24 @@ def test_unfitted_model_and_header(tmp_path):
 
 def test_value_encoding_round_trip():
     values = {
-        "none": None, "bools": [True, False], "int": 2**70, "float": 0.1 + 0.2,
+        "none": None,
+        "bools": [True, False],
+        "int": 2**70,
+        "float": 0.1 + 0.2,
         "specials": (float("nan"), float("inf"), float("-inf"), -0.0),
         "np_scalars": [np.float32(1.5), np.int64(-3), np.bool_(True)],
-        "arrays": [np.arange(6, dtype=np.int32).reshape(2, 3), np.array(["ab", "c"]),
-                   np.zeros((0, 4)), np.asfortranarray(np.ones((2, 2)))],
+        "arrays": [
+            np.arange(6, dtype=np.int32).reshape(2, 3),
+            np.array(["ab", "c"]),
+            np.zeros((0, 4)),
+            np.asfortranarray(np.ones((2, 2))),
+        ],
         "dict": {1: "one", (2, 3): [4], "s": {"nested": np.float64(2.5)}},
         "$tricky": {"$array": 0},
     }
     enc = fio._Encoder()
     tree = json.loads(json.dumps(enc.encode(values, "v"), allow_nan=False))
-    arrays = [np.lib.format.read_array(__import__("io").BytesIO(fio._npy_bytes(a)))
-              for a in enc.arrays]
+    arrays = [np.lib.format.read_array(__import__("io").BytesIO(fio._npy_bytes(a))) for a in enc.arrays]
     out = fio._decode(tree, arrays)
     assert out["none"] is None and out["bools"] == [True, False] and out["int"] == 2**70
     assert out["float"] == 0.1 + 0.2
@@ -194,8 +203,9 @@ def test_newer_format_version_is_refused(tmp_path):
         ftrlx.load(path)
 
 
-@pytest.mark.parametrize("cls", ["os.system", "builtins.eval", "subprocess.Popen",
-                                 "ftrlxevil.Model", "ftrlx.io.os", "ftrlx.stream.History"])
+@pytest.mark.parametrize(
+    "cls", ["os.system", "builtins.eval", "subprocess.Popen", "ftrlxevil.Model", "ftrlx.io.os", "ftrlx.stream.History"]
+)
 def test_classes_outside_ftrlx_are_refused(tmp_path, cls):
     model, _ = fitted()
     path = tmp_path / "m.ftrlx"
@@ -230,10 +240,8 @@ def test_export_sparse_predicts_like_the_model(tmp_path):
     nnz = int(np.count_nonzero(model.coef_))
     assert 0 < served.n_nonzero == nnz < model.coef_.size
     np.testing.assert_allclose(served.predict_proba(X), model.predict_proba(X), rtol=1e-12)
-    np.testing.assert_allclose(served.decision_function(X), model.decision_function(X),
-                               rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(served.predict_proba(X.toarray()), model.predict_proba(X),
-                               rtol=1e-12)
+    np.testing.assert_allclose(served.decision_function(X), model.decision_function(X), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(served.predict_proba(X.toarray()), model.predict_proba(X), rtol=1e-12)
     np.testing.assert_array_equal(served.predict(X), model.predict(X))
     assert isinstance(ftrlx.load(path), SparseModel)
     assert os.path.getsize(path) < 40 * nnz + 4096
@@ -261,9 +269,11 @@ def test_export_sparse_scores_raw_rows_through_the_hasher(tmp_path):
 
     rng = np.random.default_rng(3)
     n = 800
-    raw = {"site": rng.choice(["a", "b", "c", "d"], n).astype(object),
-           "device": rng.choice(["phone", "tablet", "pc"], n).astype(object),
-           "price": rng.exponential(3.0, n)}
+    raw = {
+        "site": rng.choice(["a", "b", "c", "d"], n).astype(object),
+        "device": rng.choice(["phone", "tablet", "pc"], n).astype(object),
+        "price": rng.exponential(3.0, n),
+    }
     y = ((raw["site"] == "a") | (raw["price"] > 5)).astype(np.int64)
     hasher = CategoricalHasher(n_features=2**12, numeric=["price"], numeric_mode="log_bin")
     X = hasher.transform(raw)
@@ -278,8 +288,17 @@ def test_export_requires_fitted_model(tmp_path):
     with pytest.raises(ValueError, match="not fitted"):
         export_sparse(ftrlx.FTRLClassifier(), tmp_path / "w")
     served_spec = None
-    sm = SparseModel([0, 1], [0], [1.0], [0.0], 3, classes=np.array([0, 1]),
-                     loss="log_loss", link="logistic", hasher_spec=served_spec)
+    sm = SparseModel(
+        [0, 1],
+        [0],
+        [1.0],
+        [0.0],
+        3,
+        classes=np.array([0, 1]),
+        loss="log_loss",
+        link="logistic",
+        hasher_spec=served_spec,
+    )
     with pytest.raises(ValueError, match="no hasher specification"):
         sm.predict_proba_raw({"a": ["x"]})
 
@@ -296,8 +315,12 @@ def test_a_model_file_with_a_width_beyond_its_state_is_refused(tmp_path):
     model, _ = fitted()
     path = tmp_path / "m.ftrlx"
     ftrlx.save(model, path)
-    rewrite(path, edit_header=lambda h: [pair.__setitem__(1, 10**7) for pair in h["state"]["$dict"]
-                                         if pair[0] == "n_features_in_"])
+    rewrite(
+        path,
+        edit_header=lambda h: [
+            pair.__setitem__(1, 10**7) for pair in h["state"]["$dict"] if pair[0] == "n_features_in_"
+        ],
+    )
     with pytest.raises(ValueError, match=r"m\.ftrlx: state_: has shape \(1, 200, 2\).*n_features_in_=10000000"):
         ftrlx.load(path)
 

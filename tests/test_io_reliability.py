@@ -75,10 +75,10 @@ def rechecksum(path, edit_header):
     """Edit the JSON header of a model file and give it a valid checksum again."""
     data = open(path, "rb").read()
     magic, version, hlen = struct.unpack_from("<8sIQ", data)
-    header = json.loads(data[20:20 + hlen])
+    header = json.loads(data[20 : 20 + hlen])
     edit_header(header)
     hbytes = json.dumps(header).encode()
-    body = struct.pack("<8sIQ", magic, version, len(hbytes)) + hbytes + data[20 + hlen:-32]
+    body = struct.pack("<8sIQ", magic, version, len(hbytes)) + hbytes + data[20 + hlen : -32]
     open(path, "wb").write(body + hashlib.sha256(body).digest())
 
 
@@ -141,11 +141,18 @@ def test_a_file_laid_out_by_the_documented_format_loads(tmp_path):
         blobs.append(buf.getvalue())
     offsets = np.cumsum([0] + [len(b) for b in blobs])
     header = {
-        "format": "ftrlx-model", "kind": "model", "class": "ftrlx.FTRLClassifier", "ftrlx_version": "0.1.0",
-        "created": "2024-01-01T00:00:00+00:00", "params": params,
-        "state": {"$dict": [[k, v] for k, v in state.items()]}, "metadata": {"$dict": []},
-        "arrays": [{"offset": int(o), "nbytes": len(b), "dtype": a.dtype.str, "shape": list(a.shape)}
-                   for o, b, a in zip(offsets, blobs, arrays)],
+        "format": "ftrlx-model",
+        "kind": "model",
+        "class": "ftrlx.FTRLClassifier",
+        "ftrlx_version": "0.1.0",
+        "created": "2024-01-01T00:00:00+00:00",
+        "params": params,
+        "state": {"$dict": [[k, v] for k, v in state.items()]},
+        "metadata": {"$dict": []},
+        "arrays": [
+            {"offset": int(o), "nbytes": len(b), "dtype": a.dtype.str, "shape": list(a.shape)}
+            for o, b, a in zip(offsets, blobs, arrays)
+        ],
         "payload_nbytes": int(offsets[-1]),
     }
     hbytes = json.dumps(header).encode()
@@ -200,7 +207,8 @@ SHAPE_CASES = {
     "state_ without gstate_": (lambda s: s.pop("gstate_"), ["gstate_", "missing"]),
     "n_iter_ on an unfitted model": (
         lambda s: [s.pop(k) for k in ("state_", "istate_", "gstate_", "classes_", "n_features_in_")],
-        ["missing", "n_iter_"]),
+        ["missing", "n_iter_"],
+    ),
 }
 
 
@@ -214,7 +222,10 @@ def test_inconsistent_arrays_are_refused(tmp_path, case, stored):
 
 
 ATTRIBUTE_CASES = {
-    "class constraints replaced": (set_items(_parameter_constraints={}), ["_parameter_constraints", "not an attribute"]),
+    "class constraints replaced": (
+        set_items(_parameter_constraints={}),
+        ["_parameter_constraints", "not an attribute"],
+    ),
     "the validation cache": (set_items(_validated_params=1), ["_validated_params"]),
     "a computed property": (set_items(coef_=np.zeros((1, 40))), ["coef_"]),
     "the algorithm name": (set_items(_algorithm="rda"), ["_algorithm"]),
@@ -250,10 +261,17 @@ def test_cross_parameter_rules_and_the_header_copy_are_checked(tmp_path):
     refused(craft(tmp_path / "q.ftrlx", model, params={"alpha": 0.1}), "params", "exactly")
 
 
-@pytest.mark.parametrize("class_path", [
-    "ftrlx.hashing.CategoricalHasher", "ftrlx.preprocessing.StreamingStdScaler", "ftrlx.io.SparseModel",
-    "ftrlx.linear_model._base._OnlineLinearModel", "ftrlx.NoSuchModel", "ftrlx.linear_model.DivergenceError",
-])
+@pytest.mark.parametrize(
+    "class_path",
+    [
+        "ftrlx.hashing.CategoricalHasher",
+        "ftrlx.preprocessing.StreamingStdScaler",
+        "ftrlx.io.SparseModel",
+        "ftrlx.linear_model._base._OnlineLinearModel",
+        "ftrlx.NoSuchModel",
+        "ftrlx.linear_model.DivergenceError",
+    ],
+)
 def test_only_registered_classes_load(tmp_path, class_path):
     path = craft(tmp_path / "x.ftrlx", fitted(), class_path=class_path)
     refused(path, "refusing", class_path)
@@ -309,10 +327,10 @@ def test_a_deeply_nested_header_is_refused(tmp_path):
     ftrlx.save(fitted(), path)
     data = path.read_bytes()
     hlen = struct.unpack_from("<Q", data, 12)[0]
-    hbytes = data[20:20 + hlen]
+    hbytes = data[20 : 20 + hlen]
     assert b'"metadata":{"$dict":[]}' in hbytes
     hbytes = hbytes.replace(b'"metadata":{"$dict":[]}', b'"metadata":' + b"[" * 100_000 + b"]" * 100_000)
-    body = data[:12] + struct.pack("<Q", len(hbytes)) + hbytes + data[20 + hlen:-32]
+    body = data[:12] + struct.pack("<Q", len(hbytes)) + hbytes + data[20 + hlen : -32]
     path.write_bytes(body + hashlib.sha256(body).digest())
     with pytest.raises(FormatError, match="corrupt header"):
         ftrlx.load(path)
@@ -361,18 +379,20 @@ def test_crafted_sparse_exports_are_refused(tmp_path):
         edit, word = SPARSE_CASES[case]
         edit(state)
         enc = fio._Encoder()
-        header = dict(fio._header("sparse", "ftrlx.io.SparseModel"), params={}, metadata={},
-                      state=enc.encode(state, "state"))
+        header = dict(
+            fio._header("sparse", "ftrlx.io.SparseModel"), params={}, metadata={}, state=enc.encode(state, "state")
+        )
         paths.append(os.fspath(tmp_path / f"bad{i}.ftrlx"))
         words.append(word)
         fio._write_container(paths[-1], header, enc.arrays)
-    proc = subprocess.run([sys.executable, "-c", CHILD_LOADS, *paths, os.fspath(good)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD_LOADS, *paths, os.fspath(good)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, f"the child died (status {proc.returncode}): {proc.stderr[-2000:]}"
     results = [json.loads(line) for line in proc.stdout.splitlines()]
     assert results[-2:] == [["loaded", ""], ["loaded", ""]]
     for i, (path, word) in enumerate(zip(paths, words)):
-        for kind, message in results[2 * i: 2 * i + 2]:
+        for kind, message in results[2 * i : 2 * i + 2]:
             assert kind == "FormatError" and path in message and word in message, (sorted(SPARSE_CASES)[i], message)
 
 
@@ -407,8 +427,9 @@ def test_crash_prone_files_give_an_error_not_a_crash(tmp_path):
     ]
     good = tmp_path / "good.ftrlx"
     ftrlx.save(model, good)
-    proc = subprocess.run([sys.executable, "-c", CHILD_USES_MODELS, *paths, os.fspath(good)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD_USES_MODELS, *paths, os.fspath(good)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, f"the child died (status {proc.returncode}): {proc.stderr[-2000:]}"
     assert proc.stdout.split("\n") == ["refused FormatError"] * len(paths) + ["accepted", ""], proc.stdout
 
@@ -546,8 +567,9 @@ BUILD = textwrap.dedent(r"""
 
 
 def kill_during_writes(mode, path, rng):
-    child = subprocess.Popen([sys.executable, "-c", CHILD_WRITES, mode, os.fspath(path), BUILD],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_WRITES, mode, os.fspath(path), BUILD], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline() == "ready\n"
         time.sleep(rng.uniform(0.0, 0.6))

@@ -51,7 +51,7 @@ def train(cls, X, y, n_classes=2, **params):
 def header_of(path):
     data = open(path, "rb").read()
     _, version, hlen = struct.unpack_from("<8sIQ", data)
-    return version, json.loads(data[20:20 + hlen])
+    return version, json.loads(data[20 : 20 + hlen])
 
 
 def state_entry(header, name="state_"):
@@ -76,8 +76,14 @@ SPECIAL = [0.0, -0.0, 1.0, -2.5, np.nan, np.inf, -np.inf, 5e-324, 1e308]
 
 
 @settings(max_examples=150, deadline=None)
-@given(n=st.integers(0, 300), slots=st.integers(1, 3), density=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1),
-       scan_rows=st.sampled_from([1, 7, 32, 64, 100, 1 << 18]), group=st.sampled_from([1, 3, 32]))
+@given(
+    n=st.integers(0, 300),
+    slots=st.integers(1, 3),
+    density=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+    scan_rows=st.sampled_from([1, 7, 32, 64, 100, 1 << 18]),
+    group=st.sampled_from([1, 3, 32]),
+)
 def test_the_scan_finds_exactly_the_rows_with_a_bit_set(n, slots, density, seed, scan_rows, group):
     rng = np.random.default_rng(seed)
     dense = np.zeros((n, slots))
@@ -105,7 +111,7 @@ def test_stored_rows_give_back_the_array_bitwise(outputs, n, slots, seed):
         return
     assert rows.indptr.dtype == np.int64 and rows.indices.dtype == np.int32 and rows.values.shape[1] == slots
     for k in range(outputs):
-        np.testing.assert_array_equal(rows.indices[rows.indptr[k]:rows.indptr[k + 1]], slow_touched_rows(dense[k]))
+        np.testing.assert_array_equal(rows.indices[rows.indptr[k] : rows.indptr[k + 1]], slow_touched_rows(dense[k]))
     again = rows.to_dense()
     assert again.shape == dense.shape and again.tobytes() == dense.tobytes()
 
@@ -128,11 +134,21 @@ def test_a_non_contiguous_state_is_scanned_like_a_contiguous_one():
     np.testing.assert_array_equal(fio._Rows.from_dense(view).indices, [3, 40, 69])
 
 
-@pytest.mark.parametrize("arr", [
-    np.arange(12.0).reshape(3, 4), np.asfortranarray(np.arange(12.0).reshape(3, 4)), np.asarray(np.int64(7)),
-    np.zeros((0, 5)), np.array(["ab", "c"]), np.array([1.0, 2.0], dtype=">f8"), np.array([True, False]),
-    np.array(["2024-01-01"], dtype="datetime64[D]"), np.zeros(3, dtype=[("a", "<i4"), ("b", "<f8")]),
-], ids=lambda a: f"{a.dtype.str}{a.shape}")
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.arange(12.0).reshape(3, 4),
+        np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        np.asarray(np.int64(7)),
+        np.zeros((0, 5)),
+        np.array(["ab", "c"]),
+        np.array([1.0, 2.0], dtype=">f8"),
+        np.array([True, False]),
+        np.array(["2024-01-01"], dtype="datetime64[D]"),
+        np.zeros(3, dtype=[("a", "<i4"), ("b", "<f8")]),
+    ],
+    ids=lambda a: f"{a.dtype.str}{a.shape}",
+)
 def test_streamed_blobs_are_the_bytes_numpy_saves(arr):
     c = np.require(arr, requirements="C")
     with mock.patch.object(fio, "_PIECE", 5):  # many pieces
@@ -153,7 +169,7 @@ def test_untouched_coordinates_stay_zero_and_are_not_stored(tmp_path, cls):
     X, y = touching(columns)
     accepted = set(cls._get_param_names())
     for i, extra in enumerate(SETTINGS):
-        for n_classes in ((2, 3) if "Classifier" in cls.__name__ else (2,)):
+        for n_classes in (2, 3) if "Classifier" in cls.__name__ else (2,):
             model = train(cls, X, y, n_classes, **{k: v for k, v in extra.items() if k in accepted})
             untouched = np.setdiff1d(np.arange(WIDTH), columns)
             assert not model.state_[:, untouched].view(np.uint64).any(), (cls.__name__, extra)
@@ -272,6 +288,7 @@ def refused(path, *words, loader=ftrlx.load):
 def swap(i, j):
     def edit(rows):
         rows.indices[[i, j]] = rows.indices[[j, i]]
+
     return edit
 
 
@@ -339,6 +356,7 @@ def some_rows():
 def rows_everywhere(name):
     def edit(state):
         state[name] = some_rows()
+
     return edit
 
 
@@ -357,8 +375,12 @@ def test_stored_rows_elsewhere_in_the_header_are_refused(tmp_path):
     state = fio._decode(header["state"], arrays)
     state["values"] = some_rows()
     enc = fio._Encoder()
-    header = dict(fio._header("sparse", "ftrlx.io.SparseModel"), params={"$dict": []}, metadata={"$dict": []},
-                  state=enc.encode(state, "state"))
+    header = dict(
+        fio._header("sparse", "ftrlx.io.SparseModel"),
+        params={"$dict": []},
+        metadata={"$dict": []},
+        state=enc.encode(state, "state"),
+    )
     fio._write_container(tmp_path / "bad.sparse", header, enc.arrays)
     refused(tmp_path / "bad.sparse", "header entry 'state'", "$rows")
 
@@ -382,10 +404,10 @@ def test_malformed_rows_values_are_refused(tmp_path, case):
     ftrlx.save(train(ftrlx.FTRLClassifier, *touching(np.arange(0, 50, 2), width=50)), path)
     data = path.read_bytes()
     hlen = struct.unpack_from("<Q", data, 12)[0]
-    header = json.loads(data[20:20 + hlen])
+    header = json.loads(data[20 : 20 + hlen])
     MALFORMED[case](state_entry(header)["$rows"])
     hbytes = json.dumps(header).encode()
-    body = data[:12] + struct.pack("<Q", len(hbytes)) + hbytes + data[20 + hlen:-32]
+    body = data[:12] + struct.pack("<Q", len(hbytes)) + hbytes + data[20 + hlen : -32]
     path.write_bytes(body + hashlib.sha256(body).digest())
     refused(path, "header entry 'state'")
 
@@ -405,8 +427,7 @@ def test_a_state_too_large_to_allocate_is_a_format_error(tmp_path):
 
 
 def cli(*args):
-    proc = subprocess.run([sys.executable, "-m", "ftrlx", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "ftrlx", *map(str, args)], capture_output=True, text=True, timeout=300)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -419,8 +440,24 @@ def test_the_command_line_reads_the_sparse_export_it_writes(tmp_path, capsys):
     data = tmp_path / "clicks.txt"
     write_click_data(data, 1500, format="criteo", seed=0)
     full, export = tmp_path / "m.ftrlx", tmp_path / "s.sparse"
-    assert main(["train", str(data), "--format", "criteo", "--bits", "16", "-q", "-o", str(full),
-                 "--sparse-output", str(export)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--format",
+                "criteo",
+                "--bits",
+                "16",
+                "-q",
+                "-o",
+                str(full),
+                "--sparse-output",
+                str(export),
+            ]
+        )
+        == 0
+    )
     h = read_header(export)
     assert h["kind"] == "sparse" and h["params"] == {} and h["metadata"]["n_weights"] == 2**16
     rc, out, err = cli("info", export, "--json")  # the command as a user runs it
@@ -448,8 +485,12 @@ def test_sparse_exports_of_the_earlier_writer_have_a_readable_header(tmp_path):
     assert header["params"] == {"$dict": []} and header["metadata"]["$dict"][0][0] == "n_nonzero"
     state = fio._decode(header["state"], arrays)
     enc = fio._Encoder()
-    old = dict(fio._header("sparse", "ftrlx.io.SparseModel"), params={}, state=enc.encode(state, "state"),
-               metadata={"n_nonzero": int(state["indices"].size), "n_weights": 50})
+    old = dict(
+        fio._header("sparse", "ftrlx.io.SparseModel"),
+        params={},
+        state=enc.encode(state, "state"),
+        metadata={"n_nonzero": int(state["indices"].size), "n_weights": 50},
+    )
     fio._write_container(path, old, enc.arrays, version=1)
     h = read_header(path)
     assert h["params"] == {} and h["metadata"] == {"n_nonzero": int(state["indices"].size), "n_weights": 50}
@@ -470,5 +511,8 @@ def test_a_sparse_export_carries_metadata(tmp_path):
     path = tmp_path / "w.sparse"
     export_sparse(model, path, metadata={"training": {"reader": {"format": "criteo"}}, "n_weights": -1})
     meta = read_header(path)["metadata"]
-    assert meta == {"training": {"reader": {"format": "criteo"}}, "n_nonzero": SparseModel.load(path).n_nonzero,
-                    "n_weights": 50}
+    assert meta == {
+        "training": {"reader": {"format": "criteo"}},
+        "n_nonzero": SparseModel.load(path).n_nonzero,
+        "n_weights": 50,
+    }

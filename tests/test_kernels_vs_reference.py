@@ -7,6 +7,7 @@ float32/float64 data, batch sizes 1, 2, 3 and 7, and several ``partial_fit``
 chunks. After every chunk ``coef_`` and ``intercept_`` must equal the oracle's
 to rtol 1e-10, and at the end so must ``decision_function`` on held-out rows.
 """
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -21,8 +22,13 @@ from ftrlx._reference.streams import fit_eager_ovr, random_csr
 RTOL, ATOL = 1e-10, 1e-12
 
 ESTIMATOR = {
-    "ftrl": "FTRL", "rda": "RDA", "fobos": "FOBOS", "truncated_gradient": "TruncatedGradient",
-    "adagrad": "AdaGrad", "lazy_adam": "LazyAdam", "ogd": "OGD",
+    "ftrl": "FTRL",
+    "rda": "RDA",
+    "fobos": "FOBOS",
+    "truncated_gradient": "TruncatedGradient",
+    "adagrad": "AdaGrad",
+    "lazy_adam": "LazyAdam",
+    "ogd": "OGD",
 }
 
 # Several hyper-parameter settings per algorithm: with and without penalties,
@@ -53,8 +59,7 @@ SETTINGS = {
     "adagrad": [
         {"eta0": 0.3, "eps": 0.0, "l1": 0.0, "l2": 0.0},
         {"eta0": 0.3, "eps": 0.1, "eps_placement": "outside", "l1": 0.02, "l2": 0.1},
-        {"eta0": 0.3, "eps": 0.1, "eps_placement": "inside", "initial_accumulator": 0.5,
-         "l1": 0.02, "l2": 0.1},
+        {"eta0": 0.3, "eps": 0.1, "eps_placement": "inside", "initial_accumulator": 0.5, "l1": 0.02, "l2": 0.1},
     ],
     "lazy_adam": [
         {"eta0": 0.05},
@@ -69,8 +74,15 @@ SETTINGS = {
 # AdaGrad's primal-dual form (its intercept is dual-averaged too).
 ADAGRAD_RDA = [
     {"eta0": 0.3, "eps": 0.1, "eps_placement": "outside", "l1": 0.02, "l2": 0.1, "l1_form": "rda"},
-    {"eta0": 0.3, "eps": 0.1, "eps_placement": "inside", "initial_accumulator": 0.5,
-     "l1": 0.02, "l2": 0.0, "l1_form": "rda"},
+    {
+        "eta0": 0.3,
+        "eps": 0.1,
+        "eps_placement": "inside",
+        "initial_accumulator": 0.5,
+        "l1": 0.02,
+        "l2": 0.0,
+        "l1_form": "rda",
+    },
 ]
 
 CLASSIFIER_LOSSES = ["log_loss", "hinge", "modified_huber"]
@@ -81,10 +93,8 @@ CASES = [
     for loss in CLASSIFIER_LOSSES + ["squared_error"]
 ]
 
-EXAMPLES = settings(max_examples=6, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
-MORE_EXAMPLES = settings(max_examples=60, deadline=None,
-                         suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+MORE_EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -112,8 +122,16 @@ def make_data(s, n_classes=2, regression=False):
     """The arrays of a drawn stream: X (raw CSR), y, sample weights, chunks, held-out X."""
     rng = np.random.default_rng(s["seed"])
     grid = 0.125 if s["dtype"] == np.float32 else None
-    X = random_csr(rng, s["n_samples"], s["n_features"], max_nnz=s["max_nnz"],
-                   p_empty=s["p_empty"], grid=grid, dtype=s["dtype"], index_dtype=s["index_dtype"])
+    X = random_csr(
+        rng,
+        s["n_samples"],
+        s["n_features"],
+        max_nnz=s["max_nnz"],
+        p_empty=s["p_empty"],
+        grid=grid,
+        dtype=s["dtype"],
+        index_dtype=s["index_dtype"],
+    )
     n = s["n_samples"]
     y = rng.normal(size=n) if regression else rng.integers(0, n_classes, size=n)
     sw = {
@@ -131,8 +149,9 @@ def make_data(s, n_classes=2, regression=False):
 def make_estimator(algo, params, loss, s, **extra):
     kind = "Regressor" if loss == "squared_error" else "Classifier"
     cls = getattr(ftrlx, ESTIMATOR[algo] + kind)
-    return cls(**params, loss=loss, fit_intercept=s["fit_intercept"], batch_size=s["batch_size"],
-               shuffle=False, **extra)
+    return cls(
+        **params, loss=loss, fit_intercept=s["fit_intercept"], batch_size=s["batch_size"], shuffle=False, **extra
+    )
 
 
 def as_float32(X):
@@ -157,13 +176,26 @@ def check_against_oracle(algo, params, loss, s):
             est.partial_fit(_rows(X, a, b), y[a:b], sample_weight=swc)
         else:
             est.partial_fit(_rows(X, a, b), y[a:b], classes=[0, 1], sample_weight=swc)
-        state = fit_eager(algo, params, _rows(X, a, b), y_pm[a:b], swc, loss=loss,
-                          batch_size=s["batch_size"], fit_intercept=s["fit_intercept"], state=state)
+        state = fit_eager(
+            algo,
+            params,
+            _rows(X, a, b),
+            y_pm[a:b],
+            swc,
+            loss=loss,
+            batch_size=s["batch_size"],
+            fit_intercept=s["fit_intercept"],
+            state=state,
+        )
         assert_allclose(np.ravel(est.coef_), state.coef(), rtol=RTOL, atol=ATOL)
         assert_allclose(est.intercept_, [state.intercept()], rtol=RTOL, atol=ATOL)
         assert est.t_ == state.t
-    assert_allclose(est.decision_function(X_test) if not regression else est.predict(X_test),
-                    decision_eager(state, X_test), rtol=RTOL, atol=ATOL)
+    assert_allclose(
+        est.decision_function(X_test) if not regression else est.predict(X_test),
+        decision_eager(state, X_test),
+        rtol=RTOL,
+        atol=ATOL,
+    )
     return est, state
 
 
@@ -193,9 +225,19 @@ def test_adagrad_rda_form_matches_eager_oracle(params, loss, s):
 def test_adagrad_rda_form_intercept():
     # in l1_form='rda' the intercept is an unregularised coordinate of the same algorithm: dual averaging,
     # b = -eta0 u_b / H_b, not a primal AdaGrad step
-    s = {"seed": 5, "n_features": 4, "n_samples": 12, "dtype": np.float64,
-         "index_dtype": np.int32, "max_nnz": 3, "p_empty": 0.0, "weights": "none",
-         "batch_size": 1, "fit_intercept": True, "cuts": []}
+    s = {
+        "seed": 5,
+        "n_features": 4,
+        "n_samples": 12,
+        "dtype": np.float64,
+        "index_dtype": np.int32,
+        "max_nnz": 3,
+        "p_empty": 0.0,
+        "weights": "none",
+        "batch_size": 1,
+        "fit_intercept": True,
+        "cuts": [],
+    }
     check_against_oracle("adagrad", ADAGRAD_RDA[0], "squared_error", s)
 
 
@@ -203,11 +245,10 @@ def test_streams_really_are_awkward():
     # The generator must produce what the comparisons claim to cover.
     seen = set()
     for seed in range(40):
-        X = random_csr(np.random.default_rng(seed), 10, 4, max_nnz=4, p_empty=0.2,
-                       index_dtype=np.int64)
+        X = random_csr(np.random.default_rng(seed), 10, 4, max_nnz=4, p_empty=0.2, index_dtype=np.int64)
         assert X.indices.dtype == np.int64 and X.indptr.dtype == np.int64
         for i in range(X.shape[0]):
-            idx = X.indices[X.indptr[i]:X.indptr[i + 1]]
+            idx = X.indices[X.indptr[i] : X.indptr[i + 1]]
             if idx.size == 0:
                 seen.add("empty")
             if len(set(idx)) < idx.size:
@@ -219,25 +260,40 @@ def test_streams_really_are_awkward():
 
 # ---------------------------------------------------------------- identities between kernels
 
+
 @EXAMPLES
-@given(s=streams(), alpha=st.sampled_from([0.1, 0.5, 2.0]), beta=st.sampled_from([0.0, 0.5, 1.0]),
-       loss=st.sampled_from(CLASSIFIER_LOSSES))
+@given(
+    s=streams(),
+    alpha=st.sampled_from([0.1, 0.5, 2.0]),
+    beta=st.sampled_from([0.0, 0.5, 1.0]),
+    loss=st.sampled_from(CLASSIFIER_LOSSES),
+)
 def test_ftrl_without_penalty_equals_adagrad_kernel(s, alpha, beta, loss):
     # docs/guide/algorithms.rst, FTRL-Proximal: FTRL with l1 = l2 = 0 is AdaGrad with eta = alpha and
     # delta = beta outside the square root (kernel against kernel).
     X, y, sw, chunks, X_test = make_data(s)
     ftrl = make_estimator("ftrl", {"alpha": alpha, "beta": beta, "l1": 0.0, "l2": 0.0}, loss, s)
-    ada = make_estimator("adagrad", {"eta0": alpha, "eps": beta, "eps_placement": "outside",
-                                     "initial_accumulator": 0.0, "l1": 0.0, "l2": 0.0,
-                                     "l1_form": "fobos"}, loss, s)
+    ada = make_estimator(
+        "adagrad",
+        {
+            "eta0": alpha,
+            "eps": beta,
+            "eps_placement": "outside",
+            "initial_accumulator": 0.0,
+            "l1": 0.0,
+            "l2": 0.0,
+            "l1_form": "fobos",
+        },
+        loss,
+        s,
+    )
     for a, b in chunks:
         swc = None if sw is None else sw[a:b]
         for est in (ftrl, ada):
             est.partial_fit(X[a:b], y[a:b], classes=[0, 1], sample_weight=swc)
         assert_allclose(ftrl.coef_, ada.coef_, rtol=RTOL, atol=ATOL)
         assert_allclose(ftrl.intercept_, ada.intercept_, rtol=RTOL, atol=ATOL)
-    assert_allclose(ftrl.decision_function(X_test), ada.decision_function(X_test),
-                    rtol=RTOL, atol=ATOL)
+    assert_allclose(ftrl.decision_function(X_test), ada.decision_function(X_test), rtol=RTOL, atol=ATOL)
 
 
 # ---------------------------------------------------------------- float32 input
@@ -281,6 +337,7 @@ def test_float32_rounded_values_stay_close(algo, params):
 
 # ---------------------------------------------------------------- LazyAdam's late first step
 
+
 @pytest.mark.parametrize("t_first", [2, 10, 1000])
 def test_lazy_adam_first_step_of_a_late_coordinate(t_first):
     # docs/guide/algorithms.rst, LazyAdam: the bias correction uses the global step, so a
@@ -291,19 +348,21 @@ def test_lazy_adam_first_step_of_a_late_coordinate(t_first):
     cols = np.r_[np.zeros(n - 1, dtype=np.int32), 1]
     X = sp.csr_matrix((np.ones(n), cols, np.arange(n + 1)), shape=(n, 2))
     y = np.ones(n, dtype=int)
-    est = ftrlx.LazyAdamClassifier(eta0=eta0, beta1=b1, beta2=b2, epsilon=eps, loss="hinge",
-                                   fit_intercept=False, shuffle=False)
+    est = ftrlx.LazyAdamClassifier(
+        eta0=eta0, beta1=b1, beta2=b2, epsilon=eps, loss="hinge", fit_intercept=False, shuffle=False
+    )
     est.partial_fit(X[: n - 1], y[: n - 1], classes=[0, 1])
     assert est.t_ == n - 1 and est.coef_[0, 1] == 0.0
-    est.partial_fit(X[n - 1:], y[n - 1:])
+    est.partial_fit(X[n - 1 :], y[n - 1 :])
     # hinge with y = +1 and margin 0: dloss = -1, so g = -1 and the step is upward
-    step = eta0 * np.sqrt(1 - b2 ** n) / (1 - b1 ** n) * (1 - b1) / (np.sqrt(1 - b2) + eps)
+    step = eta0 * np.sqrt(1 - b2**n) / (1 - b1**n) * (1 - b1) / (np.sqrt(1 - b2) + eps)
     assert_allclose(est.coef_[0, 1], step, rtol=1e-12)
     if n == 1000:
         assert 2.5 < step / eta0 < 2.52  # "about 2.5 lr" (0.795 * 0.1 / sqrt(0.001))
 
 
 # ---------------------------------------------------------------- logistic derivative
+
 
 def test_log_loss_gradient_is_exact_at_large_margins():
     # A margin of 20 after one step: the asymptote exp(-z) of the derivative
@@ -328,6 +387,7 @@ def test_log_loss_gradient_is_exact_at_large_margins():
 
 # ---------------------------------------------------------------- one-vs-rest
 
+
 @pytest.mark.parametrize("algo", list(SETTINGS))
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_ovr_string_labels_and_class_weight(algo, n_classes):
@@ -339,12 +399,14 @@ def test_ovr_string_labels_and_class_weight(algo, n_classes):
     sw = rng.choice([0.0, 0.5, 1.0, 2.0], size=30)
     class_weight = {"cat": 3.0, "dog": 0.5}
     est = getattr(ftrlx, ESTIMATOR[algo] + "Classifier")(
-        **params, class_weight=class_weight, batch_size=2, shuffle=False)
+        **params, class_weight=class_weight, batch_size=2, shuffle=False
+    )
     states = None
     for a, b in [(0, 13), (13, 30)]:
         est.partial_fit(X[a:b], y[a:b], classes=labels[::-1], sample_weight=sw[a:b])
-        states = fit_eager_ovr(algo, params, X[a:b], y[a:b], list(labels), sw[a:b],
-                               class_weight, states=states, batch_size=2)
+        states = fit_eager_ovr(
+            algo, params, X[a:b], y[a:b], list(labels), sw[a:b], class_weight, states=states, batch_size=2
+        )
         assert_allclose(est.coef_, np.array([s.coef() for s in states]), rtol=RTOL, atol=ATOL)
         assert_allclose(est.intercept_, [s.intercept() for s in states], rtol=RTOL, atol=ATOL)
     assert list(est.classes_) == list(labels)
@@ -357,6 +419,7 @@ def test_ovr_string_labels_and_class_weight(algo, n_classes):
 
 
 # ---------------------------------------------------------------- penalties changed mid-stream
+
 
 @pytest.mark.parametrize("after", [{"l1": 0.0, "l2": 0.0}, {"l1": 0.0, "l2": 0.05}, {"l1": 0.01, "l2": 0.0}])
 def test_ogd_penalties_changed_between_partial_fit_calls(after):
@@ -380,6 +443,7 @@ def test_ogd_penalties_changed_between_partial_fit_calls(after):
 
 # ---------------------------------------------------------------- boundaries, exactly
 
+
 def test_hinge_at_margin_exactly_one_takes_the_subgradient():
     # Margin 1 exactly: the kink belongs to the active side (dloss = -y), so
     # the second row moves the weight again.
@@ -398,8 +462,7 @@ def test_truncation_includes_theta_itself():
     params = {"eta0": 0.5, "learning_rate": "constant", "gravity": 0.1, "theta": 0.25, "period": 1}
     est = ftrlx.TruncatedGradientRegressor(**params, fit_intercept=False, shuffle=False)
     est.partial_fit(X, [0.5])
-    state = fit_eager("truncated_gradient", params, X, [0.5], loss="squared_error",
-                      fit_intercept=False)
+    state = fit_eager("truncated_gradient", params, X, [0.5], loss="squared_error", fit_intercept=False)
     assert_allclose(state.coef(), [0.25 - 0.05], rtol=1e-15)  # 0.5 * 0.5 lands on theta
     assert_allclose(est.coef_, state.coef(), rtol=RTOL)
 
@@ -411,8 +474,7 @@ def test_fit_passes_equal_oracle_passes(algo):
     rng = np.random.default_rng(3)
     X = random_csr(rng, 23, 6)
     y = rng.integers(0, 3, size=23)
-    est = getattr(ftrlx, ESTIMATOR[algo] + "Classifier")(**params, max_iter=3, shuffle=False,
-                                                         batch_size=2).fit(X, y)
+    est = getattr(ftrlx, ESTIMATOR[algo] + "Classifier")(**params, max_iter=3, shuffle=False, batch_size=2).fit(X, y)
     states = None
     for _ in range(3):
         states = fit_eager_ovr(algo, params, X, y, [0, 1, 2], states=states, batch_size=2)
@@ -425,6 +487,7 @@ def test_fit_passes_equal_oracle_passes(algo):
 
 # A present coordinate whose gradients have all been zero has m = v = 0: with epsilon = 0 its step is 0/0, which
 # must mean "no move" (the weight stays put), not NaN.
+
 
 def test_lazy_adam_eps0_zero_gradient_keeps_weight():
     # Row 2 has margin > 1 under hinge (dloss = 0) and is coordinate 1's first
@@ -442,7 +505,6 @@ def test_lazy_adam_eps0_zero_weight_first_row():
     X = sp.csr_matrix(np.array([[1.0], [1.0]]))
     est = ftrlx.LazyAdamRegressor(eta0=0.1, epsilon=0.0, shuffle=False)
     est.partial_fit(X, [1.0, 1.0], sample_weight=[0.0, 1.0])
-    state = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X, [1.0, 1.0], [0.0, 1.0],
-                      loss="squared_error")
+    state = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X, [1.0, 1.0], [0.0, 1.0], loss="squared_error")
     assert_allclose(est.coef_, state.coef(), rtol=RTOL)
     assert_allclose(est.intercept_, [state.intercept()], rtol=RTOL)

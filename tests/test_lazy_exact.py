@@ -6,6 +6,7 @@ for long stretches the two must agree to rtol 1e-10.
 Each lazy scheme also checks that skipping the catch-up would have been caught:
 an oracle that leaves absent coordinates alone ends far from the eager one.
 """
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,8 +19,13 @@ from ftrlx._reference.streams import random_csr
 RTOL, ATOL = 1e-10, 1e-12
 N_FEATURES, N_SAMPLES = 50, 300
 ESTIMATOR = {
-    "ftrl": "FTRL", "rda": "RDA", "fobos": "FOBOS", "truncated_gradient": "TruncatedGradient",
-    "adagrad": "AdaGrad", "lazy_adam": "LazyAdam", "ogd": "OGD",
+    "ftrl": "FTRL",
+    "rda": "RDA",
+    "fobos": "FOBOS",
+    "truncated_gradient": "TruncatedGradient",
+    "adagrad": "AdaGrad",
+    "lazy_adam": "LazyAdam",
+    "ogd": "OGD",
 }
 LINEAR = {"learning_rate": "linear", "decay_steps": 120, "eta_final": 0.01}
 
@@ -28,14 +34,17 @@ CATCH_UP = [
     ("fobos", {"eta0": 0.5, "learning_rate": "constant", "l1": 0.002, "l2": 0.05}),
     ("fobos", {"eta0": 0.8, "learning_rate": "invsqrt", "l1": 0.003, "l2": 0.1}),
     ("fobos", {"eta0": 0.5, "l1": 0.002, "l2": 0.05, **LINEAR}),
-    ("truncated_gradient", {"eta0": 0.5, "learning_rate": "invsqrt", "gravity": 0.004,
-                            "theta": 0.3, "period": 3}),
+    ("truncated_gradient", {"eta0": 0.5, "learning_rate": "invsqrt", "gravity": 0.004, "theta": 0.3, "period": 3}),
     ("truncated_gradient", {"eta0": 0.5, "gravity": 0.01, "theta": 0.2, "period": 4, **LINEAR}),
-    ("truncated_gradient", {"eta0": 0.5, "learning_rate": "invsqrt", "gravity": 0.0,
-                            "theta": 0.05, "period": 5, "truncation": "rounding"}),
+    (
+        "truncated_gradient",
+        {"eta0": 0.5, "learning_rate": "invsqrt", "gravity": 0.0, "theta": 0.05, "period": 5, "truncation": "rounding"},
+    ),
     ("adagrad", {"eta0": 0.3, "eps": 0.1, "eps_placement": "outside", "l1": 0.003, "l2": 0.05}),
-    ("adagrad", {"eta0": 0.3, "eps": 0.5, "eps_placement": "inside", "initial_accumulator": 0.1,
-                 "l1": 0.003, "l2": 0.05}),
+    (
+        "adagrad",
+        {"eta0": 0.3, "eps": 0.5, "eps_placement": "inside", "initial_accumulator": 0.1, "l1": 0.003, "l2": 0.05},
+    ),
     ("adagrad", {"eta0": 0.3, "eps": 0.0, "l1": 0.005, "l2": 0.0}),
     ("ogd", {"eta0": 0.5, "learning_rate": "invsqrt", "l1": 0.0, "l2": 0.05}),
     ("ogd", {"eta0": 0.5, "learning_rate": "constant", "l1": 0.002, "l2": 0.05}),
@@ -65,16 +74,14 @@ def run_both(algo, params, loss, batch_size=1, seed=0, chunks=(100, 200)):
     regression = loss == "squared_error"
     X, y = long_sparse_stream(seed, regression)
     kind = "Regressor" if regression else "Classifier"
-    est = getattr(ftrlx, ESTIMATOR[algo] + kind)(**params, loss=loss, batch_size=batch_size,
-                                                 shuffle=False)
+    est = getattr(ftrlx, ESTIMATOR[algo] + kind)(**params, loss=loss, batch_size=batch_size, shuffle=False)
     y_pm = y if regression else np.where(y == 1, 1.0, -1.0)
     state = None
     bounds = [0, *chunks, N_SAMPLES]
     for a, b in zip(bounds[:-1], bounds[1:]):
         kw = {} if regression else {"classes": [0, 1]}
         est.partial_fit(X[a:b], y[a:b], **kw)
-        state = fit_eager(algo, params, X[a:b], y_pm[a:b], loss=loss, batch_size=batch_size,
-                          state=state)
+        state = fit_eager(algo, params, X[a:b], y_pm[a:b], loss=loss, batch_size=batch_size, state=state)
         assert_allclose(np.ravel(est.coef_), state.coef(), rtol=RTOL, atol=ATOL)
         assert_allclose(est.intercept_, [state.intercept()], rtol=RTOL, atol=ATOL)
     X_test = random_csr(np.random.default_rng(seed + 1), 20, N_FEATURES)
@@ -114,8 +121,9 @@ def test_stream_has_long_absences():
 def test_lazy_catch_up_equals_eager(algo, params, loss):
     X, y, state = run_both(algo, params, loss)
     frozen = fit_without_catch_up(algo, params, X, y, loss, batch_size=1)
-    assert not np.allclose(frozen.coef(), state.coef(), rtol=1e-6, atol=1e-9), \
+    assert not np.allclose(frozen.coef(), state.coef(), rtol=1e-6, atol=1e-9), (
         "this stream does not exercise the catch-up"
+    )
 
 
 @pytest.mark.parametrize("algo,params", CLOSED_FORM, ids=_ids(CLOSED_FORM))

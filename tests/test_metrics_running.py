@@ -10,8 +10,11 @@ from ftrlx.metrics import RunningAUC, RunningLogLoss
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**31), sizes=st.lists(st.integers(0, 60), min_size=1, max_size=6),
-       levels=st.sampled_from([3, 20, 10**6]))
+@given(
+    seed=st.integers(0, 2**31),
+    sizes=st.lists(st.integers(0, 60), min_size=1, max_size=6),
+    levels=st.sampled_from([3, 20, 10**6]),
+)
 def test_running_metrics_equal_sklearn_on_everything_so_far(seed, sizes, levels):
     rng = np.random.default_rng(seed)
     auc, ll = RunningAUC(), RunningLogLoss()

@@ -6,6 +6,7 @@ to rounding otherwise (scipy's sort does not keep the order of equal columns; th
 appearance).  Also: shuffled epochs, which gather rows in the permuted order, against training on the permuted
 rows themselves; and the non-zero count against ``coef_``.
 """
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,8 +19,13 @@ from ftrlx import linear_model as lm
 from ftrlx._kernels import _online
 
 NAMES = {
-    "ftrl": "FTRL", "rda": "RDA", "fobos": "FOBOS", "truncated_gradient": "TruncatedGradient",
-    "adagrad": "AdaGrad", "lazy_adam": "LazyAdam", "ogd": "OGD",
+    "ftrl": "FTRL",
+    "rda": "RDA",
+    "fobos": "FOBOS",
+    "truncated_gradient": "TruncatedGradient",
+    "adagrad": "AdaGrad",
+    "lazy_adam": "LazyAdam",
+    "ogd": "OGD",
 }
 # other settings than test_progressive's: other schedules, AdaGrad's RDA form, rounding truncation
 PARAMS = {
@@ -45,8 +51,10 @@ def raw_csr(rng, n, d, max_nnz, max_repeat, dtype=np.float64, index_dtype=np.int
         indices.extend(cols)
         data.extend(rng.integers(-16, 17, size=cols.size) / 8.0 if dtype == np.float32 else rng.normal(size=cols.size))
         indptr.append(len(indices))
-    return sp.csr_matrix((np.asarray(data, dtype=dtype), np.asarray(indices, dtype=index_dtype),
-                          np.asarray(indptr, dtype=index_dtype)), shape=(n, d))
+    return sp.csr_matrix(
+        (np.asarray(data, dtype=dtype), np.asarray(indices, dtype=index_dtype), np.asarray(indptr, dtype=index_dtype)),
+        shape=(n, d),
+    )
 
 
 def summed(X):
@@ -71,21 +79,33 @@ def check_same(a, b, X, exact):
     compare = assert_array_equal if exact else lambda u, v: assert_allclose(u, v, rtol=1e-12, atol=1e-14)
     for name in ("state_", "istate_", "gstate_"):
         compare(getattr(a, name), getattr(b, name))
-    scores = (lambda e, M: e.predict(M)) if hasattr(a, "predict") and not hasattr(a, "classes_") else \
-        (lambda e, M: e.decision_function(M))
-    compare(scores(a, X), scores(b, summed(X)))   # decision on non-canonical rows, no copy
+    scores = (
+        (lambda e, M: e.predict(M))
+        if hasattr(a, "predict") and not hasattr(a, "classes_")
+        else (lambda e, M: e.decision_function(M))
+    )
+    compare(scores(a, X), scores(b, summed(X)))  # decision on non-canonical rows, no copy
 
 
 @pytest.mark.parametrize("algo", list(PARAMS))
 @EXAMPLES
-@given(seed=st.integers(0, 2**32 - 1), batch_size=st.sampled_from([1, 3]), max_repeat=st.sampled_from([2, 3]),
-       regression=st.booleans(), float32=st.booleans(), int64=st.booleans(), n_features=st.integers(1, 12),
-       cuts=st.lists(st.integers(0, 40), max_size=2))
-def test_non_canonical_rows_train_as_their_summed_copy(algo, seed, batch_size, max_repeat, regression, float32,
-                                                       int64, n_features, cuts):
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    batch_size=st.sampled_from([1, 3]),
+    max_repeat=st.sampled_from([2, 3]),
+    regression=st.booleans(),
+    float32=st.booleans(),
+    int64=st.booleans(),
+    n_features=st.integers(1, 12),
+    cuts=st.lists(st.integers(0, 40), max_size=2),
+)
+def test_non_canonical_rows_train_as_their_summed_copy(
+    algo, seed, batch_size, max_repeat, regression, float32, int64, n_features, cuts
+):
     rng = np.random.default_rng(seed)
-    X = raw_csr(rng, 40, n_features, 6, max_repeat, np.float32 if float32 else np.float64,
-                np.int64 if int64 else np.int32)
+    X = raw_csr(
+        rng, 40, n_features, 6, max_repeat, np.float32 if float32 else np.float64, np.int64 if int64 else np.int32
+    )
     y = rng.normal(size=40) if regression else rng.integers(0, 3, size=40)
     cuts = sorted(cuts)
     kw = dict(batch_size=batch_size, shuffle=False)
@@ -113,7 +133,7 @@ def test_chunked_partial_fit_equals_fit_on_non_canonical_rows(cls):
     streamed = cls(batch_size=4)
     for start in range(0, 96, 24):
         kw = {} if cls.__name__.endswith("Regressor") else {"classes": [0, 1, 2]}
-        streamed.partial_fit(X[start:start + 24], y[start:start + 24], **kw)
+        streamed.partial_fit(X[start : start + 24], y[start : start + 24], **kw)
     for name in ("state_", "istate_", "gstate_"):
         assert_array_equal(getattr(fitted, name), getattr(streamed, name))
 
@@ -129,18 +149,27 @@ def test_non_canonical_matrix_is_not_copied():
     assert_array_equal(X.indices, indices)
 
 
-@pytest.mark.parametrize("n_features,row_length", [
-    (2**25 + 1, 40),    # packed keys need 64 bits
-    (50_000, 300),      # longer than the rows ranked in SIMD lanes: sorted by qsort
-])
+@pytest.mark.parametrize(
+    "n_features,row_length",
+    [
+        (2**25 + 1, 40),  # packed keys need 64 bits
+        (50_000, 300),  # longer than the rows ranked in SIMD lanes: sorted by qsort
+    ],
+)
 def test_wide_and_long_rows_take_the_other_sorts(n_features, row_length):
     rng = np.random.default_rng(5)
     n = 30
     cols = rng.integers(0, n_features, size=(n, row_length))
-    cols[:, 1] = cols[:, 0]                     # a repeated column in every row
-    cols[:, 2] = n_features - 1                 # the largest key
-    X = sp.csr_matrix((rng.normal(size=n * row_length), cols.ravel().astype(np.int32),
-                       np.arange(0, n * row_length + 1, row_length).astype(np.int32)), shape=(n, n_features))
+    cols[:, 1] = cols[:, 0]  # a repeated column in every row
+    cols[:, 2] = n_features - 1  # the largest key
+    X = sp.csr_matrix(
+        (
+            rng.normal(size=n * row_length),
+            cols.ravel().astype(np.int32),
+            np.arange(0, n * row_length + 1, row_length).astype(np.int32),
+        ),
+        shape=(n, n_features),
+    )
     y = rng.integers(0, 2, size=n)
     a = lm.RDAClassifier(batch_size=3).partial_fit(X, y, classes=[0, 1])
     b = lm.RDAClassifier(batch_size=3).partial_fit(summed(X), y, classes=[0, 1])
@@ -155,7 +184,7 @@ def test_kernel_gathering_an_order_equals_training_on_the_permuted_rows(algo, ba
     # the shuffled epoch gathers blocks of rows in the permuted order: the same run as on X[order] itself, with the
     # progressive margins indexed by row
     rng = np.random.default_rng(2)
-    n, d = 5000, 300                            # several gathered blocks
+    n, d = 5000, 300  # several gathered blocks
     X = raw_csr(rng, n, d, 12, 2)
     y = np.where(rng.random(n) < 0.3, 1.0, -1.0)
     sw = rng.uniform(0.5, 2.0, size=n)
@@ -167,8 +196,9 @@ def test_kernel_gathering_an_order_equals_training_on_the_permuted_rows(algo, ba
     for M, yy, ww, o in ((X, y, sw, order), (X[order], y[order], sw[order], None)):
         state, istate, gs = np.zeros((d, n_slots)), np.zeros(n_islots), np.zeros(_online.GLOBAL_SLOTS)
         prog = np.full((n, 1), np.nan)
-        result = _online.fit(code, params, M.data, M.indices, M.indptr, yy, ww, o, state, istate, gs, 0,
-                             batch_size, True, True, prog, 0)
+        result = _online.fit(
+            code, params, M.data, M.indices, M.indptr, yy, ww, o, state, istate, gs, 0, batch_size, True, True, prog, 0
+        )
         assert result == (-1, _online_check_not_canonical(), -1, -1)
         runs.append((state, istate, gs, prog[:, 0]))
     for u, v in zip(runs[0][:3], runs[1][:3]):
@@ -178,6 +208,7 @@ def test_kernel_gathering_an_order_equals_training_on_the_permuted_rows(algo, ba
 
 def _online_check_not_canonical():
     from ftrlx._kernels import _check
+
     return _check.NOT_CANONICAL
 
 
@@ -185,7 +216,7 @@ def test_fault_under_shuffle_names_its_row_and_column():
     rng = np.random.default_rng(4)
     X = raw_csr(rng, 4000, 50, 10, 2)
     row = 3210
-    X.indices[X.indptr[row] + 1] = 50           # past the last column
+    X.indices[X.indptr[row] + 1] = 50  # past the last column
     with pytest.raises(ValueError, match=rf"column index 50 in row {row}, but the matrix has only 50"):
         lm.FTRLClassifier(shuffle=True, random_state=0).fit(X, rng.integers(0, 2, size=4000))
 

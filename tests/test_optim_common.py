@@ -51,10 +51,23 @@ def snapshot(obj):
 
 def test_discovery_finds_the_catalogue():
     names = set(IDS)
-    assert {"SGD", "AdaGrad", "RMSProp", "AdaDelta", "Adam", "AMSGrad", "NAdam", "AdaMax", "LazyAdam",
-            "DeltaBarDelta", "Averaged", "ClipGradient"} <= names
+    assert {
+        "SGD",
+        "AdaGrad",
+        "RMSProp",
+        "AdaDelta",
+        "Adam",
+        "AMSGrad",
+        "NAdam",
+        "AdaMax",
+        "LazyAdam",
+        "DeltaBarDelta",
+        "Averaged",
+        "ClipGradient",
+    } <= names
     assert {"Constant", "InverseSqrt", "LinearDecay", "StepDecay", "ExponentialDecay"} <= {
-        c.__name__ for c in SCHEDULES}
+        c.__name__ for c in SCHEDULES
+    }
 
 
 @pytest.mark.parametrize("cls", OPTIMIZERS, ids=IDS)

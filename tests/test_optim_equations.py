@@ -169,7 +169,7 @@ def test_rmsprop_nesterov_is_goodfellow_algorithm_8_6():
     phi = theta.copy()
     opt = optim.RMSProp(lr=lr, alpha=rho, eps=delta, momentum=mu, nesterov=True, eps_placement="inside")
     for _ in range(30):
-        g = grad(theta + mu * v)          # interim point
+        g = grad(theta + mu * v)  # interim point
         r = rho * r + (1 - rho) * g * g
         v = mu * v - lr / np.sqrt(delta + r) * g
         theta = theta + v
@@ -205,8 +205,8 @@ def test_adam_two_steps():
 def test_amsgrad_keeps_the_largest_raw_second_moment():
     opt = optim.AMSGrad(lr=0.1, betas=(0.0, 0.5), eps=0.0)
     w = np.array([0.0])
-    opt.step(w, np.array([4.0]))      # v = 8, vmax = 8
-    opt.step(w, np.array([2.0]))      # v = 6, vmax stays 8, m = 2
+    opt.step(w, np.array([4.0]))  # v = 8, vmax = 8
+    opt.step(w, np.array([2.0]))  # v = 6, vmax stays 8, m = 2
     assert opt.state[None]["exp_avg_sq"][0] == 6.0 and opt.state[None]["max_exp_avg_sq"][0] == 8.0
     np.testing.assert_allclose(w, [-0.1 - 0.1 * 2 / (math.sqrt(8) / math.sqrt(0.75))], rtol=1e-14)
 
@@ -262,7 +262,7 @@ def test_delta_bar_delta_grows_and_shrinks_the_gain():
     opt = optim.DeltaBarDelta(lr=0.1, kappa=0.5, phi=0.5, theta=0.0)
     w = np.array([0.0, 0.0])
     opt.step(w, np.array([1.0, 1.0]))
-    opt.step(w, np.array([1.0, -1.0]))   # coordinate 0 agrees, 1 flips
+    opt.step(w, np.array([1.0, -1.0]))  # coordinate 0 agrees, 1 flips
     np.testing.assert_allclose(opt.state[None]["gain"], [1.5, 0.5])
     np.testing.assert_allclose(w, [-0.1 - 0.15, -0.1 + 0.05])
 
@@ -271,12 +271,12 @@ def test_delta_bar_delta_grows_and_shrinks_the_gain():
 def test_uniform_average_from_start_and_ema():
     w = np.array([0.0])
     opt = optim.Averaged(optim.SGD(lr=1.0), start=2)
-    for g in (-1.0, -2.0, -3.0, -4.0):     # iterates 1, 3, 6, 10
+    for g in (-1.0, -2.0, -3.0, -4.0):  # iterates 1, 3, 6, 10
         opt.step(w, np.array([g]))
     np.testing.assert_allclose(opt.averaged(), [(3 + 6 + 10) / 3])
     w = np.array([0.0])
     opt = optim.Averaged(optim.SGD(lr=1.0), decay=0.5)
-    for g in (-1.0, -2.0, -3.0):           # 1; 0.5*1 + 0.5*3 = 2; 0.5*2 + 0.5*6 = 4
+    for g in (-1.0, -2.0, -3.0):  # 1; 0.5*1 + 0.5*3 = 2; 0.5*2 + 0.5*6 = 4
         opt.step(w, np.array([g]))
     np.testing.assert_allclose(opt.averaged(), [4.0])
     with pytest.raises(RuntimeError, match="before the first step"):
@@ -304,8 +304,7 @@ def test_minibatch_full_batch_equals_gd_and_sum_scales_the_mean():
     w_batch = optim.fit_minibatch(optim.SGD(lr=0.1), np.zeros(3), rows, 8, batch_size=8, n_epochs=5)
     w_gd = run(optim.SGD(lr=0.1), np.zeros(3), lambda w: X.T @ (X @ w - y) / 8, 5)
     np.testing.assert_allclose(w_batch, w_gd, rtol=1e-13)
-    w_sum = optim.fit_minibatch(optim.SGD(lr=0.1 / 8), np.zeros(3), rows, 8, batch_size=8, n_epochs=5,
-                                reduction="sum")
+    w_sum = optim.fit_minibatch(optim.SGD(lr=0.1 / 8), np.zeros(3), rows, 8, batch_size=8, n_epochs=5, reduction="sum")
     np.testing.assert_allclose(w_sum, w_gd, rtol=1e-12)
     w_sgd = optim.fit_minibatch(optim.SGD(lr=0.1), np.zeros(3), rows, 8, batch_size=1, shuffle=False)
     w_ref = np.zeros(3)

@@ -18,20 +18,31 @@ def random_quadratic(n, seed, condition=None):
     return optim.Quadratic((Q + Q.T) / 2, b=rng.normal(size=n), x0=rng.normal(size=n))
 
 
-OBJECTIVES = [optim.Rosenbrock(), optim.Rosenbrock(n=3), optim.Beale(), random_quadratic(8, 0),
-              random_quadratic(6, 1, condition=100.0), optim.ill_conditioned_quadratic()]
+OBJECTIVES = [
+    optim.Rosenbrock(),
+    optim.Rosenbrock(n=3),
+    optim.Beale(),
+    random_quadratic(8, 0),
+    random_quadratic(6, 1, condition=100.0),
+    optim.ill_conditioned_quadratic(),
+]
 OBJ_IDS = ["rosen2", "rosen3", "beale", "quad8", "quad6-cond100", "illcond2"]
 
 
 @pytest.mark.parametrize("obj", OBJECTIVES, ids=OBJ_IDS)
-@pytest.mark.parametrize("method, scipy_method", [("bfgs", "BFGS"), ("lbfgs", "L-BFGS-B"),
-                                                  ("newton", "trust-exact"), ("cg", "CG")])
+@pytest.mark.parametrize(
+    "method, scipy_method", [("bfgs", "BFGS"), ("lbfgs", "L-BFGS-B"), ("newton", "trust-exact"), ("cg", "CG")]
+)
 def test_same_optimum_as_scipy(obj, method, scipy_method):
     ours = minimize(obj, obj.x0, jac=obj.grad, hess=obj.hess, method=method, tol=1e-9, max_iter=5000)
-    ref = scipy.optimize.minimize(obj, obj.x0, jac=obj.grad, method=scipy_method,
-                                  hess=obj.hess if method == "newton" else None,
-                                  options={"gtol": 1e-10} if scipy_method != "L-BFGS-B" else
-                                  {"gtol": 1e-12, "ftol": 1e-15})
+    ref = scipy.optimize.minimize(
+        obj,
+        obj.x0,
+        jac=obj.grad,
+        method=scipy_method,
+        hess=obj.hess if method == "newton" else None,
+        options={"gtol": 1e-10} if scipy_method != "L-BFGS-B" else {"gtol": 1e-12, "ftol": 1e-15},
+    )
     assert ours.success, ours.message
     np.testing.assert_allclose(ours.x, ref.x, atol=1e-5)
     np.testing.assert_allclose(ours.x, obj.xmin, atol=1e-6)
@@ -44,8 +55,17 @@ def test_same_optimum_as_scipy(obj, method, scipy_method):
 def test_cg_with_exact_steps_finishes_in_at_most_n_steps(beta, seed):
     n = 10
     q = random_quadratic(n, seed, condition=50.0)
-    res = minimize(q, q.x0, jac=q.grad, hess=q.hess, method="cg", beta=beta, line_search="exact",
-                   tol=1e-8 * np.linalg.norm(q.grad(q.x0)), max_iter=n)
+    res = minimize(
+        q,
+        q.x0,
+        jac=q.grad,
+        hess=q.hess,
+        method="cg",
+        beta=beta,
+        line_search="exact",
+        tol=1e-8 * np.linalg.norm(q.grad(q.x0)),
+        max_iter=n,
+    )
     assert res.success and res.n_iter <= n, res
     np.testing.assert_allclose(res.x, q.xmin, atol=1e-7)
     # Steepest descent with the same exact steps is far from done after n steps.
@@ -58,8 +78,9 @@ def test_steepest_descent_exact_steps_give_orthogonal_directions():
     res = minimize(q, q.x0, jac=q.grad, hess=q.hess, method="steepest", line_search="exact", max_iter=15, tol=0)
     grads = np.array([q.grad(x) for x in res.trajectory])
     dots = np.einsum("ij,ij->i", grads[1:], grads[:-1])
-    np.testing.assert_allclose(dots / np.linalg.norm(grads[1:], axis=1) / np.linalg.norm(grads[:-1], axis=1),
-                               0.0, atol=1e-8)
+    np.testing.assert_allclose(
+        dots / np.linalg.norm(grads[1:], axis=1) / np.linalg.norm(grads[:-1], axis=1), 0.0, atol=1e-8
+    )
     assert np.all(np.diff(res.fun_history) < 0)
 
 
@@ -74,8 +95,9 @@ def test_steepest_descent_line_searches_reach_the_minimum(search):
 def test_damped_newton_step_solves_the_shifted_system():
     q = random_quadratic(4, 5)
     alpha = 0.7
-    res = minimize(q, q.x0, jac=q.grad, hess=q.hess, method="newton", damping=alpha, line_search="none",
-                   max_iter=1, tol=0)
+    res = minimize(
+        q, q.x0, jac=q.grad, hess=q.hess, method="newton", damping=alpha, line_search="none", max_iter=1, tol=0
+    )
     step = np.linalg.solve(q.Q + alpha * np.eye(4), q.grad(q.x0))
     np.testing.assert_allclose(res.trajectory[1], q.x0 - step, rtol=1e-12)
     undamped = minimize(q, q.x0, jac=q.grad, hess=q.hess, method="newton", line_search="none", max_iter=5)
@@ -162,8 +184,11 @@ def test_finite_difference_derivatives_and_jac_true():
     np.testing.assert_allclose(res.x, 1.0, atol=1e-9)
 
 
-@pytest.mark.parametrize("obj", [optim.Rosenbrock(n=4), optim.Beale(), optim.Saddle(), random_quadratic(3, 9)],
-                         ids=["rosen4", "beale", "saddle", "quad"])
+@pytest.mark.parametrize(
+    "obj",
+    [optim.Rosenbrock(n=4), optim.Beale(), optim.Saddle(), random_quadratic(3, 9)],
+    ids=["rosen4", "beale", "saddle", "quad"],
+)
 def test_objective_derivatives_match_finite_differences(obj):
     rng = np.random.default_rng(10)
     for _ in range(5):

@@ -3,6 +3,7 @@
 The archives themselves (tests and Cython sources in the sdist, no generated C in the wheel) are built and
 inspected by ``python -m build``; here only the configuration that decides them is checked.
 """
+
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def _pyproject():
         pytest.skip("not a source checkout: no pyproject.toml beside the tests")
     try:
         import tomllib
-    except ImportError:     # Python < 3.11
+    except ImportError:  # Python < 3.11
         tomllib = pytest.importorskip("tomli")
     with open(PYPROJECT, "rb") as fh:
         return tomllib.load(fh)

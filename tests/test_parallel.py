@@ -1,4 +1,5 @@
 """n_jobs and parallel=: threads over one-vs-rest outputs, hogwild and the deterministic data-parallel mode."""
+
 import copy
 import pickle
 
@@ -20,8 +21,12 @@ CLASSIFIERS = [getattr(lm, n) for n in lm.__all__ if n.endswith("Classifier")]
 REGRESSORS = [getattr(lm, n) for n in lm.__all__ if n.endswith("Regressor")]
 ALL = CLASSIFIERS + REGRESSORS
 # every estimator with a regulariser on, so that the lazy catch-up and its clocks are exercised
-REGULARISED = {"FOBOS": dict(l2=1e-4), "AdaGrad": dict(l1=1e-4, l2=1e-4), "OGD": dict(l2=1e-4),
-               "TruncatedGradient": dict(gravity=1e-4)}
+REGULARISED = {
+    "FOBOS": dict(l2=1e-4),
+    "AdaGrad": dict(l1=1e-4, l2=1e-4),
+    "OGD": dict(l2=1e-4),
+    "TruncatedGradient": dict(gravity=1e-4),
+}
 ARRAYS = ("state_", "istate_", "gstate_")
 
 
@@ -68,8 +73,22 @@ def test_one_thread_is_the_plain_kernel_loop(click, parallel):
     none = lm.FTRLClassifier(n_jobs=None, parallel=parallel).partial_fit(X, y, classes=[0, 1])
     state, istate, gstate = np.zeros((X.shape[1], 2)), np.zeros(2), np.zeros(_online.GLOBAL_SLOTS)
     ones = np.ones(X.shape[0])
-    _online.fit(0, est._kernel_params(), X.data, X.indices, X.indptr, targets_of(y), ones, None, state, istate,
-                gstate, 0, 1, True)
+    _online.fit(
+        0,
+        est._kernel_params(),
+        X.data,
+        X.indices,
+        X.indptr,
+        targets_of(y),
+        ones,
+        None,
+        state,
+        istate,
+        gstate,
+        0,
+        1,
+        True,
+    )
     assert np.array_equal(est.state_[0], state) and np.array_equal(est.istate_[0], istate)
     assert same_model(est, none)
 
@@ -124,8 +143,9 @@ def test_deterministic_is_bitwise_run_to_run(cls, click, monkeypatch):
         runs.append(est)
     assert same_model(runs[0], runs[1]) and same_model(runs[0], runs[2])
     assert runs[0].t_ == X.shape[0]
-    fitted = [cls(n_jobs=2, parallel="deterministic", max_iter=2, random_state=1, **extra(cls)).fit(X, y)
-              for _ in range(2)]
+    fitted = [
+        cls(n_jobs=2, parallel="deterministic", max_iter=2, random_state=1, **extra(cls)).fit(X, y) for _ in range(2)
+    ]
     assert same_model(*fitted)
 
 
@@ -135,8 +155,17 @@ def schedule_of(X, y, n_threads, batch_size):
     return [[[(X[a:b], y[a:b])] if b > a else [] for a, b in parts] for parts in rounds]
 
 
-@pytest.mark.parametrize("cls", [lm.FTRLClassifier, lm.RDAClassifier, lm.FOBOSClassifier, lm.AdaGradClassifier,
-                                 lm.TruncatedGradientClassifier, lm.OGDClassifier])
+@pytest.mark.parametrize(
+    "cls",
+    [
+        lm.FTRLClassifier,
+        lm.RDAClassifier,
+        lm.FOBOSClassifier,
+        lm.AdaGradClassifier,
+        lm.TruncatedGradientClassifier,
+        lm.OGDClassifier,
+    ],
+)
 def test_deterministic_merges_as_parameter_mixing_does(cls, click, monkeypatch):
     """The compiled merge against ftrlx.dask's 'delta' combine (numpy) on the same rounds: equal up to the order
     of the floating-point additions."""
@@ -144,16 +173,18 @@ def test_deterministic_merges_as_parameter_mixing_does(cls, click, monkeypatch):
     X, y = click[0][:3_000], click[1][:3_000]
     threaded = cls(n_jobs=3, parallel="deterministic", batch_size=2, **extra(cls))
     threaded.partial_fit(X, y, classes=[0, 1])
-    mixed = fdask.mix_in_process(cls(batch_size=2, **extra(cls)), schedule_of(X, y, 3, 2), classes=[0, 1],
-                                 combine="delta")
+    mixed = fdask.mix_in_process(
+        cls(batch_size=2, **extra(cls)), schedule_of(X, y, 3, 2), classes=[0, 1], combine="delta"
+    )
     assert threaded.t_ == mixed.t_ == 1_500
     for name in ARRAYS:
         np.testing.assert_allclose(getattr(threaded, name), getattr(mixed, name), rtol=1e-9, atol=1e-12)
 
 
 # OGD at eta0=0.5: a global rate's summed steps overshoot more at larger rates (the guide gives the numbers)
-@pytest.mark.parametrize("cls, params", [(lm.FTRLClassifier, {}), (lm.AdaGradClassifier, {}),
-                                         (lm.OGDClassifier, {"eta0": 0.5})])
+@pytest.mark.parametrize(
+    "cls, params", [(lm.FTRLClassifier, {}), (lm.AdaGradClassifier, {}), (lm.OGDClassifier, {"eta0": 0.5})]
+)
 def test_deterministic_loss_is_close_to_one_thread(cls, params, click):
     X, y, Xt, yt = click
     one = loss(cls(**params).partial_fit(X, y, classes=[0, 1]), Xt, yt)
@@ -190,8 +221,9 @@ def test_deterministic_model_pickles_and_continues_the_same(click):
 # ---------------------------------------------------------------------------------------------- hogwild
 
 
-@pytest.mark.parametrize("cls", [lm.FTRLClassifier, lm.RDAClassifier, lm.AdaGradClassifier, lm.LazyAdamClassifier,
-                                 lm.OGDClassifier])
+@pytest.mark.parametrize(
+    "cls", [lm.FTRLClassifier, lm.RDAClassifier, lm.AdaGradClassifier, lm.LazyAdamClassifier, lm.OGDClassifier]
+)
 def test_hogwild_trains_a_model_of_similar_loss(cls, click):
     X, y, Xt, yt = click
     one = loss(cls().partial_fit(X, y, classes=[0, 1]), Xt, yt)
@@ -204,8 +236,16 @@ def test_hogwild_trains_a_model_of_similar_loss(cls, click):
     assert abs(loss(shuffled, Xt, yt) - loss(cls(max_iter=2, random_state=0).fit(X, y), Xt, yt)) < 0.03 * one
 
 
-@pytest.mark.parametrize("est", [lm.FOBOSClassifier(), lm.TruncatedGradientClassifier(), lm.OGDClassifier(l2=1e-4),
-                                 lm.OGDRegressor(l1=1e-4), lm.TruncatedGradientRegressor(truncation="rounding")])
+@pytest.mark.parametrize(
+    "est",
+    [
+        lm.FOBOSClassifier(),
+        lm.TruncatedGradientClassifier(),
+        lm.OGDClassifier(l2=1e-4),
+        lm.OGDRegressor(l1=1e-4),
+        lm.TruncatedGradientRegressor(truncation="rounding"),
+    ],
+)
 def test_hogwild_refuses_global_regulariser_clocks(est, click):
     X, y = click[0][:2_000], click[1][:2_000]
     est.set_params(n_jobs=2, parallel="hogwild")

@@ -1,4 +1,5 @@
 """ftrlx.path: K configurations in one pass, each bitwise the model trained alone on the same chunks."""
+
 import csv
 import functools
 import math
@@ -27,7 +28,7 @@ from ftrlx.datasets import iter_criteo, make_click_data, write_click_data
 @pytest.fixture(scope="module")
 def chunks():
     X, y = make_click_data(n_samples=6_000, n_features=2**12, seed=4)
-    return [(X[i:i + 1_500], y[i:i + 1_500]) for i in range(0, 6_000, 1_500)]
+    return [(X[i : i + 1_500], y[i : i + 1_500]) for i in range(0, 6_000, 1_500)]
 
 
 def alone(template, config, chunks):
@@ -132,8 +133,11 @@ def small_data():
 
 
 @settings(max_examples=15, deadline=None)
-@given(l1=st.lists(st.floats(0.0, 20.0), min_size=1, max_size=4),
-       cuts=st.lists(st.integers(1, 799), max_size=4, unique=True), n_jobs=st.integers(1, 3))
+@given(
+    l1=st.lists(st.floats(0.0, 20.0), min_size=1, max_size=4),
+    cuts=st.lists(st.integers(1, 799), max_size=4, unique=True),
+    n_jobs=st.integers(1, 3),
+)
 def test_random_grids_and_chunkings(l1, cuts, n_jobs):
     X, y = small_data()
     bounds = [0] + sorted(cuts) + [800]
@@ -145,11 +149,24 @@ def test_random_grids_and_chunkings(l1, cuts, n_jobs):
 
 def test_grid_order_and_records(chunks):
     result = ftrlx.path(FTRLClassifier(), chunks, l1=[0.1, 1.0], l2=[0.0, 2.0], alpha=0.1)
-    assert result.params == [{"l1": 0.1, "l2": 0.0, "alpha": 0.1}, {"l1": 0.1, "l2": 2.0, "alpha": 0.1},
-                             {"l1": 1.0, "l2": 0.0, "alpha": 0.1}, {"l1": 1.0, "l2": 2.0, "alpha": 0.1}]
+    assert result.params == [
+        {"l1": 0.1, "l2": 0.0, "alpha": 0.1},
+        {"l1": 0.1, "l2": 2.0, "alpha": 0.1},
+        {"l1": 1.0, "l2": 0.0, "alpha": 0.1},
+        {"l1": 1.0, "l2": 2.0, "alpha": 0.1},
+    ]
     rec = result.to_records()[3]
-    assert list(rec) == ["model", "l1", "l2", "alpha", "rows", "progressive_logloss", "progressive_auc",
-                         "n_nonzero", "train_seconds"]
+    assert list(rec) == [
+        "model",
+        "l1",
+        "l2",
+        "alpha",
+        "rows",
+        "progressive_logloss",
+        "progressive_auc",
+        "n_nonzero",
+        "train_seconds",
+    ]
     assert rec["model"] == 3 and rec["rows"] == 6_000 and 0 < rec["progressive_auc"] < 1
     frame = result.to_frame()
     assert frame.shape == (4, 9) and frame["n_nonzero"].tolist() == [r["n_nonzero"] for r in result.to_records()]
@@ -161,17 +178,20 @@ def never_read():
     yield  # pragma: no cover
 
 
-@pytest.mark.parametrize("template,kwargs,message", [
-    (LazyAdamClassifier(), dict(l1=[0.1]), "has no L1 parameter"),
-    (FTRLClassifier(), dict(l1=[]), "empty sequence"),
-    (FTRLClassifier(), dict(l1=[0.1, float("nan")]), "finite number"),
-    (FTRLClassifier(), dict(l1="0.1"), "finite number"),
-    (FTRLClassifier(), dict(l1=[0.1, -1.0]), r"configuration \{'l1': -1.0\} is invalid"),
-    (FTRLClassifier(), dict(eta0=[0.1]), "has no parameter 'eta0'"),
-    (FTRLClassifier(), dict(l2=[1.0], params={"l2": [2.0]}), "swept twice"),
-    (FTRLClassifier(), dict(l1=[1.0], n_jobs=0), "n_jobs must be"),
-    (FTRLClassifier(), dict(l1=[1.0], classes=(0, 1, 2)), "exactly two classes"),
-])
+@pytest.mark.parametrize(
+    "template,kwargs,message",
+    [
+        (LazyAdamClassifier(), dict(l1=[0.1]), "has no L1 parameter"),
+        (FTRLClassifier(), dict(l1=[]), "empty sequence"),
+        (FTRLClassifier(), dict(l1=[0.1, float("nan")]), "finite number"),
+        (FTRLClassifier(), dict(l1="0.1"), "finite number"),
+        (FTRLClassifier(), dict(l1=[0.1, -1.0]), r"configuration \{'l1': -1.0\} is invalid"),
+        (FTRLClassifier(), dict(eta0=[0.1]), "has no parameter 'eta0'"),
+        (FTRLClassifier(), dict(l2=[1.0], params={"l2": [2.0]}), "swept twice"),
+        (FTRLClassifier(), dict(l1=[1.0], n_jobs=0), "n_jobs must be"),
+        (FTRLClassifier(), dict(l1=[1.0], classes=(0, 1, 2)), "exactly two classes"),
+    ],
+)
 def test_bad_grids_fail_before_reading(template, kwargs, message):
     with pytest.raises(ValueError, match=message):
         ftrlx.path(template, never_read(), **kwargs)
@@ -208,9 +228,13 @@ def test_select(chunks):
     top_auc = result.select("best", metric="progressive_auc")
     assert top_auc.record["progressive_auc"] == max(r["progressive_auc"] for r in recs)
     assert result.select(lambda records: len(records) - 1).index == 4
-    for bad, message in [(dict(rule="fewest"), "rule must be"), (dict(metric="accuracy"), "metric must be"),
-                         (dict(tolerance="lots"), "tolerance must be"), (dict(tolerance=-0.1), "tolerance must be"),
-                         (dict(rule=lambda r: 9), "not the index")]:
+    for bad, message in [
+        (dict(rule="fewest"), "rule must be"),
+        (dict(metric="accuracy"), "metric must be"),
+        (dict(tolerance="lots"), "tolerance must be"),
+        (dict(tolerance=-0.1), "tolerance must be"),
+        (dict(rule=lambda r: 9), "not the index"),
+    ]:
         with pytest.raises(ValueError, match=message):
             result.select(**bad)
 
@@ -227,8 +251,15 @@ def test_plot_and_fit_frontier(chunks, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    model, result = fit_frontier(FTRLClassifier(), chunks, [0.1, 1.0, 10.0], csv_path=tmp_path / "f.csv",
-                                 png_path=tmp_path / "f.png", title="FTRL", n_jobs=2)
+    model, result = fit_frontier(
+        FTRLClassifier(),
+        chunks,
+        [0.1, 1.0, 10.0],
+        csv_path=tmp_path / "f.csv",
+        png_path=tmp_path / "f.png",
+        title="FTRL",
+        n_jobs=2,
+    )
     assert isinstance(result, PathResult) and model is result.select().estimator
     with open(tmp_path / "f.csv") as fh:
         rows = list(csv.DictReader(fh))

@@ -4,6 +4,7 @@ Every number of parser threads must give bitwise the chunks, counters and errors
 reused block buffers must cut the file as the plain block reader does, and a reused output array must never be
 one that a chunk still held by the caller lives in.
 """
+
 import io
 import threading
 
@@ -15,14 +16,15 @@ from hypothesis import strategies as st
 from ftrlx._kernels import _tsv
 from ftrlx.datasets import _base, _text_blocks, iter_avazu, iter_criteo
 
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 THREADS = [0, 1, 2, 3]
 
 
 def criteo_line(rng, missing=0.2):
     ints = [str(v) if rng.random() > missing else "" for v in rng.integers(-3, 5000, 13)]
-    cats = ["%08x" % v if rng.random() > missing else "" for v in rng.integers(0, 60, 26)]
+    cats = [f"{v:08x}" if rng.random() > missing else "" for v in rng.integers(0, 60, 26)]
     return "\t".join([str(int(rng.random() < 0.3))] + ints + cats)
 
 
@@ -34,8 +36,17 @@ def one_pass(make_reader, compiled, threads=None):
     chunks, error = [], None
     try:
         for X, y in reader:
-            chunks.append((X.data.tobytes(), X.data.dtype, X.indices.tobytes(), X.indices.dtype,
-                           X.indptr.tobytes(), X.shape, y.tobytes()))
+            chunks.append(
+                (
+                    X.data.tobytes(),
+                    X.data.dtype,
+                    X.indices.tobytes(),
+                    X.indices.dtype,
+                    X.indptr.tobytes(),
+                    X.shape,
+                    y.tobytes(),
+                )
+            )
     except Exception as exc:  # noqa: BLE001 - every path must raise the same
         error = (type(exc), str(exc))
     return chunks, error, reader.rows_read, reader.skipped, getattr(reader, "_switched_at", None)
@@ -76,10 +87,14 @@ def test_threads_stop_where_one_parser_stops(tmp_path, monkeypatch, bad_at, bad,
 
 
 @FUZZ
-@given(lines=st.lists(st.sampled_from(["row", "row", "row", "empty", "short", "label", "int", "quote"]),
-                      max_size=60),
-       block=st.integers(1, 3000), chunk_size=st.integers(1, 40), seed=st.integers(0, 2**16),
-       on_bad_lines=st.sampled_from(["error", "skip"]), ending=st.sampled_from(["\n", "\r\n"]))
+@given(
+    lines=st.lists(st.sampled_from(["row", "row", "row", "empty", "short", "label", "int", "quote"]), max_size=60),
+    block=st.integers(1, 3000),
+    chunk_size=st.integers(1, 40),
+    seed=st.integers(0, 2**16),
+    on_bad_lines=st.sampled_from(["error", "skip"]),
+    ending=st.sampled_from(["\n", "\r\n"]),
+)
 def test_fuzz_threads(tmp_path, monkeypatch, lines, block, chunk_size, seed, on_bad_lines, ending):
     monkeypatch.setattr(_base, "BLOCK_BYTES", block)
     rng = np.random.default_rng(seed)
@@ -105,12 +120,14 @@ def test_fuzz_threads(tmp_path, monkeypatch, lines, block, chunk_size, seed, on_
 def test_avazu_threads(tmp_path, monkeypatch):
     monkeypatch.setattr(_base, "BLOCK_BYTES", 900)
     rng = np.random.default_rng(2)
-    header = ("id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,app_domain,app_category,"
-              "device_id,device_ip,device_model,device_type,device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21")
+    header = (
+        "id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,app_domain,app_category,"
+        "device_id,device_ip,device_model,device_type,device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21"
+    )
     rows = []
     for i in range(300):
-        cells = [str(i), str(int(rng.random() < 0.2)), "141021%02d" % rng.integers(0, 24)]
-        cells += ["%x" % v for v in rng.integers(0, 50, 21)]
+        cells = [str(i), str(int(rng.random() < 0.2)), f"141021{rng.integers(0, 24):02d}"]
+        cells += [f"{v:x}" for v in rng.integers(0, 50, 21)]
         rows.append(",".join(cells))
     rows[150] = rows[150].replace(",14102", ',"14102', 1).replace(",", '",', 3)  # a quoted cell: pyarrow
     path = tmp_path / "a.csv"
@@ -148,8 +165,11 @@ def test_abandoned_pass_stops_its_threads(tmp_path, monkeypatch):
 # block reading into reused buffers
 # --------------------------------------------------------------------------
 @settings(max_examples=150, deadline=None)
-@given(data=st.binary(max_size=400).map(lambda b: b.replace(b"\r", b"\n")), block_bytes=st.integers(1, 50),
-       hold=st.integers(0, 4))
+@given(
+    data=st.binary(max_size=400).map(lambda b: b.replace(b"\r", b"\n")),
+    block_bytes=st.integers(1, 50),
+    hold=st.integers(0, 4),
+)
 def test_pooled_blocks_are_the_blocks_of_iter_line_blocks(data, block_bytes, hold):
     # the caller holds up to ``hold`` buffers at a time before giving them back, in any order
     pool, held, got = [], [], []
@@ -159,7 +179,7 @@ def test_pooled_blocks_are_the_blocks_of_iter_line_blocks(data, block_bytes, hol
         held.append((buf, bytes(buf[:n])))
         if len(held) > hold:
             b, text = held.pop(len(held) // 2)
-            assert bytes(b[:len(text)]) == text  # untouched while held
+            assert bytes(b[: len(text)]) == text  # untouched while held
             pool.append(b)
     expected = [block for block, _ in _base.iter_line_blocks(io.BytesIO(data), block_bytes=block_bytes)]
     assert got == expected
@@ -208,7 +228,7 @@ def test_chunks_kept_by_the_caller_stay_intact(tmp_path, monkeypatch):
     path.write_text("\n".join(criteo_line(rng) for _ in range(2000)) + "\n")
     kept = []
     snapshots = []
-    for k, (X, y) in enumerate(iter_criteo(path, chunk_size=50)):
+    for k, (X, _) in enumerate(iter_criteo(path, chunk_size=50)):
         if k % 3 == 0:  # keep some chunks, and a bare view of another's indices
             kept.append(X)
             snapshots.append((X.data.copy(), X.indices.copy(), X.indptr.copy()))
@@ -216,7 +236,7 @@ def test_chunks_kept_by_the_caller_stay_intact(tmp_path, monkeypatch):
             kept.append(X.indices[5:])
             snapshots.append((X.indices[5:].copy(),))
     reference = list(iter_criteo(path, chunk_size=50))
-    for k, (item, snap) in enumerate(zip(kept, snapshots)):
+    for item, snap in zip(kept, snapshots):
         if isinstance(item, np.ndarray):
             assert np.array_equal(item, snap[0])
         else:
@@ -236,8 +256,15 @@ def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_feat
     from ftrlx.datasets._criteo import CRITEO_CATEGORICAL, CRITEO_COLUMNS, CRITEO_INTEGER
     from ftrlx.hashing import CategoricalHasher
 
-    hasher = CategoricalHasher(n_features=n_features, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER,
-                               numeric_mode="log_bin", interactions=[("C1", "I2")], signed=signed, dtype=dtype)
+    hasher = CategoricalHasher(
+        n_features=n_features,
+        categorical=CRITEO_CATEGORICAL,
+        numeric=CRITEO_INTEGER,
+        numeric_mode="log_bin",
+        interactions=[("C1", "I2")],
+        signed=signed,
+        dtype=dtype,
+    )
     rng = np.random.default_rng(11)
     text = ("\n".join(criteo_line(rng) for _ in range(300)) + "\n").encode()
     reader = iter_criteo(tmp_path / "unused.tsv", hasher=hasher)
@@ -250,8 +277,7 @@ def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_feat
         merged.append(_tsv.BlockParser(*plan._args, merge=True).parse(part, line0, False)[1])
     for r0, r1 in ((0, 150), (3, 150), (150, 150)):  # a chunk across both pieces, and an empty one
         slices_raw = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40) for k, p in enumerate(raw)]
-        slices_merged = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40)
-                         for k, p in enumerate(merged)]
+        slices_merged = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40) for k, p in enumerate(merged)]
         expected = _tsv.assemble_csr(slices_raw, plan.n_slots, plan.n_features, plan.dtype, False)
         got = _tsv.concat_rows(slices_merged, plan.n_features, plan.dtype)
         for a, b in zip(expected, got):

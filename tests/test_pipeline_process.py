@@ -3,6 +3,7 @@
 The process entry runs the command with the cyclic garbage collector off and the objects frozen at exit; the
 model, the summary and the exit statuses must be those of :func:`ftrlx.cli.main`.
 """
+
 import json
 import os
 import subprocess
@@ -18,15 +19,13 @@ from ftrlx.datasets import write_click_data
 
 def _run(*args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    return subprocess.run([sys.executable, "-m", "ftrlx", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "ftrlx", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_process_trains_the_model_of_main(tmp_path, capsys):
     click_tsv = tmp_path / "clicks.tsv"
     write_click_data(click_tsv, 2500, seed=4)
-    args = ["train", str(click_tsv), "--format", "criteo", "--bits", "14", "--chunk-size", "700", "--json",
-            "--quiet"]
+    args = ["train", str(click_tsv), "--format", "criteo", "--bits", "14", "--chunk-size", "700", "--json", "--quiet"]
     proc = _run(*args, "-o", str(tmp_path / "a.ftrlx"))
     assert proc.returncode == 0, proc.stderr
     assert main(args + ["-o", str(tmp_path / "b.ftrlx")]) == 0
@@ -38,8 +37,10 @@ def test_process_trains_the_model_of_main(tmp_path, capsys):
     assert a.coef_.tobytes() == b.coef_.tobytes() and np.array_equal(a.intercept_, b.intercept_)
 
 
-@pytest.mark.parametrize("args", [["--version"], ["train"], ["train", "{tmp}/nowhere.tsv", "--format", "criteo"],
-                                  ["train", "{tmp}/nowhere.tsv"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["train"], ["train", "{tmp}/nowhere.tsv", "--format", "criteo"], ["train", "{tmp}/nowhere.tsv"]],
+)
 def test_process_keeps_the_exit_statuses(tmp_path, args, capsys):
     args = [a.format(tmp=tmp_path) for a in args]
     proc = _run(*args)

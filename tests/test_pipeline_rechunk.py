@@ -1,4 +1,5 @@
 """Re-chunking CSR pieces (the svmlight and VW readers): bitwise what stacking row slices with scipy gives."""
+
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -11,15 +12,16 @@ def reference(pieces, chunk_size):
     """Chunks of ``chunk_size`` rows, each the scipy stack of row slices of the pieces (widened as needed)."""
     rows = [(piece, r) for piece in pieces for r in range(piece[0].shape[0])]
     for start in range(0, len(rows), chunk_size):
-        group = rows[start:start + chunk_size]
+        group = rows[start : start + chunk_size]
         width = max(piece[0].shape[1] for piece, _ in group)
         Xs = []
         for piece, r in group:
-            X = piece[0][r:r + 1].copy()
+            X = piece[0][r : r + 1].copy()
             X.resize((1, width))
             Xs.append(X)
-        yield (sp.vstack(Xs, format="csr"),) + tuple(np.concatenate([piece[k][r:r + 1] for piece, r in group])
-                                                      for k in range(1, len(group[0][0])))
+        yield (sp.vstack(Xs, format="csr"),) + tuple(
+            np.concatenate([piece[k][r : r + 1] for piece, r in group]) for k in range(1, len(group[0][0]))
+        )
 
 
 @st.composite
@@ -31,8 +33,14 @@ def piece_streams(draw):
     for _ in range(draw(st.integers(0, 6))):
         n = draw(st.integers(0, 9))
         width += draw(st.integers(0, 5))  # widths may grow along the stream
-        X = sp.random(n, width, density=draw(st.sampled_from([0.0, 0.1, 0.5])), format="csr", dtype=dtype,
-                      random_state=draw(st.integers(0, 2**16)))
+        X = sp.random(
+            n,
+            width,
+            density=draw(st.sampled_from([0.0, 0.1, 0.5])),
+            format="csr",
+            dtype=dtype,
+            random_state=draw(st.integers(0, 2**16)),
+        )
         if draw(st.booleans()):
             X = sp.csr_matrix((X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)), shape=X.shape)
         y = np.arange(n, dtype=np.float64) + 100 * len(pieces)
@@ -49,7 +57,8 @@ def test_rechunk_stacks_like_scipy(pieces, chunk_size):
     for g, e in zip(got, expected):
         assert len(g) == len(e) and g[0].shape == e[0].shape and g[0].format == "csr"
         for a, b in ((g[0].data, e[0].data), (g[0].indices, e[0].indices), (g[0].indptr, e[0].indptr)) + tuple(
-                zip(g[1:], e[1:])):
+            zip(g[1:], e[1:])
+        ):
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 

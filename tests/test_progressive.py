@@ -5,6 +5,7 @@ The slow path it replaces: a loop that calls ``decision_function`` (``predict`` 
 then ``partial_fit`` on it.  With canonical and non-canonical rows alike the two agree bitwise: the kernel
 computes each margin exactly as the decision kernel does.
 """
+
 import numpy as np
 import pytest
 from ftrlx._kernels._online import ALGORITHMS
@@ -14,8 +15,13 @@ import ftrlx
 from ftrlx._reference.streams import random_csr
 
 NAMES = {
-    "ftrl": "FTRL", "rda": "RDA", "fobos": "FOBOS", "truncated_gradient": "TruncatedGradient",
-    "adagrad": "AdaGrad", "lazy_adam": "LazyAdam", "ogd": "OGD",
+    "ftrl": "FTRL",
+    "rda": "RDA",
+    "fobos": "FOBOS",
+    "truncated_gradient": "TruncatedGradient",
+    "adagrad": "AdaGrad",
+    "lazy_adam": "LazyAdam",
+    "ogd": "OGD",
 }
 # penalties on, so that the lazy catch-ups take part
 PARAMS = {
@@ -78,7 +84,7 @@ def test_progressive_margins_equal_decision_then_partial_fit(algo, kind, batch_s
     streamed = estimator(algo, kind, batch_size=batch_size)
     got = out_for(kind, X.shape[0])
     for start in range(0, X.shape[0], 30):  # two calls: the second continues from the first's state
-        train(streamed, X[start:start + 30], y[start:start + 30], kind, progressive=got[start:start + 30])
+        train(streamed, X[start : start + 30], y[start : start + 30], kind, progressive=got[start : start + 30])
     assert_array_equal(got, expected)
     assert_array_equal(streamed.state_, looped.state_)
     assert np.any(got != 0.0)
@@ -101,15 +107,25 @@ def test_first_rows_of_a_fresh_model_see_margin_zero():
     assert np.all(np.isfinite(got))
 
 
-@pytest.mark.parametrize("bad", [
-    np.empty(59), np.empty((60, 1)), np.empty(60, dtype=np.float32), np.empty(120)[::2], [0.0] * 60,
-    np.zeros(60).view(np.int64),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.empty(59),
+        np.empty((60, 1)),
+        np.empty(60, dtype=np.float32),
+        np.empty(120)[::2],
+        [0.0] * 60,
+        np.zeros(60).view(np.int64),
+    ],
+)
 def test_bad_progressive_is_rejected_before_training(bad):
     X, y = problem("binary")
     est = ftrlx.FTRLClassifier()
-    with pytest.raises(ValueError, match=r"progressive must be a writeable C-contiguous float64 array of shape "
-                                         r"\(60,\).*numpy\.empty"):
+    with pytest.raises(
+        ValueError,
+        match=r"progressive must be a writeable C-contiguous float64 array of shape "
+        r"\(60,\).*numpy\.empty",
+    ):
         est.partial_fit(X, y, classes=[0, 1], progressive=bad)
     assert not hasattr(est, "state_") and not hasattr(est, "n_features_in_")
     est.partial_fit(X, y, classes=[0, 1])

@@ -16,12 +16,15 @@ from ftrlx.datasets import iter_csv, iter_parquet, iter_svmlight, write_click_da
 
 
 @pytest.mark.parametrize("engine", ["compiled", "python"])
-@pytest.mark.parametrize("line, what", [
-    ("1 1:nan", "value nan of feature 1 is not a finite number"),
-    ("1 1:inf 2:1", "value inf of feature 1 is not a finite number"),
-    ("1 1:1e400", "value inf of feature 1 is not a finite number"),
-    ("nan 1:1", "label nan is not a finite number"),
-])
+@pytest.mark.parametrize(
+    "line, what",
+    [
+        ("1 1:nan", "value nan of feature 1 is not a finite number"),
+        ("1 1:inf 2:1", "value inf of feature 1 is not a finite number"),
+        ("1 1:1e400", "value inf of feature 1 is not a finite number"),
+        ("nan 1:1", "label nan is not a finite number"),
+    ],
+)
 def test_svmlight_values_that_are_not_finite_are_bad_lines(engine, line, what, tmp_path):
     path = tmp_path / "x.svm"
     path.write_text(f"1 1:1\n{line}\n0 2:1\n")
@@ -31,7 +34,7 @@ def test_svmlight_values_that_are_not_finite_are_bad_lines(engine, line, what, t
         list(reader)
     reader = iter_svmlight(path, binary=False, n_features=4, on_bad_lines="skip")
     reader._engine = engine
-    (X, y), = list(reader)
+    ((X, y),) = list(reader)
     assert y.tolist() == [1, 0] and reader.skipped == 1 and np.isfinite(X.data).all()
 
 
@@ -41,7 +44,7 @@ def test_csv_labels_and_values_that_are_not_finite_are_bad_lines(tmp_path):
     with pytest.raises(ValueError, match=r"x.csv:3: label 'nan' is not a finite number"):
         list(iter_csv(path, label="y", numeric=["p"]))
     reader = iter_csv(path, label="y", numeric=["p"], on_bad_lines="skip")
-    (X, y), = list(reader)
+    ((X, y),) = list(reader)
     assert y.tolist() == [1, 0] and reader.skipped == 3
 
 
@@ -51,7 +54,7 @@ def test_parquet_labels_are_checked_and_skippable(tmp_path):
     with pytest.raises(ValueError, match=r"x.parquet:2: label nan is not a finite number"):
         list(iter_parquet(path, label="y", categorical=["a"]))
     reader = iter_parquet(path, label="y", categorical=["a"], on_bad_lines="skip")
-    (X, y), = list(reader)
+    ((X, y),) = list(reader)
     assert y.tolist() == [1, 0] and reader.skipped == 2
 
 
@@ -61,8 +64,9 @@ def test_command_line_labels_outside_0_1_are_bad_lines(tmp_path, capsys):
     model = tmp_path / "m.ftrlx"
     assert main(["train", str(path), "--label", "y", "--bits", "8", "-o", str(model), "-q"]) == 1
     assert "x.csv:52: label '2' is not one of 0, 1" in capsys.readouterr().err
-    assert main(["train", str(path), "--label", "y", "--bits", "8", "-o", str(model), "-q",
-                 "--on-bad-lines", "skip"]) == 0
+    assert (
+        main(["train", str(path), "--label", "y", "--bits", "8", "-o", str(model), "-q", "--on-bad-lines", "skip"]) == 0
+    )
 
 
 def _truncated_gzip(path):
@@ -75,15 +79,18 @@ def _truncated_bz2(path):
     path.write_bytes(data[: len(data) // 2])
 
 
-@pytest.mark.parametrize("name, make, read, what", [
-    ("t.svm.gz", _truncated_gzip, iter_svmlight, "ends early"),
-    ("t.svm.bz2", _truncated_bz2, iter_svmlight, "ends early"),
-    ("n.svm.gz", lambda p: p.write_bytes(b"1 1:1\n"), iter_svmlight, "not a valid gzip file"),
-    ("u.csv", lambda p: p.write_bytes(b"y,a\n1,caf\xe9\n"), lambda p: iter_csv(p, label="y"), "UTF8"),
-    ("h.csv", lambda p: p.write_bytes(b"y,caf\xe9\n1,x\n"), lambda p: iter_csv(p, label="y"), "not UTF-8"),
-    ("d.csv", lambda p: p.write_text("y,a,a\n1,x,z\n"), lambda p: iter_csv(p, label="y"), "more than once"),
-    ("t.parquet", lambda p: p.write_bytes(b"PAR1" + b"\0" * 40), lambda p: iter_parquet(p, label="y"), "Parquet"),
-])
+@pytest.mark.parametrize(
+    "name, make, read, what",
+    [
+        ("t.svm.gz", _truncated_gzip, iter_svmlight, "ends early"),
+        ("t.svm.bz2", _truncated_bz2, iter_svmlight, "ends early"),
+        ("n.svm.gz", lambda p: p.write_bytes(b"1 1:1\n"), iter_svmlight, "not a valid gzip file"),
+        ("u.csv", lambda p: p.write_bytes(b"y,a\n1,caf\xe9\n"), lambda p: iter_csv(p, label="y"), "UTF8"),
+        ("h.csv", lambda p: p.write_bytes(b"y,caf\xe9\n1,x\n"), lambda p: iter_csv(p, label="y"), "not UTF-8"),
+        ("d.csv", lambda p: p.write_text("y,a,a\n1,x,z\n"), lambda p: iter_csv(p, label="y"), "more than once"),
+        ("t.parquet", lambda p: p.write_bytes(b"PAR1" + b"\0" * 40), lambda p: iter_parquet(p, label="y"), "Parquet"),
+    ],
+)
 def test_unreadable_inputs_name_the_file(name, make, read, what, tmp_path):
     path = tmp_path / name
     make(path)
@@ -96,9 +103,9 @@ def test_a_utf8_byte_order_mark_is_dropped(tmp_path):
     svm, csv = tmp_path / "b.svm", tmp_path / "b.csv"
     svm.write_bytes(b"\xef\xbb\xbf1 1:1\n0 2:1\n")
     csv.write_bytes(b"\xef\xbb\xbfy,a\n1,x\n0,y\n")
-    (X, y), = list(iter_svmlight(svm))
+    ((X, y),) = list(iter_svmlight(svm))
     assert y.tolist() == [1, 0]
-    (X, y), = list(iter_csv(csv, label="y"))
+    ((X, y),) = list(iter_csv(csv, label="y"))
     assert y.tolist() == [1, 0]
 
 
@@ -116,13 +123,29 @@ def svm_file(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("flags", [
-    ["--chunk-size", "0"], ["--chunk-size", "-5"], ["--epochs", "0"], ["--max-rows", "0"],
-    ["--holdout-every", "0"], ["--nnz-every", "0"], ["--checkpoint-every", "0", "--checkpoint", "CKPT"],
-    ["--alpha", "-1"], ["--l1", "-1"], ["--loss", "squared_error"], ["--param", "batch_size=0"],
-    ["--param", "alpha=nan"], ["--param", "nope=1"], ["--class-weight", "0:-1,1:1"], ["--class-weight", "0:x"],
-    ["--bits", "0"], ["--algo", "rda", "--eta0", "1"], ["--resume"],
-])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--chunk-size", "0"],
+        ["--chunk-size", "-5"],
+        ["--epochs", "0"],
+        ["--max-rows", "0"],
+        ["--holdout-every", "0"],
+        ["--nnz-every", "0"],
+        ["--checkpoint-every", "0", "--checkpoint", "CKPT"],
+        ["--alpha", "-1"],
+        ["--l1", "-1"],
+        ["--loss", "squared_error"],
+        ["--param", "batch_size=0"],
+        ["--param", "alpha=nan"],
+        ["--param", "nope=1"],
+        ["--class-weight", "0:-1,1:1"],
+        ["--class-weight", "0:x"],
+        ["--bits", "0"],
+        ["--algo", "rda", "--eta0", "1"],
+        ["--resume"],
+    ],
+)
 def test_usage_errors_exit_2(flags, svm_file, tmp_path, capsys):
     flags = [str(tmp_path / "c.ckpt") if f == "CKPT" else f for f in flags]
     assert main(["train", str(svm_file), "-o", str(tmp_path / "m.ftrlx"), "-q", *flags]) == 2

@@ -1,4 +1,5 @@
 """The README's command-line table on the public samples: its commands are run, its numbers checked."""
+
 import json
 import re
 import shlex
@@ -44,8 +45,9 @@ def _close(shown, value):
 
 def _run(argv, data, cwd):
     argv = [data if a == "$D" else a.replace("$D", str(data)) for a in argv]
-    out = subprocess.run([sys.executable, "-m", "ftrlx", *argv[1:], "--json", "-q"], cwd=cwd, capture_output=True,
-                         text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "ftrlx", *argv[1:], "--json", "-q"], cwd=cwd, capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 

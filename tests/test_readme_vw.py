@@ -29,7 +29,7 @@ def test_the_vw_workflow_runs(tmp_path):
     # the lines to score: a tag in place of the label
     lines = (tmp_path / "test.tsv").read_text().splitlines()
     (tmp_path / "unlabeled.tsv").write_text("".join(f"r{i}\t{ln.split(chr(9), 1)[1]}\n" for i, ln in enumerate(lines)))
-    script = (f"set -euo pipefail\nftrlx() {{ {shlex.quote(sys.executable)} -m ftrlx \"$@\"; }}\n" + _block())
+    script = f'set -euo pipefail\nftrlx() {{ {shlex.quote(sys.executable)} -m ftrlx "$@"; }}\n' + _block()
     proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()

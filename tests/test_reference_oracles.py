@@ -4,6 +4,7 @@ The oracles are the yardstick for the kernels, so they are checked against
 each other through the identities of the specification and against short
 runs worked out by hand.
 """
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -14,8 +15,7 @@ from ftrlx._reference import canonical_csr, decision_eager, fit_eager
 
 def _stream(seed, n=60, d=7, density=0.4):
     rng = np.random.default_rng(seed)
-    X = sp.random(n, d, density=density, format="csr", random_state=rng,
-                  data_rvs=lambda k: rng.normal(size=k))
+    X = sp.random(n, d, density=density, format="csr", random_state=rng, data_rvs=lambda k: rng.normal(size=k))
     y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
     sw = rng.choice([0.0, 0.5, 1.0, 2.0], size=n)
     return X, y, sw
@@ -33,21 +33,24 @@ def test_ftrl_without_penalty_is_adagrad(loss, batch_size):
     # With l1 = l2 = 0, FTRL-Proximal is AdaGrad with eta = alpha and
     # delta = beta added outside the square root (docs/guide/algorithms.rst, FTRL-Proximal).
     ftrl = _run("ftrl", {"alpha": 0.3, "beta": 0.7}, loss=loss, batch_size=batch_size)
-    ada = _run("adagrad", {"eta0": 0.3, "eps": 0.7, "eps_placement": "outside",
-                           "initial_accumulator": 0.0, "l1_form": "fobos"},
-               loss=loss, batch_size=batch_size)
+    ada = _run(
+        "adagrad",
+        {"eta0": 0.3, "eps": 0.7, "eps_placement": "outside", "initial_accumulator": 0.0, "l1_form": "fobos"},
+        loss=loss,
+        batch_size=batch_size,
+    )
     assert_allclose(ftrl[0], ada[0], rtol=1e-10, atol=1e-12)
     assert_allclose(ftrl[1], ada[1], rtol=1e-10, atol=1e-12)
     assert np.abs(ftrl[0]).max() > 1e-3  # the run actually moved
 
 
-@pytest.mark.parametrize("schedule", [{"learning_rate": "constant"},
-                                      {"learning_rate": "invsqrt"},
-                                      {"learning_rate": "linear", "decay_steps": 30}])
+@pytest.mark.parametrize(
+    "schedule",
+    [{"learning_rate": "constant"}, {"learning_rate": "invsqrt"}, {"learning_rate": "linear", "decay_steps": 30}],
+)
 def test_truncated_gradient_limit_is_fobos(schedule):
     # theta = inf, period = 1, gravity = l1: truncated gradient is FOBOS-L1.
-    tg = _run("truncated_gradient", {"eta0": 0.2, "gravity": 0.15, "theta": np.inf,
-                                     "period": 1, **schedule})
+    tg = _run("truncated_gradient", {"eta0": 0.2, "gravity": 0.15, "theta": np.inf, "period": 1, **schedule})
     fobos = _run("fobos", {"eta0": 0.2, "l1": 0.15, "l2": 0.0, **schedule})
     assert_allclose(tg[0], fobos[0], rtol=1e-12, atol=1e-15)
     assert_allclose(tg[1], fobos[1], rtol=1e-12)
@@ -68,8 +71,7 @@ def test_unregularised_sgd_family_agrees(algo, batch_size):
 def test_ftrl_by_hand():
     # Two rows, hinge loss, alpha = beta = 1, l1 = 0.2, no intercept.
     X = sp.csr_matrix(np.array([[1.0, 0.0], [2.0, 1.0]]))
-    s = fit_eager("ftrl", {"alpha": 1.0, "beta": 1.0, "l1": 0.2}, X[:1], [1.0],
-                  loss="hinge", fit_intercept=False)
+    s = fit_eager("ftrl", {"alpha": 1.0, "beta": 1.0, "l1": 0.2}, X[:1], [1.0], loss="hinge", fit_intercept=False)
     # g0 = -1: sigma = 1, z0 = -1, n0 = 1, w0 = (1 - 0.2) / (1 + 1) = 0.4
     assert_allclose(s.coef(), [0.4, 0.0], rtol=1e-15)
     fit_eager("ftrl", None, X[1:], [-1.0], loss="hinge", state=s)
@@ -121,15 +123,14 @@ def test_fobos_and_ogd_by_hand():
 def test_truncated_gradient_by_hand():
     # period 2, theta 0.3, gravity 0.1, constant eta 1, squared error.
     X = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]]))
-    p = {"eta0": 1.0, "learning_rate": "constant", "gravity": 0.1, "theta": 0.3,
-         "period": 2}
-    s = fit_eager("truncated_gradient", p, X, [0.25, 0.5], loss="squared_error",
-                  fit_intercept=False)
+    p = {"eta0": 1.0, "learning_rate": "constant", "gravity": 0.1, "theta": 0.3, "period": 2}
+    s = fit_eager("truncated_gradient", p, X, [0.25, 0.5], loss="squared_error", fit_intercept=False)
     # after step 2: w = (0.25, 0.5); truncation with alpha = 2 * 1 * 0.1 = 0.2 hits
     # only |w| <= 0.3: w0 -> 0.05, w1 stays.
     assert_allclose(s.coef(), [0.05, 0.5], rtol=1e-14)
-    s = fit_eager("truncated_gradient", {**p, "truncation": "rounding"}, X, [0.25, 0.5],
-                  loss="squared_error", fit_intercept=False)
+    s = fit_eager(
+        "truncated_gradient", {**p, "truncation": "rounding"}, X, [0.25, 0.5], loss="squared_error", fit_intercept=False
+    )
     assert_allclose(s.coef(), [0.0, 0.5])
 
 
@@ -140,8 +141,14 @@ def test_adagrad_by_hand(placement, h1):
     s = fit_eager("adagrad", p, X, [1.0], loss="squared_error", fit_intercept=False)
     # g = -2, n = 4: v = 2 / H, w = soft(v, 0.1 / H) / (1 + 0.2 / H)
     assert_allclose(s.coef(), [(2.0 - 0.1) / h1 / (1 + 0.2 / h1)], rtol=1e-15)
-    s = fit_eager("adagrad", {**p, "l1_form": "rda", "initial_accumulator": 1.0}, X, [1.0],
-                  loss="squared_error", fit_intercept=False)
+    s = fit_eager(
+        "adagrad",
+        {**p, "l1_form": "rda", "initial_accumulator": 1.0},
+        X,
+        [1.0],
+        loss="squared_error",
+        fit_intercept=False,
+    )
     h1 = 0.5 + np.sqrt(5.0) if placement == "outside" else np.sqrt(5.5)
     assert_allclose(s.coef(), [(2.0 - 0.1) / (h1 + 0.2)], rtol=1e-15)
 
@@ -151,10 +158,9 @@ def test_lazy_adam_late_first_step():
     # eta0 sqrt(1 - b2^t) / (1 - b1^t) * (1 - b1) / (sqrt(1 - b2) + eps / |g|).
     t0 = 1000
     X = sp.csr_matrix((np.ones(t0), np.r_[np.zeros(t0 - 1, int), 1], np.arange(t0 + 1)), shape=(t0, 2))
-    s = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X, np.ones(t0),
-                  loss="hinge", fit_intercept=False)
+    s = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X, np.ones(t0), loss="hinge", fit_intercept=False)
     b1, b2 = 0.9, 0.999
-    step = 0.1 * np.sqrt(1 - b2 ** t0) / (1 - b1 ** t0) * (1 - b1) / np.sqrt(1 - b2)
+    step = 0.1 * np.sqrt(1 - b2**t0) / (1 - b1**t0) * (1 - b1) / np.sqrt(1 - b2)
     assert_allclose(s.coef()[1], step, rtol=1e-13)
     assert 2.5 < step / 0.1 < 2.52
 
@@ -180,10 +186,8 @@ def test_duplicates_and_order_do_not_matter():
 def test_lazy_adam_zero_gradients_do_not_move_with_eps0():
     # m = v = 0 with epsilon = 0 is 0/0; the oracle defines it as no move.
     X = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]))
-    s = fit_eager("lazy_adam", {"eta0": 2.0, "epsilon": 0.0}, X, [1.0, 1.0], loss="hinge",
-                  fit_intercept=False)
+    s = fit_eager("lazy_adam", {"eta0": 2.0, "epsilon": 0.0}, X, [1.0, 1.0], loss="hinge", fit_intercept=False)
     assert s.coef()[1] == 0.0 and np.isfinite(s.coef()[0]) and s.coef()[0] > 2.0
-    s = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X[:, :1], [1.0, 1.0], [0.0, 1.0],
-                  loss="squared_error")
+    s = fit_eager("lazy_adam", {"eta0": 0.1, "epsilon": 0.0}, X[:, :1], [1.0, 1.0], [0.0, 1.0], loss="squared_error")
     assert np.all(np.isfinite(s.coef())) and np.isfinite(s.intercept())
     assert s.intercept() > 0

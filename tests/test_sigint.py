@@ -47,8 +47,25 @@ def _interrupt_once(path, flags, folder):
     for f in (ckpt, model):
         if f.exists():
             f.unlink()
-    cmd = [sys.executable, "-m", "ftrlx", "train", str(path), *flags, "--chunk-size", "500", "--epochs", "40",
-           "--checkpoint", str(ckpt), "--checkpoint-every", "2000", "-o", str(model), "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ftrlx",
+        "train",
+        str(path),
+        *flags,
+        "--chunk-size",
+        "500",
+        "--epochs",
+        "40",
+        "--checkpoint",
+        str(ckpt),
+        "--checkpoint-every",
+        "2000",
+        "-o",
+        str(model),
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -68,8 +85,12 @@ def _interrupt_once(path, flags, folder):
 def test_ctrl_c_leaves_a_checkpoint_for_every_reader(fmt, tmp_path):
     path, flags = _write(fmt, tmp_path)
     cmd = _interrupt_once(path, flags, tmp_path)
-    resumed = subprocess.run([*cmd[:cmd.index("--epochs")], "--epochs", "1", *cmd[cmd.index("--epochs") + 2:],
-                              "--resume"], capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [*cmd[: cmd.index("--epochs")], "--epochs", "1", *cmd[cmd.index("--epochs") + 2 :], "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     # the checkpoint was written with --epochs 40: resuming with other options is refused by name
     assert resumed.returncode == 2 and "--epochs" in resumed.stderr
 

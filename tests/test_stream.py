@@ -31,8 +31,7 @@ def make_chunks(n_chunks=8, rows=400, seed=0, sizes=None):
     sizes = sizes or [rows] * n_chunks
     out = []
     for n in sizes:
-        X = sp.random(n, N_FEATURES, density=0.05, format="csr", random_state=rng,
-                      data_rvs=lambda k: np.ones(k))
+        X = sp.random(n, N_FEATURES, density=0.05, format="csr", random_state=rng, data_rvs=lambda k: np.ones(k))
         p = 1.0 / (1.0 + np.exp(-(X @ w - 1.0)))
         out.append((X, (rng.random(n) < p).astype(np.int64)))
     return out
@@ -43,7 +42,7 @@ def row_by_row(est, X, y, fitted):
     p = np.empty(X.shape[0])
     for i in range(X.shape[0]):
         p[i] = est.predict_proba(X[i])[0, 1] if fitted else 0.5
-        est.partial_fit(X[i], y[i:i + 1], classes=[0, 1])
+        est.partial_fit(X[i], y[i : i + 1], classes=[0, 1])
         fitted = True
     return p
 
@@ -83,8 +82,7 @@ def assert_bitwise_same(a, b):
 
 
 def strip_timing(history):
-    return [{k: v for k, v in rec.items() if k not in ("rows_per_s", "elapsed_s")}
-            for rec in history]
+    return [{k: v for k, v in rec.items() if k not in ("rows_per_s", "elapsed_s")} for rec in history]
 
 
 @pytest.mark.parametrize("holdout_every", [None, 3])
@@ -191,12 +189,12 @@ def test_resume_after_crash_is_bitwise_identical(tmp_path):
     ckpt = tmp_path / "run.ckpt"
     first = make_model()
     with pytest.raises(RuntimeError, match="simulated crash"):
-        fit_stream(first, crashing(chunks, 7), holdout_every=4, checkpoint=ckpt,
-                   checkpoint_every=500, progress=False)
+        fit_stream(first, crashing(chunks, 7), holdout_every=4, checkpoint=ckpt, checkpoint_every=500, progress=False)
     assert ckpt.exists()
     again = make_model()
-    hist = fit_stream(again, chunks, holdout_every=4, checkpoint=ckpt, checkpoint_every=500,
-                      resume=True, progress=False)
+    hist = fit_stream(
+        again, chunks, holdout_every=4, checkpoint=ckpt, checkpoint_every=500, resume=True, progress=False
+    )
     assert_bitwise_same(again, full)
     assert strip_timing(hist) == strip_timing(full_hist)
     # The final checkpoint is a complete model, also bitwise equal.
@@ -245,7 +243,7 @@ def test_ctrl_c_stops_at_chunk_boundary_and_resumes(tmp_path, prefetch_chunks):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     # The model in memory is the model after the last chunk recorded, and so is the checkpoint.
     after = make_model()
-    for X, y in chunks[:len(done)]:
+    for X, y in chunks[: len(done)]:
         after.partial_fit(X, y, classes=[0, 1])
     assert_bitwise_same(est, after)
     assert_bitwise_same(ftrlx.load(ckpt), after)
@@ -269,13 +267,11 @@ def test_resume_refuses_other_hyperparameters_and_settings(tmp_path):
     chunks = make_chunks(n_chunks=3)
     ckpt = tmp_path / "a.ckpt"
     with pytest.raises(RuntimeError):
-        fit_stream(make_model(), crashing(chunks, 2), checkpoint=ckpt, checkpoint_every=1,
-                   progress=False)
+        fit_stream(make_model(), crashing(chunks, 2), checkpoint=ckpt, checkpoint_every=1, progress=False)
     with pytest.raises(ValueError, match="alpha=0.1.*alpha=0.2"):
         fit_stream(make_model(alpha=0.2), chunks, checkpoint=ckpt, resume=True, progress=False)
     with pytest.raises(ValueError, match="holdout_every"):
-        fit_stream(make_model(), chunks, checkpoint=ckpt, resume=True, holdout_every=2,
-                   progress=False)
+        fit_stream(make_model(), chunks, checkpoint=ckpt, resume=True, holdout_every=2, progress=False)
     other = make_chunks(n_chunks=3, rows=123)
     with pytest.raises(ValueError, match="same stream"):
         fit_stream(make_model(), other, checkpoint=ckpt, resume=True, progress=False)
@@ -289,8 +285,7 @@ def test_checkpoint_crash_keeps_previous_checkpoint(tmp_path, monkeypatch):
     chunks = make_chunks(n_chunks=4)
     ckpt = tmp_path / "c.ckpt"
     with pytest.raises(RuntimeError):
-        fit_stream(make_model(), crashing(chunks, 2), checkpoint=ckpt, checkpoint_every=1,
-                   progress=False)
+        fit_stream(make_model(), crashing(chunks, 2), checkpoint=ckpt, checkpoint_every=1, progress=False)
     before = ckpt.read_bytes()
 
     def broken(fh, blob):
@@ -299,8 +294,7 @@ def test_checkpoint_crash_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ftrlx.io, "_write_blob", broken)
     with pytest.raises(OSError, match="disk full"):
-        fit_stream(make_model(), chunks, checkpoint=ckpt, checkpoint_every=1, resume=True,
-                   progress=False)
+        fit_stream(make_model(), chunks, checkpoint=ckpt, checkpoint_every=1, resume=True, progress=False)
     assert ckpt.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["c.ckpt"]
 
@@ -329,9 +323,13 @@ def test_progress_bar_goes_to_stderr(capsys):
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"holdout_every": 0}, "holdout_every"), ({"checkpoint_every": 10}, "checkpoint path"),
-     ({"resume": True}, "checkpoint path"), ({"classes": (0, 1, 2)}, "exactly two"),
-     ({"max_rows": -1}, "max_rows")],
+    [
+        ({"holdout_every": 0}, "holdout_every"),
+        ({"checkpoint_every": 10}, "checkpoint path"),
+        ({"resume": True}, "checkpoint path"),
+        ({"classes": (0, 1, 2)}, "exactly two"),
+        ({"max_rows": -1}, "max_rows"),
+    ],
 )
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -360,7 +358,7 @@ def test_non_probabilistic_loss_reports_auc_only():
     for X, y in chunks:
         for i in range(X.shape[0]):
             scores.append(ref.decision_function(X[i])[0] if hasattr(ref, "state_") else 0.0)
-            ref.partial_fit(X[i], y[i:i + 1], classes=[0, 1])
+            ref.partial_fit(X[i], y[i : i + 1], classes=[0, 1])
         ys.append(y)
     assert hist[-1]["cum_auc"] == pytest.approx(roc_auc_score(np.concatenate(ys), scores), rel=1e-9)
 
@@ -384,7 +382,7 @@ def test_estimators_without_row_scores_are_scored_chunk_by_chunk():
 def test_a_checkpointed_stream_refuses_an_unstorable_parameter_before_training(tmp_path):
     """A RandomState as random_state cannot go into a checkpoint: refused at the call, the model untouched."""
     X, y = ftrlx.datasets.make_click_data(3_000, n_features=2**10, seed=0)
-    chunks = [(X[i:i + 1_000], y[i:i + 1_000]) for i in range(0, 3_000, 1_000)]
+    chunks = [(X[i : i + 1_000], y[i : i + 1_000]) for i in range(0, 3_000, 1_000)]
     est = ftrlx.FTRLClassifier(random_state=np.random.RandomState(0))
     with pytest.raises(TypeError, match="random_state"):
         ftrlx.fit_stream(est, chunks, checkpoint=tmp_path / "c.ckpt", checkpoint_every=1_000, progress=False)

@@ -101,11 +101,21 @@ def test_resume_from_a_crafted_run_state_is_refused_cleanly(broken, tmp_path):
     X = sp.random(50, 20, density=0.2, format="csr", random_state=0)
     y = np.arange(50) % 2
     saved = ftrlx.FTRLClassifier().partial_fit(X, y, classes=[0, 1])
-    good = {"version": 1, "chunks_done": 1, "rows_read": 50, "rows_seen": 50, "finished": False,
-            "holdout_every": None, "history": [], "train": {}, "holdout": {}}
+    good = {
+        "version": 1,
+        "chunks_done": 1,
+        "rows_read": 50,
+        "rows_seen": 50,
+        "finished": False,
+        "holdout_every": None,
+        "history": [],
+        "train": {},
+        "holdout": {},
+    }
     ckpt = tmp_path / "c.ckpt"
-    _save_checkpoint(saved, ckpt, {k: v for k, v in {**good, **broken}.items()
-                                   if not (broken == {} and k == "history")})
+    _save_checkpoint(
+        saved, ckpt, {k: v for k, v in {**good, **broken}.items() if not (broken == {} and k == "history")}
+    )
     est = ftrlx.FTRLClassifier().partial_fit(X[:10], y[:10], classes=[0, 1])
     before = est.coef_.copy()
     with pytest.raises(ValueError, match="run state|history"):

@@ -4,6 +4,7 @@ The kernels release the GIL, so without the estimator's lock two threads would u
 (lost steps) and two first calls would each install their own fresh state (one chunk dropped).  Every chunk here
 is the same, so that any order of the calls must give bitwise the state of the same calls made in sequence.
 """
+
 import copy
 import pickle
 import threading
@@ -15,7 +16,7 @@ from sklearn.base import clone
 
 from ftrlx import linear_model as lm
 
-ALL = [getattr(lm, name) for name in lm.__all__ if name != "DivergenceError"]
+ALL = [getattr(lm, name) for name in lm.__all__ if name.endswith(("Classifier", "Regressor"))]
 ids = lambda c: c.__name__  # noqa: E731
 
 

@@ -45,8 +45,9 @@ def test_run_optimizers_never_steps_the_given_object():
 
 def test_iterations_table_counts_the_first_hit():
     q = optim.ill_conditioned_quadratic()
-    rows = viz.iterations_table([q], {"GD": optim.SGD(lr=0.09), "never": optim.SGD(lr=0.0)},
-                                tol=1e-6, max_iter=300, as_frame=False)
+    rows = viz.iterations_table(
+        [q], {"GD": optim.SGD(lr=0.09), "never": optim.SGD(lr=0.0)}, tol=1e-6, max_iter=300, as_frame=False
+    )
     res = optim.minimize(q, q.x0, jac=q.grad, method=optim.SGD(lr=0.09), tol=0, max_iter=300)
     gaps = res.fun_history - q.fmin
     first = int(np.argmax(gaps <= 1e-6))

@@ -39,9 +39,8 @@ def reference_line(line, n_features, seed, pairs, binary):
     bar = line.find(b"|")
     header = line if bar < 0 else line[:bar]
     words = header.split()
-    if words and ((bar >= 0 and header[-1] not in WHITESPACE)
-                  or words[-1].startswith(b"'")):
-        words = words[:-1]   # the tag
+    if words and ((bar >= 0 and header[-1] not in WHITESPACE) or words[-1].startswith(b"'")):
+        words = words[:-1]  # the tag
     if not 1 <= len(words) <= 3:
         return "bad"
     numbers = [number(w) for w in words]
@@ -53,8 +52,8 @@ def reference_line(line, n_features, seed, pairs, binary):
     weight = numbers[1] if len(numbers) > 1 else 1.0
     if not (weight >= 0 and math.isfinite(weight)):
         return "bad"
-    features = []   # (hash, value, group)
-    for section in (line[bar + 1:].split(b"|") if bar >= 0 else []):
+    features = []  # (hash, value, group)
+    for section in line[bar + 1 :].split(b"|") if bar >= 0 else []:
         name, scale, rest = b"", 1.0, section
         if section and section[0] not in WHITESPACE:
             word, rest = (section.split(None, 1) + [b""])[:2]
@@ -121,16 +120,17 @@ def to_rows(chunks):
 
 
 def bitwise(rows):
-    return [(c, np.asarray(v, dtype=np.float64).tobytes(), np.float64(y).tobytes(),
-             np.float64(w).tobytes()) for c, v, y, w in rows]
+    return [
+        (c, np.asarray(v, dtype=np.float64).tobytes(), np.float64(y).tobytes(), np.float64(w).tobytes())
+        for c, v, y, w in rows
+    ]
 
 
 # --------------------------------------------------------------------------
 # hashing
 # --------------------------------------------------------------------------
 @settings(max_examples=200, deadline=None)
-@given(namespace=st.binary(max_size=12), feature=st.binary(max_size=20),
-       seed=st.integers(0, 2**32 - 1))
+@given(namespace=st.binary(max_size=12), feature=st.binary(max_size=20), seed=st.integers(0, 2**32 - 1))
 def test_feature_hash_is_sklearns_murmurhash3(namespace, feature, seed):
     assert _svm._vw_feature_hash(namespace, feature, seed) == feature_hash(namespace, feature, seed)
 
@@ -145,12 +145,31 @@ def test_pair_hash_is_murmurhash3_of_the_two_hashes(a, b, seed):
 # parse against the reference
 # --------------------------------------------------------------------------
 NAMES = st.sampled_from(["a", "b", "x", "price", "7", "city=paris", "é", "a.b", "-1", "q"])
-VALUES = st.one_of(st.sampled_from(["1", "0", "-1", "0.5", "2e1", ".5", "3.", "-0", "1e400", "abc",
-                                    "", "1:2", "nan"]),
-                   st.floats(-1e6, 1e6, allow_nan=False).map(repr))
+VALUES = st.one_of(
+    st.sampled_from(["1", "0", "-1", "0.5", "2e1", ".5", "3.", "-0", "1e400", "abc", "", "1:2", "nan"]),
+    st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+)
 NAMESPACES = st.sampled_from(["", "", "a", "ab", "b", "x", "a:2", "b:0.5", "a:0", "a:x", ":2", "c"])
-HEADERS = st.sampled_from(["1 ", "-1 ", "0 ", "1 2 ", "1 0.5 3 ", "-1 'tag ", "1 tag", "1 2 tag",
-                           "", "2 ", "1 -1 ", "x ", "1 2 3 4 ", " 1\t", "1 'a b ", "1.0 inf "])
+HEADERS = st.sampled_from(
+    [
+        "1 ",
+        "-1 ",
+        "0 ",
+        "1 2 ",
+        "1 0.5 3 ",
+        "-1 'tag ",
+        "1 tag",
+        "1 2 tag",
+        "",
+        "2 ",
+        "1 -1 ",
+        "x ",
+        "1 2 3 4 ",
+        " 1\t",
+        "1 'a b ",
+        "1.0 inf ",
+    ]
+)
 
 
 @st.composite
@@ -168,17 +187,23 @@ def vw_line(draw):
     return line + draw(st.sampled_from(["", "", "\r", " "]))
 
 
-OPTIONS = st.fixed_dictionaries({
-    "n_features": st.sampled_from([1, 16, 2**20]),
-    "interactions": st.sampled_from([(), ("ab",), ("aa",), ("ab", "a ", "xx")]),
-    "seed": st.sampled_from([0, 7]),
-    "binary": st.booleans(),
-})
+OPTIONS = st.fixed_dictionaries(
+    {
+        "n_features": st.sampled_from([1, 16, 2**20]),
+        "interactions": st.sampled_from([(), ("ab",), ("aa",), ("ab", "a ", "xx")]),
+        "seed": st.sampled_from([0, 7]),
+        "binary": st.booleans(),
+    }
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=st.lists(vw_line(), max_size=20), options=OPTIONS,
-       block_bytes=st.sampled_from([1, 50, 1 << 23]), chunk_size=st.sampled_from([1, 4, 1000]))
+@given(
+    lines=st.lists(vw_line(), max_size=20),
+    options=OPTIONS,
+    block_bytes=st.sampled_from([1, 50, 1 << 23]),
+    chunk_size=st.sampled_from([1, 4, 1000]),
+)
 def test_reader_matches_reference(lines, options, block_bytes, chunk_size):
     data = ("\n".join(lines) + "\n").encode()
     rows, bad = reference(data, **options)
@@ -206,44 +231,50 @@ def test_reader_matches_reference(lines, options, block_bytes, chunk_size):
 
 def test_grammar_by_example(tmp_path):
     path = tmp_path / "g.vw"
-    path.write_text("1 2.0 'id1|user age:0.5 age:0.25 |ad:3 x:2 |  plain\n"
-                    "-1 0.5 tag|user age\n"
-                    "\n"
-                    "0 |user zero:0\n")
-    (X, y, w), = list(iter_vw(path, n_features=2**18))
+    path.write_text("1 2.0 'id1|user age:0.5 age:0.25 |ad:3 x:2 |  plain\n-1 0.5 tag|user age\n\n0 |user zero:0\n")
+    ((X, y, w),) = list(iter_vw(path, n_features=2**18))
     np.testing.assert_array_equal(y, [1, 0, 0])
     np.testing.assert_array_equal(w, [2.0, 0.5, 1.0])
     age = feature_hash(b"user", b"age", 0) % 2**18
     assert X[0, age] == 0.75 and X[0, feature_hash(b"ad", b"x", 0) % 2**18] == 6.0
     assert X[0, feature_hash(b"", b"plain", 0) % 2**18] == 1.0 and X.getrow(0).nnz == 3
-    assert X[1, age] == 1.0 and X.getrow(2).nnz == 0   # zeros are dropped
+    assert X[1, age] == 1.0 and X.getrow(2).nnz == 0  # zeros are dropped
 
 
 def test_interactions(tmp_path):
     path = tmp_path / "q.vw"
     path.write_text("1 |a p:2 q:3 |b r:5\n")
-    (X, _, _), = list(iter_vw(path, n_features=2**20, interactions=["ab", "aa"]))
+    ((X, _, _),) = list(iter_vw(path, n_features=2**20, interactions=["ab", "aa"]))
     h = {name: feature_hash(ns, name, 0) for ns, name in [(b"a", b"p"), (b"a", b"q"), (b"b", b"r")]}
-    expected = {h[b"p"] % 2**20: 2.0, h[b"q"] % 2**20: 3.0, h[b"r"] % 2**20: 5.0,
-                pair_hash(h[b"p"], h[b"r"], 0) % 2**20: 10.0,
-                pair_hash(h[b"q"], h[b"r"], 0) % 2**20: 15.0,
-                pair_hash(h[b"p"], h[b"q"], 0) % 2**20: 6.0}
+    expected = {
+        h[b"p"] % 2**20: 2.0,
+        h[b"q"] % 2**20: 3.0,
+        h[b"r"] % 2**20: 5.0,
+        pair_hash(h[b"p"], h[b"r"], 0) % 2**20: 10.0,
+        pair_hash(h[b"q"], h[b"r"], 0) % 2**20: 15.0,
+        pair_hash(h[b"p"], h[b"q"], 0) % 2**20: 6.0,
+    }
     assert dict(zip(X.indices.tolist(), X.data.tolist())) == expected
 
 
-@pytest.mark.parametrize("line, message", [
-    ("|a x", r"no label before the first '\|'; start the line with a label"),
-    ("1|a x", r"no label before the first '\|' \('1' is read as a tag\)"),
-    ("1 2 3 4 |a x", r"more than 3 words \(label, importance, base\) before the first '\|'"),
-    ("yes |a x", "label 'yes' is not a number"),
-    ("2 |a x", r"label '2' is not a binary label \(-1, 0 or \+1\); pass binary=False"),
-    ("1 -2 |a x", "importance weight '-2' is not a finite number >= 0"),
-    ("1 1 b |a x", "base 'b' is not a number"),
-    ("1 |a:z x", "weight 'z' of namespace 'a' is not a number"),
-    ("1 |a :3", "feature ':3' has no name"),
-    ("1 |a city:paris", "value 'paris' of feature 'city' is not a number; write a categorical "
-                        "value into the feature's name"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("|a x", r"no label before the first '\|'; start the line with a label"),
+        ("1|a x", r"no label before the first '\|' \('1' is read as a tag\)"),
+        ("1 2 3 4 |a x", r"more than 3 words \(label, importance, base\) before the first '\|'"),
+        ("yes |a x", "label 'yes' is not a number"),
+        ("2 |a x", r"label '2' is not a binary label \(-1, 0 or \+1\); pass binary=False"),
+        ("1 -2 |a x", "importance weight '-2' is not a finite number >= 0"),
+        ("1 1 b |a x", "base 'b' is not a number"),
+        ("1 |a:z x", "weight 'z' of namespace 'a' is not a number"),
+        ("1 |a :3", "feature ':3' has no name"),
+        (
+            "1 |a city:paris",
+            "value 'paris' of feature 'city' is not a number; write a categorical value into the feature's name",
+        ),
+    ],
+)
 def test_bad_lines(tmp_path, line, message):
     path = tmp_path / "bad.vw"
     path.write_text("1 |a x\n\n" + line + "\n-1 |a y\n")
@@ -256,29 +287,41 @@ def test_bad_lines(tmp_path, line, message):
 def test_bad_arguments(tmp_path):
     path = tmp_path / "a.vw"
     path.write_text("1 |a x\n")
-    for kwargs, message in [({"n_features": 0}, "n_features"), ({"n_features": 2**31 + 1}, "n_features"),
-                            ({"seed": -1}, "seed"), ({"interactions": "ab"}, "interactions"),
-                            ({"interactions": ["abc"]}, "interaction"),
-                            ({"interactions": ["a|"]}, "interaction"), ({"chunk_size": 0}, "chunk_size"),
-                            ({"on_bad_lines": "warn"}, "on_bad_lines")]:
+    for kwargs, message in [
+        ({"n_features": 0}, "n_features"),
+        ({"n_features": 2**31 + 1}, "n_features"),
+        ({"seed": -1}, "seed"),
+        ({"interactions": "ab"}, "interactions"),
+        ({"interactions": ["abc"]}, "interaction"),
+        ({"interactions": ["a|"]}, "interaction"),
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"on_bad_lines": "warn"}, "on_bad_lines"),
+    ]:
         with pytest.raises(ValueError, match=message):
             iter_vw(path, **kwargs)
 
 
 def test_agrees_with_vowpal_wabbit_on_labels_weights_and_values(tmp_path):
     pyvw = pytest.importorskip("vowpalwabbit.pyvw")
-    lines = ["1 2.0 'tg|a x y:2 |b z", "-1 |a:0.5 x", "1 zebra|a x", "0 0.5 1.5 'tag |ab x:3 | d e",
-             "1 0.5 tag| d", "1 |a 12 x:1e2 |c:2 w"]
+    lines = [
+        "1 2.0 'tg|a x y:2 |b z",
+        "-1 |a:0.5 x",
+        "1 zebra|a x",
+        "0 0.5 1.5 'tag |ab x:3 | d e",
+        "1 0.5 tag| d",
+        "1 |a 12 x:1e2 |c:2 w",
+    ]
     path = tmp_path / "vw.vw"
     path.write_text("\n".join(lines) + "\n")
-    (X, y, w), = list(iter_vw(path, binary=False))
+    ((X, y, w),) = list(iter_vw(path, binary=False))
     vw = pyvw.Workspace("--quiet --noconstant")
     try:
         for r, line in enumerate(lines):
             ex = vw.parse(line)
             assert ex.get_simplelabel_label() == y[r] and ex.get_simplelabel_weight() == w[r]
-            values = sorted(ex.feature_weight(i, j) for i in range(ex.num_namespaces())
-                            for j in range(ex.num_features_in(i)))
+            values = sorted(
+                ex.feature_weight(i, j) for i in range(ex.num_namespaces()) for j in range(ex.num_features_in(i))
+            )
             assert sorted(X.getrow(r).data.tolist()) == values
             vw.finish_example(ex)
     finally:
@@ -297,7 +340,8 @@ def test_write_click_data_vw_has_the_criteo_rows(tmp_path):
     for vw_line_, tsv_line in zip(vw_lines, tsv_lines):
         cells = tsv_line.split("\t")
         expected = [{"0": "-1", "1": "1"}[cells[0]], "|f"] + [
-            f"{name}={value}" for name, value in zip(names, cells[1:]) if value]
+            f"{name}={value}" for name, value in zip(names, cells[1:]) if value
+        ]
         assert vw_line_.split(" ") == expected
     assert len(vw_lines) == len(tsv_lines) == 1500
     chunks, reader = read_all(vw_path, n_features=2**20, chunk_size=1000)

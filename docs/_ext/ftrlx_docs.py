@@ -10,6 +10,7 @@
 * ``.. ftrlx-cli-help::``: the ``--help`` text of the ``ftrlx`` command and of each of its sub-commands, taken
   from :func:`ftrlx.cli.build_parser` when the documentation is built, so that the page cannot drift from the code.
 """
+
 import argparse
 import re
 
@@ -26,8 +27,12 @@ def _defining_module(obj):
     Methods of built-in types (``list.append`` for :class:`ftrlx.stream.History`, ``BaseException.add_note``) have
     no ``__module__``; the class that owns them does.
     """
-    for candidate in (obj, getattr(obj, "fget", None), getattr(obj, "__func__", None),
-                      getattr(obj, "__objclass__", None)):
+    for candidate in (
+        obj,
+        getattr(obj, "fget", None),
+        getattr(obj, "__func__", None),
+        getattr(obj, "__objclass__", None),
+    ):
         module = getattr(candidate, "__module__", None)
         if isinstance(module, str):
             return module
@@ -53,7 +58,7 @@ def _escape_bars(line):
     """Escape the absolute-value bars of one line of prose, leaving its inline literals alone."""
     out, last = [], 0
     for literal in _INLINE_LITERAL.finditer(line):
-        out.append(_ABS_BARS.sub(r"\\|\1\\|", line[last:literal.start()]))
+        out.append(_ABS_BARS.sub(r"\\|\1\\|", line[last : literal.start()]))
         out.append(literal.group())
         last = literal.end()
     out.append(_ABS_BARS.sub(r"\\|\1\\|", line[last:]))
@@ -66,7 +71,7 @@ def _indent(line):
 
 def escape_absolute_values(app, what, name, obj, options, lines):
     """Escape ``|x|`` in the prose of a docstring (see the module docstring)."""
-    literal_indent = None       # indentation of the paragraph that opened a literal block with "::"
+    literal_indent = None  # indentation of the paragraph that opened a literal block with "::"
     in_doctest = False
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -116,7 +121,7 @@ class CliHelp(SphinxDirective):
         from ftrlx.cli import build_parser
 
         parser = build_parser()
-        self.env.note_reread()      # the help texts come from code, not from the page's source
+        self.env.note_reread()  # the help texts come from code, not from the page's source
         lines = [".. code-block:: text", ""]
         lines += ["   " + line if line else "" for line in parser.format_help().rstrip().splitlines()]
         lines.append("")

@@ -18,13 +18,25 @@ _ESTIMATORS = [
 ]
 _LAZY = {name: "ftrlx.linear_model" for name in _ESTIMATORS}
 _LAZY.update({"save": "ftrlx.io", "load": "ftrlx.io", "fit_stream": "ftrlx.stream"})
-_LAZY.update({"CategoricalHasher": "ftrlx.hashing", "make_click_data": "ftrlx.datasets", "iter_click_data": "ftrlx.datasets"})
+_LAZY.update(
+    {"CategoricalHasher": "ftrlx.hashing", "make_click_data": "ftrlx.datasets", "iter_click_data": "ftrlx.datasets"}
+)
 _LAZY.update({"path": "ftrlx._path"})  # one-pass regularisation paths
 _LAZY.update(
     {name: "ftrlx.preprocessing" for name in ("StreamingMaxAbsScaler", "StreamingStdScaler", "RowL2Normalizer")}
 )
 _SUBMODULES = (
-    "datasets", "hashing", "init", "io", "linear_model", "metrics", "nn", "optim", "preprocessing", "stream", "viz",
+    "datasets",
+    "hashing",
+    "init",
+    "io",
+    "linear_model",
+    "metrics",
+    "nn",
+    "optim",
+    "preprocessing",
+    "stream",
+    "viz",
 )
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -19,8 +19,16 @@ ALGOS = {
     "ogd": "OGDClassifier",
 }
 FORMATS = ("svmlight", "criteo", "avazu", "csv", "parquet", "vw")
-_EXTENSIONS = {".svm": "svmlight", ".svmlight": "svmlight", ".libsvm": "svmlight",
-               ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".vw": "vw"}
+_EXTENSIONS = {
+    ".svm": "svmlight",
+    ".svmlight": "svmlight",
+    ".libsvm": "svmlight",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".vw": "vw",
+}
 #: Width 2**DEFAULT_BITS of svmlight and VW models trained without --bits (svmlight indices beyond it fold into it).
 DEFAULT_BITS = 20
 # a Criteo log line: the label and 39 feature fields, tab-separated
@@ -58,10 +66,7 @@ def _infer_format(path):
             base = base[: -len(suffix)]
     fmt = _EXTENSIONS.get(os.path.splitext(base)[1])
     if fmt is None:
-        raise UsageError(
-            f"cannot tell the format of {path!r} from its name; pass --format "
-            f"({'|'.join(FORMATS)})"
-        )
+        raise UsageError(f"cannot tell the format of {path!r} from its name; pass --format ({'|'.join(FORMATS)})")
     return fmt
 
 
@@ -81,8 +86,11 @@ def _reader_config(args, saved=None):
         if cfg["format"] == "csv" and not cfg.get("label") and _looks_like_criteo(args.inputs[0]):
             cfg["format"] = "criteo"
             if not getattr(args, "quiet", False):
-                print(f"ftrlx: reading {args.inputs[0]} as a Criteo log ({_CRITEO_FIELDS} tab-separated fields, "
-                      "label first); pass --format to choose another layout", file=sys.stderr)
+                print(
+                    f"ftrlx: reading {args.inputs[0]} as a Criteo log ({_CRITEO_FIELDS} tab-separated fields, "
+                    "label first); pass --format to choose another layout",
+                    file=sys.stderr,
+                )
     if cfg["format"] == "csv" and not cfg.get("label"):
         raise UsageError(
             "--format csv needs --label COLUMN (and usually --categorical/--numeric); for a Criteo log (label, "
@@ -116,12 +124,24 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, trac
     fmt = cfg["format"]
     bad = {"on_bad_lines": cfg.get("on_bad_lines") or "error"}
     if fmt == "svmlight":
-        reader = datasets.iter_svmlight(path, chunk_size=chunk_size, n_features=n_features,
-                                        zero_based=cfg.get("zero_based", "auto"),
-                                        fold=bool(cfg.get("fold")) and n_features is not None, labels=labels, **bad)
+        reader = datasets.iter_svmlight(
+            path,
+            chunk_size=chunk_size,
+            n_features=n_features,
+            zero_based=cfg.get("zero_based", "auto"),
+            fold=bool(cfg.get("fold")) and n_features is not None,
+            labels=labels,
+            **bad,
+        )
     elif fmt == "vw":
-        reader = datasets.iter_vw(path, chunk_size=chunk_size, n_features=n_features or 2**20,
-                                  interactions=cfg.get("interactions") or (), labels=labels, **bad)
+        reader = datasets.iter_vw(
+            path,
+            chunk_size=chunk_size,
+            n_features=n_features or 2**20,
+            interactions=cfg.get("interactions") or (),
+            labels=labels,
+            **bad,
+        )
     elif fmt == "criteo":
         reader = CriteoReader(path, chunk_size, hasher, bad["on_bad_lines"], labels=labels, id_field=cfg.get("id"))
     elif fmt == "avazu":
@@ -129,11 +149,13 @@ def _open(path, cfg, chunk_size, hasher=None, n_features=None, labels=True, trac
         reader.id_column = cfg.get("id")
     elif fmt in ("csv", "parquet"):
         keep = cfg.get("keep")
-        tabular = {"label": cfg.get("label") if labels else None, "categorical": _categorical(path, cfg),
-                   "numeric": [c for c in cfg.get("numeric") or () if not keep or c in keep]}
+        tabular = {
+            "label": cfg.get("label") if labels else None,
+            "categorical": _categorical(path, cfg),
+            "numeric": [c for c in cfg.get("numeric") or () if not keep or c in keep],
+        }
         if fmt == "csv":
-            reader = datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher, sep=cfg.get("sep"), **tabular,
-                                       **bad)
+            reader = datasets.iter_csv(path, chunk_size=chunk_size, hasher=hasher, sep=cfg.get("sep"), **tabular, **bad)
         else:
             reader = datasets.iter_parquet(path, chunk_size=chunk_size, hasher=hasher, **tabular, **bad)
         reader.id_column = cfg.get("id")
@@ -151,8 +173,11 @@ def _categorical(path, cfg):
     categorical = cfg.get("categorical") or []
     keep = cfg.get("keep")
     if keep:  # only these fields: the categorical ones among them, or all of them but the numeric ones
-        return ([c for c in categorical if c in keep] if categorical else
-                [c for c in keep if c not in set(cfg.get("numeric") or ())])
+        return (
+            [c for c in categorical if c in keep]
+            if categorical
+            else [c for c in keep if c not in set(cfg.get("numeric") or ())]
+        )
     ignore = set(cfg.get("ignore") or ()) | ({cfg["weight"]} if cfg.get("weight") else set())
     if not ignore:
         return categorical
@@ -189,7 +214,7 @@ def _hasher_for(cfg, path, bits, spec=None):
             spec["categorical"] = [c for c in spec["categorical"] if c in cfg["keep"]]
             spec["numeric"] = [c for c in spec["numeric"] if c in cfg["keep"]]
         if bits is not None:
-            spec["n_features"] = 2 ** bits
+            spec["n_features"] = 2**bits
     return CategoricalHasher.from_spec(spec)
 
 
@@ -227,8 +252,7 @@ def _write_lines(path, lines):
 
 
 def _fmt_metric(value, digits=6):
-    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) \
-        else f"{value:.{digits}f}"
+    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def _check_outputs(*outputs):
@@ -246,6 +270,11 @@ def _json_ready(record):
 
 def _printable(value):
     """``value`` as one line of text, control characters escaped (a file cannot fake lines of output)."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str) if isinstance(
-        value, (dict, list)) else str(value)
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, default=str)
+        if isinstance(value, (dict, list))
+        else str(value)
+    )
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -102,8 +102,10 @@ def _top_weights(model, kind, inverse, k):
 
 def _print_top(top, inverse):
     if not inverse:
-        print("# no inverse map in this model (svmlight columns are the file's indices; a map is kept for "
-              "criteo, avazu, csv and parquet runs of ftrlx train): features shown as #column")
+        print(
+            "# no inverse map in this model (svmlight columns are the file's indices; a map is kept for "
+            "criteo, avazu, csv and parquet runs of ftrlx train): features shown as #column"
+        )
     for rank, rec in enumerate(top, 1):
         feature = rec["feature"] if rec["feature"] is not None else f"#{rec['column']}"
         where = f"  class={_printable(rec['class'])}" if "class" in rec else ""
@@ -123,36 +125,58 @@ def cmd_demo(args):
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            print("ftrlx: matplotlib is not installed, so no plot will be drawn "
-                  "(pip install 'ftrlx[viz]')", file=sys.stderr)
+            print(
+                "ftrlx: matplotlib is not installed, so no plot will be drawn (pip install 'ftrlx[viz]')",
+                file=sys.stderr,
+            )
             plot = None
     if plot is not None:
         out_dir = os.path.dirname(os.path.abspath(plot))
         if not os.path.isdir(out_dir):
             raise FileNotFoundError(f"plot directory {out_dir!r} does not exist; create it first")
     say = (lambda *a, **k: None) if args.quiet else print
-    say(f"ftrlx demo: {args.rows:,} synthetic click rows, 2^{args.bits} hashed features, "
-        f"FTRL-Proximal with progressive validation", file=sys.stderr)
+    say(
+        f"ftrlx demo: {args.rows:,} synthetic click rows, 2^{args.bits} hashed features, "
+        f"FTRL-Proximal with progressive validation",
+        file=sys.stderr,
+    )
     est = ftrlx.FTRLClassifier(alpha=args.alpha, l1=args.l1, random_state=args.seed)
-    chunks = iter_click_data(args.rows, chunk_size=args.chunk_size, n_features=2 ** args.bits,
-                             seed=args.seed)
+    chunks = iter_click_data(args.rows, chunk_size=args.chunk_size, n_features=2**args.bits, seed=args.seed)
     t0 = time.perf_counter()
-    history = fit_stream(est, chunks, progress=not args.quiet, total_rows=args.rows,
-                         holdout_every=args.holdout_every, nnz_every=args.chunk_size)
+    history = fit_stream(
+        est,
+        chunks,
+        progress=not args.quiet,
+        total_rows=args.rows,
+        holdout_every=args.holdout_every,
+        nnz_every=args.chunk_size,
+    )
     seconds = time.perf_counter() - t0
     if not args.quiet:
         _summary(history, est, seconds, None)
     if args.output:
-        ftrlx.save(est, args.output, metadata={"rows_seen": history.last()["rows_seen"],
-                                               "training": {"inputs": ["ftrlx demo"]}})
+        ftrlx.save(
+            est,
+            args.output,
+            metadata={"rows_seen": history.last()["rows_seen"], "training": {"inputs": ["ftrlx demo"]}},
+        )
         say(f"model written   {args.output}", file=sys.stderr)
     if plot is not None:
         _plot(history, plot)
         say(f"plot written    {plot}", file=sys.stderr)
     last = history.last()
-    print(json.dumps({"rows": last["rows_seen"], "progressive_logloss": last["cum_logloss"],
-                      "progressive_auc": last["cum_auc"], "nnz": last["nnz"],
-                      "n_weights": int(np.size(est.coef_)), "seconds": round(seconds, 3)}))
+    print(
+        json.dumps(
+            {
+                "rows": last["rows_seen"],
+                "progressive_logloss": last["cum_logloss"],
+                "progressive_auc": last["cum_auc"],
+                "nnz": last["nnz"],
+                "n_weights": int(np.size(est.coef_)),
+                "seconds": round(seconds, 3),
+            }
+        )
+    )
     return EXIT_OK
 
 

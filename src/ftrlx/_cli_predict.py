@@ -71,8 +71,10 @@ def has_labels(path, cfg):
         extra = cfg.get("id") is not None
         if n in (_CRITEO_FIELDS + extra, _CRITEO_FIELDS - 1 + extra):
             return n == _CRITEO_FIELDS + extra
-        raise ValueError(f"{path}:1: expected {_CRITEO_FIELDS + extra} tab-separated fields (label first) or "
-                         f"{_CRITEO_FIELDS - 1 + extra} (no label), found {n}")
+        raise ValueError(
+            f"{path}:1: expected {_CRITEO_FIELDS + extra} tab-separated fields (label first) or "
+            f"{_CRITEO_FIELDS - 1 + extra} (no label), found {n}"
+        )
     label = "click" if fmt == "avazu" else cfg.get("label")
     return label in _header_names(first, cfg, path)
 

@@ -22,8 +22,11 @@ def _model_and_reader(args):
     if spec is None and cfg["format"] not in ("svmlight", "vw"):
         spec = getattr(model, "hasher_spec", None)
     if cfg["format"] == "svmlight" and "zero_based" not in cfg and not getattr(args, "quiet", False):
-        print(f"ftrlx: {args.model} does not record whether its svmlight indices start at 0 or 1; deciding from "
-              f"{args.inputs[0]} (pass --zero-based or --one-based to be sure)", file=sys.stderr)
+        print(
+            f"ftrlx: {args.model} does not record whether its svmlight indices start at 0 or 1; deciding from "
+            f"{args.inputs[0]} (pass --zero-based or --one-based to be sure)",
+            file=sys.stderr,
+        )
     hasher = _hasher_for(cfg, args.inputs[0], None, spec=spec)
     n_features = getattr(model, "n_features_in_", None) if cfg["format"] in ("svmlight", "vw") else None
     return model, cfg, hasher, n_features
@@ -47,8 +50,9 @@ def cmd_evaluate(args):
     model, cfg, hasher, n_features = _model_and_reader(args)
     classes = getattr(model, "classes_", None)
     if classes is None or len(classes) != 2:
-        raise ValueError("evaluate scores binary classifiers; this model has "
-                         f"classes {None if classes is None else list(classes)}")
+        raise ValueError(
+            f"evaluate scores binary classifiers; this model has classes {None if classes is None else list(classes)}"
+        )
     positive = classes[-1]
     ll, auc, rows, correct = RunningLogLoss(), RunningAUC(), 0, 0
     is_proba = True
@@ -69,11 +73,14 @@ def cmd_evaluate(args):
             correct += int(((scores > 0) == yb).sum())
         auc.update(yb, scores)
         rows += y.size
-    result = {"rows": rows, "logloss": ll.value if is_proba else float("nan"),
-              "auc": auc.value, "accuracy": correct / rows if rows else float("nan")}
+    result = {
+        "rows": rows,
+        "logloss": ll.value if is_proba else float("nan"),
+        "auc": auc.value,
+        "accuracy": correct / rows if rows else float("nan"),
+    }
     if args.json:
-        print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v)
-                          for k, v in result.items()}))
+        print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()}))
     else:
         print(f"rows      {rows}")
         print(f"logloss   {_fmt_metric(result['logloss'])}")

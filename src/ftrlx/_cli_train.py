@@ -52,9 +52,7 @@ def _estimator(args):
     for item in args.param or ():
         name, sep, value = item.partition("=")
         if not sep or name not in valid:
-            raise UsageError(
-                f"--param {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(valid))}"
-            )
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(valid))}")
         params[name] = _parse_value(value)
     if args.seed is not None:
         params["random_state"] = args.seed
@@ -77,8 +75,9 @@ def _threads(args, valid):
     """``--jobs N --parallel MODE``: the estimator's ``n_jobs`` and ``parallel``."""
     jobs, mode = getattr(args, "jobs", None), getattr(args, "parallel", None)
     if jobs is not None and (jobs == 0 or isinstance(jobs, bool)):
-        raise UsageError(f"--jobs must be a positive number of threads, or -1 for every core (-2 all but one, ...), "
-                         f"got {jobs}")
+        raise UsageError(
+            f"--jobs must be a positive number of threads, or -1 for every core (-2 all but one, ...), got {jobs}"
+        )
     if mode is not None and jobs is None:
         raise UsageError(f"--parallel {mode} says how --jobs threads share the work; pass --jobs N (N > 1) too")
     params = {}
@@ -120,8 +119,9 @@ def _class_weight(text):
         except ValueError:
             sep = ""
         if sep and not (math.isfinite(weights[_parse_value(label)]) and weights[_parse_value(label)] > 0):
-            raise UsageError(f"--class-weight {text!r}: the weight of class {label} must be a positive finite "
-                             f"number, got {weight}")
+            raise UsageError(
+                f"--class-weight {text!r}: the weight of class {label} must be a positive finite number, got {weight}"
+            )
         if not sep:
             raise UsageError(f"--class-weight {text!r}: expected LABEL:WEIGHT pairs separated by commas, e.g. 0:1,1:5")
     return weights
@@ -131,10 +131,18 @@ def _options(args, est):
     """What the command line set, for the model's provenance: the learner, its non-default parameters, training."""
     defaults = type(est)().get_params()
     params = {k: v for k, v in est.get_params().items() if repr(v) != repr(defaults.get(k))}
-    return {"algo": args.algo, "params": params, "epochs": args.epochs, "early_stop": args.early_stop,
-            "bits": args.bits,
-            "jobs": est.get_params().get("n_jobs"), "parallel": est.get_params().get("parallel"),
-            "holdout_every": args.holdout_every, "max_rows": args.max_rows, "weight": getattr(args, "weight", None)}
+    return {
+        "algo": args.algo,
+        "params": params,
+        "epochs": args.epochs,
+        "early_stop": args.early_stop,
+        "bits": args.bits,
+        "jobs": est.get_params().get("n_jobs"),
+        "parallel": est.get_params().get("parallel"),
+        "holdout_every": args.holdout_every,
+        "max_rows": args.max_rows,
+        "weight": getattr(args, "weight", None),
+    }
 
 
 def cmd_train(args):
@@ -161,14 +169,22 @@ def _check_weight(cfg):
     if weight is None:
         return
     if cfg["format"] not in ("csv", "parquet"):
-        raise UsageError(f"--weight reads a column of importance weights from csv or parquet input, not "
-                         f"{cfg['format']}")
-    for key, flag in (("label", "--label"), ("id", "--id"), ("categorical", "--categorical"),
-                      ("numeric", "--numeric"), ("ignore", "--ignore")):
+        raise UsageError(
+            f"--weight reads a column of importance weights from csv or parquet input, not {cfg['format']}"
+        )
+    for key, flag in (
+        ("label", "--label"),
+        ("id", "--id"),
+        ("categorical", "--categorical"),
+        ("numeric", "--numeric"),
+        ("ignore", "--ignore"),
+    ):
         value = cfg.get(key)
         if weight == value or (isinstance(value, list) and weight in value):
-            raise UsageError(f"--weight {weight}: the column is also given to {flag}; the weight column is never "
-                             "a feature, the label or the id")
+            raise UsageError(
+                f"--weight {weight}: the column is also given to {flag}; the weight column is never "
+                "a feature, the label or the id"
+            )
 
 
 def _check_keep(cfg, path):
@@ -180,8 +196,10 @@ def _check_keep(cfg, path):
     if cfg["format"] not in ("csv", "parquet", "criteo"):
         raise UsageError(f"--keep chooses the fields of csv, parquet or criteo input, not {cfg['format']}")
     if cfg.get("ignore"):
-        raise UsageError("--keep FIELDS (only these are features) and --ignore COLS (all but these) exclude each "
-                         "other; pass one of them")
+        raise UsageError(
+            "--keep FIELDS (only these are features) and --ignore COLS (all but these) exclude each "
+            "other; pass one of them"
+        )
     if cfg["format"] == "criteo":
         from ftrlx.datasets._criteo import CRITEO_COLUMNS
 
@@ -193,16 +211,21 @@ def _check_keep(cfg, path):
     unknown = [c for c in keep if c not in names]
     not_features = [c for c in keep if c in (cfg.get("label"), cfg.get("id"), cfg.get("weight"))]
     if unknown or not_features:
-        raise UsageError(f"--keep: no field {unknown[0]!r} among {', '.join(names)}" if unknown else
-                         f"--keep: {not_features[0]!r} is the label, the id or the weight, never a feature")
+        raise UsageError(
+            f"--keep: no field {unknown[0]!r} among {', '.join(names)}"
+            if unknown
+            else f"--keep: {not_features[0]!r} is the label, the id or the weight, never a feature"
+        )
 
 
 def _check_early_stop(args):
     if args.early_stop is None:
         return
     if args.holdout_every is None:
-        raise UsageError("--early-stop N watches the held-out log loss: pass --holdout-every K too (every K-th chunk "
-                         "of each pass is held out)")
+        raise UsageError(
+            "--early-stop N watches the held-out log loss: pass --holdout-every K too (every K-th chunk "
+            "of each pass is held out)"
+        )
     if args.epochs == 1:
         raise UsageError("--early-stop N stops a run of several passes: pass --passes P (P > 1) too")
 
@@ -246,10 +269,14 @@ def _train(args, cfg, est, inputs):
         raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
     if args.checkpoint_every and not args.checkpoint:
         raise UsageError("--checkpoint-every needs --checkpoint PATH")
-    _check_outputs((args.output, "-o model output"), (args.checkpoint, "--checkpoint"),
-                   (args.sparse_output, "--sparse-output"), (args.history, "--history"))
+    _check_outputs(
+        (args.output, "-o model output"),
+        (args.checkpoint, "--checkpoint"),
+        (args.sparse_output, "--sparse-output"),
+        (args.history, "--history"),
+    )
     hasher = _with_interactions(_hasher_for(cfg, inputs[0], args.bits), cfg, args.interactions)
-    n_features = 2 ** args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
+    n_features = 2**args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
     if cfg["format"] == "svmlight":
         # a fixed width, whatever index comes later in the stream: larger indices fold into it
         n_features, cfg["fold"] = 2 ** (args.bits or DEFAULT_BITS), True
@@ -288,18 +315,27 @@ def _train(args, cfg, est, inputs):
     table = ProgressTable(write=None if args.quiet or args.json else write_stderr)
     t0 = time.perf_counter()
     history = fit_stream(
-        est, one_pass, table=table, passes=args.epochs, early_stop=args.early_stop, holdout_every=args.holdout_every, checkpoint=args.checkpoint,
-        checkpoint_every=args.checkpoint_every, resume=args.resume,
-        progress=not args.quiet, history_csv=args.history, max_rows=args.max_rows,
-        checkpoint_metadata={"training": training}, nnz_every=args.nnz_every,
+        est,
+        one_pass,
+        table=table,
+        passes=args.epochs,
+        early_stop=args.early_stop,
+        holdout_every=args.holdout_every,
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        progress=not args.quiet,
+        history_csv=args.history,
+        max_rows=args.max_rows,
+        checkpoint_metadata={"training": training},
+        nnz_every=args.nnz_every,
     )
     seconds = time.perf_counter() - t0
     last = history.last("train")
     if last is None:
         raise ValueError("the input had no training rows; check the file and --holdout-every")
     rows_seen = last["rows_seen"]
-    training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"],
-                    progressive_auc=last["cum_auc"])
+    training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"], progressive_auc=last["cum_auc"])
     passes = _passes_summary(args, history)
     if passes:
         training.update(passes=passes)
@@ -314,11 +350,24 @@ def _train(args, cfg, est, inputs):
     if not args.quiet:
         _summary(history, est, seconds, args.output, passes)
     if args.json:
-        print(json.dumps(_json_ready({
-            "rows": rows_seen, "rows_read": last["rows_read"], "seconds": round(seconds, 3),
-            "rows_per_s": last["rows_read"] / max(seconds, 1e-9), "progressive_logloss": last["cum_logloss"],
-            "progressive_auc": last["cum_auc"], "nnz": last["nnz"], "model": args.output, **(passes or {}),
-            "progress": table.lines})))
+        print(
+            json.dumps(
+                _json_ready(
+                    {
+                        "rows": rows_seen,
+                        "rows_read": last["rows_read"],
+                        "seconds": round(seconds, 3),
+                        "rows_per_s": last["rows_read"] / max(seconds, 1e-9),
+                        "progressive_logloss": last["cum_logloss"],
+                        "progressive_auc": last["cum_auc"],
+                        "nnz": last["nnz"],
+                        "model": args.output,
+                        **(passes or {}),
+                        "progress": table.lines,
+                    }
+                )
+            )
+        )
     return EXIT_OK
 
 
@@ -338,8 +387,10 @@ def _with_interactions(hasher, cfg, pairs):
     if cfg["format"] == "vw":
         bad = [",".join(p) for p in parsed if any(len(c) != 1 for c in p)]
         if bad:
-            raise UsageError(f"--interactions {bad[0]!r}: VW input crosses namespaces by their first letter, e.g. "
-                             "--interactions u,a (VW's -q ua)")
+            raise UsageError(
+                f"--interactions {bad[0]!r}: VW input crosses namespaces by their first letter, e.g. "
+                "--interactions u,a (VW's -q ua)"
+            )
         cfg["interactions"] = ["".join(p) for p in parsed]
         return hasher
     if hasher is None:
@@ -351,8 +402,7 @@ def _with_interactions(hasher, cfg, pairs):
     fields = set(spec["categorical"] or ()) | set(spec["numeric"] or ())
     unknown = [c for p in parsed for c in p if spec["categorical"] is not None and c not in fields]
     if unknown:
-        raise UsageError(f"--interactions: no field {unknown[0]!r} among the hashed fields "
-                         f"{', '.join(sorted(fields))}")
+        raise UsageError(f"--interactions: no field {unknown[0]!r} among the hashed fields {', '.join(sorted(fields))}")
     return CategoricalHasher.from_spec(spec)
 
 
@@ -377,8 +427,11 @@ def _passes_summary(args, history):
         finite = [i for i, v in enumerate(losses) if v == v]
         out["pass_holdout_logloss"] = losses
         out["best_pass"] = min(finite, key=losses.__getitem__) + 1 if finite else None
-    out["early_stopped"] = args.early_stop is not None and done < args.epochs and (
-        args.max_rows is None or history[-1]["rows_read"] < args.max_rows)
+    out["early_stopped"] = (
+        args.early_stop is not None
+        and done < args.epochs
+        and (args.max_rows is None or history[-1]["rows_read"] < args.max_rows)
+    )
     return out
 
 
@@ -386,32 +439,62 @@ def _train_frontier(args, est, chunks, training, hasher):
     """``--l1 a,b,c``: one pass trains a model per value; write the frontier and save the selected model."""
     from ftrlx._path import fit_frontier
 
-    for flag, value in (("--checkpoint", args.checkpoint), ("--holdout-every", args.holdout_every),
-                        ("--early-stop", args.early_stop),
-                        ("--max-rows", args.max_rows), ("--sparse-output", args.sparse_output)):
+    for flag, value in (
+        ("--checkpoint", args.checkpoint),
+        ("--holdout-every", args.holdout_every),
+        ("--early-stop", args.early_stop),
+        ("--max-rows", args.max_rows),
+        ("--sparse-output", args.sparse_output),
+    ):
         if value is not None:
             raise UsageError(f"{flag} is not supported with several --l1 values (a frontier run)")
     stem = os.path.splitext(args.output)[0]
     csv_path, png_path = stem + ".frontier.csv", stem + ".frontier.png"
     _check_outputs((csv_path, "the frontier CSV"), (png_path, "the frontier PNG"))
     t0 = time.perf_counter()
-    model, result = fit_frontier(est, chunks, args.l1, csv_path=csv_path, png_path=png_path, rule=args.select,
-                                 tolerance=args.select_tolerance,
-                                 title=f"{args.algo}: non-zero weights against progressive log loss")
+    model, result = fit_frontier(
+        est,
+        chunks,
+        args.l1,
+        csv_path=csv_path,
+        png_path=png_path,
+        rule=args.select,
+        tolerance=args.select_tolerance,
+        title=f"{args.algo}: non-zero weights against progressive log loss",
+    )
     seconds = time.perf_counter() - t0
     record = result.select(args.select, tolerance=args.select_tolerance).record
-    training.update(rows_seen=result.rows, progressive_logloss=record.get("progressive_logloss"),
-                    progressive_auc=record.get("progressive_auc"), frontier=os.path.basename(csv_path))
+    training.update(
+        rows_seen=result.rows,
+        progressive_logloss=record.get("progressive_logloss"),
+        progressive_auc=record.get("progressive_auc"),
+        frontier=os.path.basename(csv_path),
+    )
     _save_safely(model, args.output, {"rows_seen": result.rows, "training": training})
     if not args.quiet:
-        print(f"frontier        {len(args.l1)} models in one pass over {result.rows:,} rows, {seconds:.1f} s; "
-              f"{csv_path}, {png_path}", file=sys.stderr)
+        print(
+            f"frontier        {len(args.l1)} models in one pass over {result.rows:,} rows, {seconds:.1f} s; "
+            f"{csv_path}, {png_path}",
+            file=sys.stderr,
+        )
         print(f"selected        {record} ({args.select})", file=sys.stderr)
         print(f"model written   {args.output}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_json_ready({"rows": result.rows, "seconds": round(seconds, 3), "selected": record,
-                                      "frontier_csv": csv_path, "frontier_png": png_path,
-                                      "model": args.output}), default=str))
+        print(
+            json.dumps(
+                _json_ready(
+                    {
+                        "rows": result.rows,
+                        "seconds": round(seconds, 3),
+                        "selected": record,
+                        "frontier_csv": csv_path,
+                        "frontier_png": png_path,
+                        "model": args.output,
+                    }
+                ),
+                default=str,
+            )
+        )
     return EXIT_OK
 
 
@@ -427,8 +510,10 @@ def _save_safely(est, path, metadata):
         fd, rescue = tempfile.mkstemp(prefix="ftrlx-rescued-", suffix=".ftrlx")
         os.close(fd)
         ftrlx.save(est, rescue, metadata=metadata)
-        raise OSError(f"could not write the model to {path!r} ({exc.strerror or exc}); the trained model was saved "
-                      f"to {rescue!r} instead") from exc
+        raise OSError(
+            f"could not write the model to {path!r} ({exc.strerror or exc}); the trained model was saved "
+            f"to {rescue!r} instead"
+        ) from exc
 
 
 def _adopt_decisions(checkpoint, cfg):
@@ -450,9 +535,13 @@ def _check_resumable(checkpoint, training):
     from ftrlx.io import read_header
 
     saved = (read_header(checkpoint).get("metadata") or {}).get("training") or {}
-    for key, flag in (("inputs", "the input files"), ("epochs", "--epochs"), ("chunk_size", "--chunk-size"),
-                      ("reader", "the reader options (--format, --label, ...)"),
-                      ("hasher_spec", "the hashing (--bits, ...)")):
+    for key, flag in (
+        ("inputs", "the input files"),
+        ("epochs", "--epochs"),
+        ("chunk_size", "--chunk-size"),
+        ("reader", "the reader options (--format, --label, ...)"),
+        ("hasher_spec", "the hashing (--bits, ...)"),
+    ):
         if key in saved and saved[key] != training[key]:
             raise UsageError(
                 f"--resume: checkpoint {checkpoint!r} was written with {flag} = {saved[key]!r}, not "
@@ -467,20 +556,30 @@ def _summary(history, est, seconds, output, passes=None):
     total = int(np.size(coef)) if coef is not None else 0
     nnz = last["nnz"] or 0
     err = sys.stderr
-    print(f"rows trained    {last['rows_seen']:,} in {seconds:.1f} s "
-          f"({last['rows_read'] / max(seconds, 1e-9):,.0f} rows/s)", file=err)
-    print(f"progressive     log loss {_fmt_metric(last['cum_logloss'])}  "
-          f"AUC {_fmt_metric(last['cum_auc'])}  positive rate {_fmt_metric(last['cum_pos_rate'], 4)}",
-          file=err)
+    print(
+        f"rows trained    {last['rows_seen']:,} in {seconds:.1f} s "
+        f"({last['rows_read'] / max(seconds, 1e-9):,.0f} rows/s)",
+        file=err,
+    )
+    print(
+        f"progressive     log loss {_fmt_metric(last['cum_logloss'])}  "
+        f"AUC {_fmt_metric(last['cum_auc'])}  positive rate {_fmt_metric(last['cum_pos_rate'], 4)}",
+        file=err,
+    )
     if hold is not None:
-        print(f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
-              f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
-              file=err)
+        print(
+            f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
+            f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
+            file=err,
+        )
     if passes and "pass_holdout_logloss" in passes:
         losses = "  ".join(_fmt_metric(v) for v in passes["pass_holdout_logloss"])
         stop = "early stop; " if passes["early_stopped"] else ""
-        print(f"passes          {passes['passes_trained']} ({stop}the model is the last pass's; best pass "
-              f"{passes['best_pass']}); holdout log loss per pass {losses}", file=err)
+        print(
+            f"passes          {passes['passes_trained']} ({stop}the model is the last pass's; best pass "
+            f"{passes['best_pass']}); holdout log loss per pass {losses}",
+            file=err,
+        )
     if total:
         print(f"non-zero        {nnz:,} of {total:,} weights ({nnz / total:.2%})", file=err)
     if output:

@@ -34,8 +34,13 @@ def _section_lines(doc):
         line = lines[last]
         stripped = line.strip()
         # the next section: a title line followed by its dashes
-        if stripped and last + 1 < len(lines) and set(lines[last + 1].strip()) == {"-"} and line.startswith(indent) \
-                and not line[len(indent):].startswith(" "):
+        if (
+            stripped
+            and last + 1 < len(lines)
+            and set(lines[last + 1].strip()) == {"-"}
+            and line.startswith(indent)
+            and not line[len(indent) :].startswith(" ")
+        ):
             break
         last += 1
     return lines, first, last, indent

@@ -205,7 +205,7 @@ def _pair_tokens(a, b, view_a, view_b, n_rows):
 
 def _hash(tokens, seed, n_features, signed):
     h = murmurhash3_32_many_numpy(tokens, seed)
-    index = (h.astype(np.int64) % n_features)
+    index = h.astype(np.int64) % n_features
     if signed:
         sign = np.where(h >> np.uint32(31), -1.0, 1.0)
     else:
@@ -245,8 +245,7 @@ def _assemble(cols, vals, n_rows, n_features, dtype):
         # Entries of a run are contiguous; the padding slots after a row's
         # last run add zeros, so each segment sums exactly one run.
         flat_values = np.where(real, V, 0.0).ravel()
-        data = np.add.reduceat(flat_values, flat_starts) if flat_starts.size else \
-            np.zeros(0)
+        data = np.add.reduceat(flat_values, flat_starts) if flat_starts.size else np.zeros(0)
     counts = starts.sum(axis=1)
     nonzero = data != 0
     if not nonzero.all():
@@ -257,8 +256,10 @@ def _assemble(cols, vals, n_rows, n_features, dtype):
     np.cumsum(counts, out=indptr[1:])
     if indptr[-1] >= 2**31:
         index_dtype = np.int64
-    X = sp.csr_matrix((data.astype(dtype, copy=False), indices.astype(index_dtype),
-                       indptr.astype(index_dtype)), shape=(n_rows, n_features))
+    X = sp.csr_matrix(
+        (data.astype(dtype, copy=False), indices.astype(index_dtype), indptr.astype(index_dtype)),
+        shape=(n_rows, n_features),
+    )
     X.has_sorted_indices = True
     X.has_canonical_format = True
     return X

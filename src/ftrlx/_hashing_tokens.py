@@ -105,8 +105,7 @@ def _factorize_int_values(arr):
 def _mixed_codes_and_tokens(arr):
     """Mixed Python objects pyarrow cannot type: cells mapped through a dict of their tokens."""
     seen = {}
-    codes = np.fromiter((seen.setdefault(_value_token(v), len(seen)) for v in arr),
-                        dtype=np.int64, count=arr.size)
+    codes = np.fromiter((seen.setdefault(_value_token(v), len(seen)) for v in arr), dtype=np.int64, count=arr.size)
     return codes, list(seen)
 
 
@@ -142,8 +141,7 @@ def _as_float(col, name):
             out[i] = float(v)
         except (TypeError, ValueError):
             raise ValueError(
-                f"column {name!r} is declared numeric but row {i} holds {v!r}; "
-                "list it under categorical instead"
+                f"column {name!r} is declared numeric but row {i} holds {v!r}; list it under categorical instead"
             ) from None
     return out
 
@@ -151,8 +149,12 @@ def _as_float(col, name):
 def _arrow_as_float(col, name):
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
-    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-            or pa.types.is_boolean(col.type) or pa.types.is_null(col.type)):
+    if not (
+        pa.types.is_integer(col.type)
+        or pa.types.is_floating(col.type)
+        or pa.types.is_boolean(col.type)
+        or pa.types.is_null(col.type)
+    ):
         try:
             col = pc.cast(pc.if_else(pc.equal(col, ""), None, col), pa.float64())
         except (pa.ArrowException, TypeError) as exc:

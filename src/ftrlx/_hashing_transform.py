@@ -71,18 +71,46 @@ class _Blocks:
     def tokens(self, name, view):
         """A field of tokens ``b"<name>\\x00<token>"``."""
         prefix = np.frombuffer(name.encode("utf-8") + b"\x00", dtype=np.uint8)
-        _kernel.emit_tokens(prefix, view.codes, view.offsets, view.data, view.validity, view.validity_offset,
-                            self.seed, self.n_features, self.signed, self.C, self.V, self.j)
+        _kernel.emit_tokens(
+            prefix,
+            view.codes,
+            view.offsets,
+            view.data,
+            view.validity,
+            view.validity_offset,
+            self.seed,
+            self.n_features,
+            self.signed,
+            self.C,
+            self.V,
+            self.j,
+        )
         self.j += 1
 
     def pair(self, a, b, view_a, view_b):
         """The interaction field ``b"<a>\\x00<token a>\\x00<b>\\x00<token b>"``."""
         head = np.frombuffer(a.encode("utf-8") + b"\x00", dtype=np.uint8)
         mid = np.frombuffer(b"\x00" + b.encode("utf-8") + b"\x00", dtype=np.uint8)
-        _kernel.emit_pairs(head, mid,
-                           view_a.codes, view_a.offsets, view_a.data, view_a.validity, view_a.validity_offset,
-                           view_b.codes, view_b.offsets, view_b.data, view_b.validity, view_b.validity_offset,
-                           self.seed, self.n_features, self.signed, self.C, self.V, self.j)
+        _kernel.emit_pairs(
+            head,
+            mid,
+            view_a.codes,
+            view_a.offsets,
+            view_a.data,
+            view_a.validity,
+            view_a.validity_offset,
+            view_b.codes,
+            view_b.offsets,
+            view_b.data,
+            view_b.validity,
+            view_b.validity_offset,
+            self.seed,
+            self.n_features,
+            self.signed,
+            self.C,
+            self.V,
+            self.j,
+        )
         self.j += 1
 
     def values(self, name, x):
@@ -122,8 +150,14 @@ class _Blocks:
         nnz = _kernel.assemble_csr(keys, field_bits, rows_sorted, self.V, n_features, indices, data, indptr)
         self.V = None
         index_dtype = np.int32 if n_features < 2**31 and nnz < 2**31 else np.int64
-        X = sp.csr_matrix((data[:nnz].astype(dtype, copy=False), indices[:nnz].astype(index_dtype, copy=False),
-                           indptr.astype(index_dtype)), shape=(n_rows, n_features))
+        X = sp.csr_matrix(
+            (
+                data[:nnz].astype(dtype, copy=False),
+                indices[:nnz].astype(index_dtype, copy=False),
+                indptr.astype(index_dtype),
+            ),
+            shape=(n_rows, n_features),
+        )
         X.has_sorted_indices = True
         X.has_canonical_format = True
         return X

@@ -135,13 +135,11 @@ def int_view(arr):
 # Arrow
 # --------------------------------------------------------------------------
 def _is_binary_like(t):
-    return (pa.types.is_string(t) or pa.types.is_large_string(t)
-            or pa.types.is_binary(t) or pa.types.is_large_binary(t))
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
 
 
 def _is_fast_value_type(t):
-    return _is_binary_like(t) or pa.types.is_integer(t) or pa.types.is_float32(t) \
-        or pa.types.is_float64(t)
+    return _is_binary_like(t) or pa.types.is_integer(t) or pa.types.is_float32(t) or pa.types.is_float64(t)
 
 
 def arrow_view(col):
@@ -186,7 +184,7 @@ def binary_table(arr):
     if offsets_buf is None or offsets_buf.size == 0:  # an empty array may have no offsets
         return np.zeros(n + 1, dtype=np.int64), None
     offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
-    offsets = offsets[arr.offset:arr.offset + n + 1].astype(np.int64)
+    offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64)
     data = None
     if data_buf is not None and data_buf.size:
         data = np.frombuffer(data_buf, dtype=np.uint8)

@@ -29,8 +29,7 @@ def _labels(hasher, table):
     def tokens_of(name):
         if name not in cache:
             col = table.column(name)
-            cache[name] = (_bin_codes_and_tokens(col, name) if name in numeric and mode != "value"
-                           else _factorize(col))
+            cache[name] = _bin_codes_and_tokens(col, name) if name in numeric and mode != "value" else _factorize(col)
         return cache[name]
 
     def emit(prefix, shown, tokens):

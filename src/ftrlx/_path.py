@@ -28,8 +28,12 @@ import numpy as np
 __all__ = ["path", "PathResult", "Selection", "fit_frontier", "l1_param"]
 
 # the name of the L1 knob where it is not ``l1``
-_L1_NAMES = {"TruncatedGradientClassifier": "gravity", "TruncatedGradientRegressor": "gravity",
-             "SGDClassifier": "alpha", "SGDRegressor": "alpha"}
+_L1_NAMES = {
+    "TruncatedGradientClassifier": "gravity",
+    "TruncatedGradientRegressor": "gravity",
+    "SGDClassifier": "alpha",
+    "SGDRegressor": "alpha",
+}
 _METRICS = {"progressive_logloss": "min", "progressive_auc": "max"}
 
 
@@ -205,8 +209,20 @@ def _one_pass(tracks, configs, data, classes, n_threads, prefetch_chunks):
     return rows
 
 
-def path(estimator, data, l1=None, l2=None, alpha=None, eta0=None, *, params=None, classes=(0, 1), n_jobs=None,
-         prefetch_chunks=2, exact_auc_rows=2_000_000):
+def path(
+    estimator,
+    data,
+    l1=None,
+    l2=None,
+    alpha=None,
+    eta0=None,
+    *,
+    params=None,
+    classes=(0, 1),
+    n_jobs=None,
+    prefetch_chunks=2,
+    exact_auc_rows=2_000_000,
+):
     """Train a grid of configurations of one classifier on one stream, reading the stream once.
 
     Every chunk of ``data`` is read (parsed, hashed) once and handed to each of the K models, which train on it
@@ -295,10 +311,16 @@ def _parse_tolerance(tolerance):
             value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
         except ValueError:
             value = None
-    if value is None or isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"select: tolerance must be a non-negative number or a percentage such as '1%', "
-                         f"got {tolerance!r}")
+    if (
+        value is None
+        or isinstance(value, bool)
+        or not isinstance(value, (numbers.Real, np.floating))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"select: tolerance must be a non-negative number or a percentage such as '1%', got {tolerance!r}"
+        )
     return float(value)
 
 
@@ -328,9 +350,15 @@ class PathResult:
     def _record(index, track, config, rows):
         tally = track.tally
         logloss = tally.logloss.value if tally.logloss.n else math.nan
-        return {"model": index, **config, "rows": rows, "progressive_logloss": float(logloss),
-                "progressive_auc": float(tally.auc.value), "n_nonzero": track.n_nonzero,
-                "train_seconds": track.seconds}
+        return {
+            "model": index,
+            **config,
+            "rows": rows,
+            "progressive_logloss": float(logloss),
+            "progressive_auc": float(tally.auc.value),
+            "n_nonzero": track.n_nonzero,
+            "train_seconds": track.seconds,
+        }
 
     def __len__(self):
         return len(self.estimators)
@@ -412,8 +440,10 @@ class PathResult:
         sign = 1.0 if _METRICS[metric] == "min" else -1.0
         scored = [(sign * rec[metric], rec) for rec in records if not math.isnan(rec[metric])]
         if not scored:
-            raise ValueError(f"select: no model has a {metric} (a loss without predict_proba has no log loss); "
-                             "pass metric='progressive_auc'")
+            raise ValueError(
+                f"select: no model has a {metric} (a loss without predict_proba has no log loss); "
+                "pass metric='progressive_auc'"
+            )
         best = min(s for s, _ in scored)
         if rule == "best":
             return self._selection(min(scored, key=lambda sr: sr[0])[1]["model"], "best")
@@ -462,8 +492,16 @@ class PathResult:
         if highlight is not None:
             rec = self._records[highlight.index if isinstance(highlight, Selection) else int(highlight)]
             if rec["n_nonzero"]:
-                ax.plot([rec["n_nonzero"]], [rec[metric]], marker="o", markersize=14, fillstyle="none",
-                        color="black", linestyle="none", label="selected")
+                ax.plot(
+                    [rec["n_nonzero"]],
+                    [rec[metric]],
+                    marker="o",
+                    markersize=14,
+                    fillstyle="none",
+                    color="black",
+                    linestyle="none",
+                    label="selected",
+                )
         ax.set_xscale("log")
         ax.set_xlabel("non-zero weights")
         ax.set_ylabel(metric.replace("_", " ").replace("logloss", "log loss").replace("auc", "AUC"))
@@ -488,8 +526,19 @@ class PathResult:
             plt.close(fig)
 
 
-def fit_frontier(estimator, chunks, l1, *, csv_path=None, png_path=None, rule="sparsest", tolerance=0.01,
-                 metric="progressive_logloss", title=None, **path_kwargs):
+def fit_frontier(
+    estimator,
+    chunks,
+    l1,
+    *,
+    csv_path=None,
+    png_path=None,
+    rule="sparsest",
+    tolerance=0.01,
+    metric="progressive_logloss",
+    title=None,
+    **path_kwargs,
+):
     """Train an L1 path in one pass, write its frontier (CSV, PNG) and return the chosen model.
 
     The entry point for ``ftrlx train --l1 0.1,0.3,...``: it runs :func:`path` over ``chunks`` with the values

@@ -3,6 +3,7 @@
 Kernels trust their input completely; everything they rely on is checked here, once per call, before any state
 is touched, so that a rejected call leaves a fitted model exactly as it was.
 """
+
 import math
 from numbers import Integral, Real
 
@@ -153,8 +154,11 @@ def kernel_csr(X, estimator_name, scan=True):
         X = sp.csr_matrix((X.data, X.indices.astype(dtype), X.indptr.astype(dtype)), shape=X.shape, copy=False)
     if not (X.data.flags.c_contiguous and X.indices.flags.c_contiguous and X.indptr.flags.c_contiguous):
         # views with strides (e.g. of a larger array) are copied: the kernels read contiguous arrays
-        X = sp.csr_matrix((np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices),
-                           np.ascontiguousarray(X.indptr)), shape=X.shape, copy=False)
+        X = sp.csr_matrix(
+            (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices), np.ascontiguousarray(X.indptr)),
+            shape=X.shape,
+            copy=False,
+        )
     if not scan:
         return X, None
     code, row, pos = scan_csr(X.data, X.indices, X.indptr, X.shape[1])
@@ -211,5 +215,7 @@ def as_float_array(values, what, name):
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: {what} must hold numbers ({exc}); convert it, e.g. with numpy.asarray(..., "
-                         "dtype=float), after encoding any text.") from None
+        raise ValueError(
+            f"{name}: {what} must hold numbers ({exc}); convert it, e.g. with numpy.asarray(..., "
+            "dtype=float), after encoding any text."
+        ) from None

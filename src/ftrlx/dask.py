@@ -54,6 +54,7 @@ Examples
 0.91
 >>> client.close()
 """
+
 import copy
 import math
 import numbers
@@ -81,7 +82,7 @@ _SLOTS = {
     "rda": ("value",),
     "fobos": ("weight", "stamp1", "stamp2"),
     "truncated_gradient": ("weight", "stamp1"),
-    "adagrad": ("weight", "value", "stamp0"),          # slot 0 is a sum of gradients in l1_form='rda'
+    "adagrad": ("weight", "value", "stamp0"),  # slot 0 is a sum of gradients in l1_form='rda'
     "lazy_adam": ("value", "value", "value"),
     "ogd": ("weight", "stamp1", "value"),
 }
@@ -167,8 +168,8 @@ class Replica:
         self.estimator = estimator
         self.classes = classes
         self.n_rows = 0
-        self._seen = None       # bool mask over the columns: touched this round
-        self._touched = []      # the newly touched columns of each chunk (each unique)
+        self._seen = None  # bool mask over the columns: touched this round
+        self._touched = []  # the newly touched columns of each chunk (each unique)
 
     def train(self, X, y):
         """``partial_fit`` on one chunk, then record its columns."""
@@ -250,11 +251,14 @@ def _read_weights(estimator, rows, istate, gstate):
 
     code = _online.ALGORITHMS[estimator._algorithm][0]
     params = estimator._kernel_params()
-    return np.stack([
-        _online.coefficients(code, params, np.ascontiguousarray(rows[k]), istate[k], gstate[k],
-                             estimator.fit_intercept)[:-1]
-        for k in range(rows.shape[0])
-    ])
+    return np.stack(
+        [
+            _online.coefficients(
+                code, params, np.ascontiguousarray(rows[k]), istate[k], gstate[k], estimator.fit_intercept
+            )[:-1]
+            for k in range(rows.shape[0])
+        ]
+    )
 
 
 def _worker_rows(base, pos, msg):
@@ -529,8 +533,9 @@ def _frame_partitions(data, label, hasher):
             "ftrlx.hashing.CategoricalHasher that turns the other columns into features)."
         )
     if label not in data.columns:
-        raise ValueError(f"ftrlx.dask: label={label!r} is not a column of the DataFrame (columns: "
-                         f"{list(data.columns)}).")
+        raise ValueError(
+            f"ftrlx.dask: label={label!r} is not a column of the DataFrame (columns: {list(data.columns)})."
+        )
     return "frame", list(data.to_delayed())
 
 
@@ -550,8 +555,9 @@ def _array_partitions(X, y):
         )
     import dask
 
-    blocks = [dask.delayed(tuple)([xb, yb], pure=True)
-              for xb, yb in zip(X.to_delayed().ravel(), y.to_delayed().ravel())]
+    blocks = [
+        dask.delayed(tuple)([xb, yb], pure=True) for xb, yb in zip(X.to_delayed().ravel(), y.to_delayed().ravel())
+    ]
     return "blocks", blocks
 
 
@@ -597,8 +603,21 @@ def _client(distributed, client):
         ) from exc
 
 
-def fit(estimator, data, y=None, *, client=None, rounds=None, partitions_per_round=None, classes=None,
-        combine="auto", label=None, hasher=None, reader=None, workers=None):
+def fit(
+    estimator,
+    data,
+    y=None,
+    *,
+    client=None,
+    rounds=None,
+    partitions_per_round=None,
+    classes=None,
+    combine="auto",
+    label=None,
+    hasher=None,
+    reader=None,
+    workers=None,
+):
     """Train ``estimator`` over the workers of a Dask cluster by iterative parameter mixing.
 
     Partition ``i`` goes to worker ``i % W``, and each worker trains its replica on its partitions in order with
@@ -660,15 +679,18 @@ def fit(estimator, data, y=None, *, client=None, rounds=None, partitions_per_rou
     distributed = _import_distributed()
     resolve_combine(estimator, combine)
     if classes is None and is_classifier(estimator) and not hasattr(estimator, "state_"):
-        raise ValueError(f"ftrlx.dask: classes= must be given to start an unfitted {type(estimator).__name__} "
-                         "(all labels that will ever appear, e.g. classes=[0, 1]).")
+        raise ValueError(
+            f"ftrlx.dask: classes= must be given to start an unfitted {type(estimator).__name__} "
+            "(all labels that will ever appear, e.g. classes=[0, 1])."
+        )
     client = _client(distributed, client)
     kind, parts = _partitions(data, y, label, hasher, reader)
     addresses = sorted(client.scheduler_info()["workers"]) if workers is None else list(workers)
     if not addresses:
-        raise ValueError("ftrlx.dask: the cluster has no workers; start some, or wait for them "
-                         "(client.wait_for_workers(n)).")
-    addresses = addresses[:max(1, min(len(addresses), len(parts)))]  # every worker used gets a partition
+        raise ValueError(
+            "ftrlx.dask: the cluster has no workers; start some, or wait for them (client.wait_for_workers(n))."
+        )
+    addresses = addresses[: max(1, min(len(addresses), len(parts)))]  # every worker used gets a partition
     spec = {"label": label, "hasher": hasher, "reader": reader, "classes": classes}
     master = copy.deepcopy(estimator)
     run = _Run(client, master, kind, spec, addresses, combine)
@@ -695,7 +717,7 @@ class _Run:
     def _round_parts(self, parts, r, k):
         W = len(self.addresses)
         mine = [parts[j::W] for j in range(W)]
-        return [m[r * k:(r + 1) * k] for m in mine]
+        return [m[r * k : (r + 1) * k] for m in mine]
 
     def train(self, parts, k):
         W = len(self.addresses)
@@ -705,9 +727,19 @@ class _Run:
         pending = [self._compute(p, a) for p, a in zip(self._round_parts(parts, 0, k), self.addresses)]
         for r in range(n_rounds):
             futures = [
-                self.client.submit(_train_round, self.job, slot, init if r == 0 else None, update, self.kind,
-                                   self.spec, *pending[slot], workers=[address], allow_other_workers=False,
-                                   pure=False)
+                self.client.submit(
+                    _train_round,
+                    self.job,
+                    slot,
+                    init if r == 0 else None,
+                    update,
+                    self.kind,
+                    self.spec,
+                    *pending[slot],
+                    workers=[address],
+                    allow_other_workers=False,
+                    pure=False,
+                )
                 for slot, address in enumerate(self.addresses)
             ]
             # the inputs stay referenced until the round is gathered: scattered data whose last reference is

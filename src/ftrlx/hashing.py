@@ -153,8 +153,17 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
     0
     """
 
-    def __init__(self, n_features=2**20, categorical=None, numeric=None, numeric_mode="value",
-                 interactions=(), signed=False, seed=0, dtype=np.float64):
+    def __init__(
+        self,
+        n_features=2**20,
+        categorical=None,
+        numeric=None,
+        numeric_mode="value",
+        interactions=(),
+        signed=False,
+        seed=0,
+        dtype=np.float64,
+    ):
         self.n_features = n_features
         self.categorical = categorical
         self.numeric = numeric
@@ -170,9 +179,7 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 2**32:
             raise ValueError(f"n_features must be an integer in [1, 2**32], got {n!r}")
         if self.numeric_mode not in _NUMERIC_MODES:
-            raise ValueError(
-                f"numeric_mode must be one of {_NUMERIC_MODES}, got {self.numeric_mode!r}"
-            )
+            raise ValueError(f"numeric_mode must be one of {_NUMERIC_MODES}, got {self.numeric_mode!r}")
         seed = self.seed
         if not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
             raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
@@ -251,8 +258,7 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
             )
         if spec.get("version", _SPEC_VERSION) > _SPEC_VERSION:
             raise ValueError(
-                f"spec version {spec['version']} is newer than this ftrlx understands "
-                f"({_SPEC_VERSION}); upgrade ftrlx"
+                f"spec version {spec['version']} is newer than this ftrlx understands ({_SPEC_VERSION}); upgrade ftrlx"
             )
         return cls(
             n_features=spec["n_features"],

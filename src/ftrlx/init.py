@@ -398,9 +398,7 @@ def marginal_bias(y, link="logit", *, smoothing=0.0, dtype=np.float64):
     dt = _check_dtype(dtype)
     y = np.asarray(y)
     if y.ndim not in (1, 2) or y.shape[0] == 0:
-        raise ValueError(
-            f"y must be a non-empty 1-d or 2-d array of targets, got shape {y.shape}."
-        )
+        raise ValueError(f"y must be a non-empty 1-d or 2-d array of targets, got shape {y.shape}.")
 
     if link == "softmax":
         if y.ndim != 1:
@@ -422,10 +420,7 @@ def marginal_bias(y, link="logit", *, smoothing=0.0, dtype=np.float64):
         if (Y < 0).any():
             raise ValueError("link='log' needs targets >= 0 (counts or rates).")
         if (mean == 0).any():
-            raise ValueError(
-                "link='log' needs a positive mean target in every column; "
-                f"got means {mean.tolist()}."
-            )
+            raise ValueError(f"link='log' needs a positive mean target in every column; got means {mean.tolist()}.")
         return np.log(mean).astype(dt)
     # logit
     if not np.isin(Y, (0.0, 1.0)).all():

@@ -111,7 +111,14 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "save", "load", "read_header", "export_sparse", "SparseModel", "FormatError", "atomic_write", "check_writable",
+    "save",
+    "load",
+    "read_header",
+    "export_sparse",
+    "SparseModel",
+    "FormatError",
+    "atomic_write",
+    "check_writable",
     "check_storable",
 ]
 
@@ -163,10 +170,7 @@ class _Encoder:
             return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, dict):
             return {
-                "$dict": [
-                    [self.encode(k, f"{where} key"), self.encode(v, f"{where}[{k!r}]")]
-                    for k, v in value.items()
-                ]
+                "$dict": [[self.encode(k, f"{where} key"), self.encode(v, f"{where}[{k!r}]")] for k, v in value.items()]
             }
         raise TypeError(
             f"cannot store {where} of type {type(value).__name__}: the ftrlx format holds "
@@ -241,8 +245,9 @@ def _decode_dict(items, arrays, rows=None):
 def _decode_rows(inner, arrays, rows):
     """A ``{"$rows": ...}`` value as a :class:`_Rows` (its arrays are checked against the model later)."""
     if rows is None:
-        raise FormatError("a $rows value (the stored rows of state_, new in format version 2) appears where "
-                          "the format has none")
+        raise FormatError(
+            "a $rows value (the stored rows of state_, new in format version 2) appears where the format has none"
+        )
     keys = ["indices", "indptr", "shape", "values"]
     if not (isinstance(inner, dict) and sorted(inner) == keys):
         raise FormatError(f"a $rows value must have exactly the entries {', '.join(keys)}")
@@ -327,8 +332,12 @@ class _Rows:
         values = [dense[k][rows] for k, rows in enumerate(indices)]
         indptr = np.zeros(n_outputs + 1, dtype=np.int64)
         np.cumsum([rows.size for rows in indices], out=indptr[1:])
-        return cls(dense.shape, indptr, np.concatenate(indices).astype(index_dtype),
-                   np.concatenate(values).reshape(-1, n_slots))
+        return cls(
+            dense.shape,
+            indptr,
+            np.concatenate(indices).astype(index_dtype),
+            np.concatenate(values).reshape(-1, n_slots),
+        )
 
     def output_of(self, j):
         """The output whose stored rows include the j-th."""
@@ -518,9 +527,7 @@ def atomic_write(path, write):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"cannot write {path!r}: directory {directory!r} does not exist; create it first"
-        )
+        raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist; create it first")
     base = os.path.basename(path)
     _remove_stale_temps(directory, base)
     fd, tmp = _create_temp(directory, base)
@@ -692,9 +699,14 @@ def _check_manifest(path, header):
     if not isinstance(manifest, list):
         raise FormatError(f"{path!r}: header entry 'arrays' is not a list; the file is damaged")
     for i, e in enumerate(manifest):
-        ok = (isinstance(e, dict) and _is_count(e.get("offset")) and _is_count(e.get("nbytes"))
-              and isinstance(e.get("dtype"), str) and isinstance(e.get("shape"), list)
-              and all(_is_count(n) for n in e["shape"]))
+        ok = (
+            isinstance(e, dict)
+            and _is_count(e.get("offset"))
+            and _is_count(e.get("nbytes"))
+            and isinstance(e.get("dtype"), str)
+            and isinstance(e.get("shape"), list)
+            and all(_is_count(n) for n in e["shape"])
+        )
         if not ok:
             raise FormatError(f"{path!r}: array {i} of the manifest is malformed ({e!r}); the file is damaged")
         if e["offset"] + e["nbytes"] > header["payload_nbytes"]:
@@ -899,9 +911,13 @@ def _check_names(cls, state, path):
     allowed = set(params) | set(fitted) | set(_FITTED_OPTIONAL)
     for key in state:
         if not isinstance(key, str) or key not in allowed:
-            raise _bad(path, f"state[{key!r}]", f"is not an attribute of a {cls.__name__} (it has the "
-                       f"hyper-parameters {', '.join(params)} and the fitted attributes "
-                       f"{', '.join(fitted + _FITTED_OPTIONAL)})")
+            raise _bad(
+                path,
+                f"state[{key!r}]",
+                f"is not an attribute of a {cls.__name__} (it has the "
+                f"hyper-parameters {', '.join(params)} and the fitted attributes "
+                f"{', '.join(fitted + _FITTED_OPTIONAL)})",
+            )
     for name in params:
         if name not in state:
             raise _bad(path, name, f"the hyper-parameter is missing from the state of the {cls.__name__}")
@@ -941,7 +957,9 @@ def _check_classes(path, classes, n_outputs):
     if classes.dtype.kind == "f" and not np.isfinite(classes).all():
         raise _bad(path, "classes_", "holds NaN or infinity")
     if classes.size < 2 or not np.array_equal(np.unique(classes), classes):
-        raise _bad(path, "classes_", f"must be at least two distinct labels in sorted order, found {classes.tolist()!r}")
+        raise _bad(
+            path, "classes_", f"must be at least two distinct labels in sorted order, found {classes.tolist()!r}"
+        )
     expected = 1 if classes.size == 2 else classes.size
     if n_outputs != expected:
         raise _bad(path, "state_", f"has {n_outputs} outputs, but {classes.size} classes need {expected}")
@@ -950,8 +968,11 @@ def _check_classes(path, classes, n_outputs):
 def _check_step_counter(path, gstate):
     steps = gstate[:, 0]
     if not ((steps >= 0) & (steps <= _MAX_STEPS) & (steps == np.floor(steps))).all():
-        raise _bad(path, "gstate_", f"column 0 (t_, steps taken) must hold whole numbers in [0, 2**53], "
-                   f"found {steps.tolist()!r}")
+        raise _bad(
+            path,
+            "gstate_",
+            f"column 0 (t_, steps taken) must hold whole numbers in [0, 2**53], found {steps.tolist()!r}",
+        )
 
 
 def _n_outputs(raw):
@@ -980,8 +1001,7 @@ def _check_fitted(cls, state, path):
         state["state_"] = slots = _state_array(path, "state_", raw, shape, why)
     # the small arrays are copied, so that no two attributes can share one buffer
     state["istate_"] = _state_array(path, "istate_", state["istate_"], (n_outputs, n_islots), why).copy()
-    state["gstate_"] = _state_array(path, "gstate_", state["gstate_"], (n_outputs, _online.GLOBAL_SLOTS),
-                                    why).copy()
+    state["gstate_"] = _state_array(path, "gstate_", state["gstate_"], (n_outputs, _online.GLOBAL_SLOTS), why).copy()
     _check_step_counter(path, state["gstate_"])
     slot = _SQUARES_SLOT.get(cls._algorithm)
     if slot is not None:
@@ -1006,17 +1026,30 @@ def _check_rows(path, name, rows, shape, why):
     n_outputs, n_rows, n_slots = shape
     indptr, indices, values = rows.indptr, rows.indices, rows.values
     if not (isinstance(indptr, np.ndarray) and indptr.dtype == np.int64 and indptr.shape == (n_outputs + 1,)):
-        raise _bad(path, name, f"the row pointers of its stored rows must be an int64 array of shape "
-                   f"({n_outputs + 1},), found {_describe(indptr)}")
+        raise _bad(
+            path,
+            name,
+            f"the row pointers of its stored rows must be an int64 array of shape "
+            f"({n_outputs + 1},), found {_describe(indptr)}",
+        )
     if not (isinstance(indices, np.ndarray) and indices.dtype in (np.int32, np.int64) and indices.ndim == 1):
-        raise _bad(path, name, f"the indices of its stored rows must be a 1-d int32 or int64 array, found "
-                   f"{_describe(indices)}")
+        raise _bad(
+            path, name, f"the indices of its stored rows must be a 1-d int32 or int64 array, found {_describe(indices)}"
+        )
     if not (isinstance(values, np.ndarray) and values.dtype == np.float64 and values.shape == (indices.size, n_slots)):
-        raise _bad(path, name, f"the values of its {indices.size} stored rows must be a float64 array of shape "
-                   f"({indices.size}, {n_slots}), found {_describe(values)}")
+        raise _bad(
+            path,
+            name,
+            f"the values of its {indices.size} stored rows must be a float64 array of shape "
+            f"({indices.size}, {n_slots}), found {_describe(values)}",
+        )
     if indptr[0] != 0 or indptr[-1] != indices.size or (np.diff(indptr) < 0).any():
-        raise _bad(path, name, f"the row pointers must rise from 0 to {indices.size} (the number of stored rows), "
-                   f"found {indptr.tolist()[:10]!r}")
+        raise _bad(
+            path,
+            name,
+            f"the row pointers must rise from 0 to {indices.size} (the number of stored rows), "
+            f"found {indptr.tolist()[:10]!r}",
+        )
     for k in range(n_outputs):
         _check_row_indices(path, name, k, indices[indptr[k] : indptr[k + 1]], n_rows)
     at = _first_nonfinite(values)
@@ -1035,8 +1068,12 @@ def _check_row_indices(path, name, k, stored, n_rows):
     bad = np.flatnonzero(np.diff(stored) <= 0)
     if bad.size:
         i = int(bad[0])
-        raise _bad(path, name, f"the stored rows of output {k} must be strictly increasing (sorted, each once), "
-                   f"found row {stored[i]} then row {stored[i + 1]} at positions {i} and {i + 1}")
+        raise _bad(
+            path,
+            name,
+            f"the stored rows of output {k} must be strictly increasing (sorted, each once), "
+            f"found row {stored[i]} then row {stored[i + 1]} at positions {i} and {i + 1}",
+        )
     if stored[0] < 0 or stored[-1] >= n_rows:
         row = stored[0] if stored[0] < 0 else stored[-1]
         raise _bad(path, name, f"output {k} stores row {row}, outside [0, {n_rows})")
@@ -1047,8 +1084,12 @@ def _dense_state(path, name, rows):
     try:
         return rows.to_dense()
     except (MemoryError, ValueError, OverflowError) as exc:
-        raise _bad(path, name, f"a state of shape {rows.shape} cannot be allocated ({exc})",
-                   remedy="load the model on a machine with more memory") from None
+        raise _bad(
+            path,
+            name,
+            f"a state of shape {rows.shape} cannot be allocated ({exc})",
+            remedy="load the model on a machine with more memory",
+        ) from None
 
 
 def _check_optional(path, state, n_features):
@@ -1059,15 +1100,21 @@ def _check_optional(path, state, n_features):
     if "feature_names_in_" in state:
         names = state["feature_names_in_"]
         if not (isinstance(names, np.ndarray) and names.dtype.kind == "U" and names.shape == (n_features,)):
-            raise _bad(path, "feature_names_in_", f"must be {n_features} strings (one per feature), "
-                       f"found {_describe(names)}")
+            raise _bad(
+                path, "feature_names_in_", f"must be {n_features} strings (one per feature), found {_describe(names)}"
+            )
         state["feature_names_in_"] = names.astype(object)  # as scikit-learn records them
 
 
 def _same_value(a, b):
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype \
-            and a.shape == b.shape and a.tobytes() == b.tobytes()
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and a.tobytes() == b.tobytes()
+        )
     return type(a) is type(b) and repr(a) == repr(b)
 
 
@@ -1192,9 +1239,7 @@ def read_header(path):
     """
     path = os.fspath(path)
     header, _ = _read_container(path, arrays=False)
-    placeholders = [
-        f"<array {e['dtype']} shape={tuple(e['shape'])}>" for e in header["arrays"]
-    ]
+    placeholders = [f"<array {e['dtype']} shape={tuple(e['shape'])}>" for e in header["arrays"]]
     params, metadata = (_header_mapping(path, header, key, placeholders) for key in ("params", "metadata"))
     out = {
         "format_version": header["format_version"],
@@ -1217,9 +1262,12 @@ def _header_mapping(path, header, key, placeholders):
     the header (``ftrlx info``, ``predict``, ``evaluate``) fail; such an object, which the encoder never writes
     (its objects are tagged values of one ``$`` key), is read as it is."""
     value = header.get(key, {})
-    legacy = (header.get("kind") == "sparse" and isinstance(value, dict)
-              and not any(name.startswith("$") for name in value)
-              and all(v is None or isinstance(v, (bool, int, float, str)) for v in value.values()))
+    legacy = (
+        header.get("kind") == "sparse"
+        and isinstance(value, dict)
+        and not any(name.startswith("$") for name in value)
+        and all(v is None or isinstance(v, (bool, int, float, str)) for v in value.values())
+    )
     if legacy:
         return dict(value)
     return _decoded(path, header, key, placeholders) if key in header else {}
@@ -1292,9 +1340,7 @@ def export_sparse(model, path, hasher=None, *, metadata=None):
     """
     coef = getattr(model, "coef_", None)
     if coef is None:
-        raise ValueError(
-            f"{type(model).__name__} is not fitted (no coef_); fit it before exporting"
-        )
+        raise ValueError(f"{type(model).__name__} is not fitted (no coef_); fit it before exporting")
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
     indptr, indices, values = [0], [], []
     for row in coef:
@@ -1321,14 +1367,25 @@ def export_sparse(model, path, hasher=None, *, metadata=None):
     header.update(
         params=enc.encode({}, "params"),  # (encoded like every mapping, so that read_header can decode it)
         state=enc.encode(state, "state"),
-        metadata=enc.encode(dict(metadata or {}, n_nonzero=int(state["indices"].size), n_weights=int(coef.size)),
-                            "metadata"),
+        metadata=enc.encode(
+            dict(metadata or {}, n_nonzero=int(state["indices"].size), n_weights=int(coef.size)), "metadata"
+        ),
     )
     _write_container(path, header, enc.arrays)
 
 
-_SPARSE_KEYS = ("indptr", "indices", "values", "intercept", "n_features", "classes", "loss", "link",
-                "estimator", "hasher_spec")
+_SPARSE_KEYS = (
+    "indptr",
+    "indices",
+    "values",
+    "intercept",
+    "n_features",
+    "classes",
+    "loss",
+    "link",
+    "estimator",
+    "hasher_spec",
+)
 
 
 def _check_sparse_entries(path, s):
@@ -1367,8 +1424,9 @@ def _check_sparse_weights(model, where):
     if indptr.ndim != 1 or indptr.size < 2 or indptr[0] != 0 or (np.diff(indptr) < 0).any():
         raise ValueError(f"{where}: indptr must start at 0 and never decrease, found {indptr.tolist()[:10]!r}")
     if indices.ndim != 1 or values.shape != indices.shape or indptr[-1] != indices.size:
-        raise ValueError(f"{where}: indptr ends at {indptr[-1]}, but there are {indices.size} indices and "
-                         f"{values.size} values")
+        raise ValueError(
+            f"{where}: indptr ends at {indptr[-1]}, but there are {indices.size} indices and {values.size} values"
+        )
     if indices.size and (indices.min() < 0 or indices.max() >= model.n_features_in_):
         raise ValueError(f"{where}: a weight index lies outside [0, {model.n_features_in_})")
     if not np.isfinite(values).all():
@@ -1416,8 +1474,19 @@ class SparseModel:
     True
     """
 
-    def __init__(self, indptr, indices, values, intercept, n_features, classes=None,
-                 loss=None, link="identity", hasher_spec=None, estimator=None):
+    def __init__(
+        self,
+        indptr,
+        indices,
+        values,
+        intercept,
+        n_features,
+        classes=None,
+        loss=None,
+        link="identity",
+        hasher_spec=None,
+        estimator=None,
+    ):
         self.indptr = np.asarray(indptr, dtype=np.int64)
         self.indices = np.asarray(indices, dtype=np.int64)
         self.values = np.asarray(values, dtype=np.float64)
@@ -1432,9 +1501,7 @@ class SparseModel:
         n_out = _check_sparse_weights(self, "SparseModel")
         # A (n_features, n_outputs) CSC-free representation: one sparse matrix
         # whose columns are the weight rows, so scoring is one sparse product.
-        self._w = sp.csr_matrix(
-            (self.values, self.indices, self.indptr), shape=(n_out, self.n_features_in_)
-        ).T.tocsr()
+        self._w = sp.csr_matrix((self.values, self.indices, self.indptr), shape=(n_out, self.n_features_in_)).T.tocsr()
 
     @classmethod
     def load(cls, path):
@@ -1453,13 +1520,25 @@ class SparseModel:
         s = _decoded(path, header, "state", arrays)
         names = sorted(s, key=str)
         if names != sorted(_SPARSE_KEYS):
-            raise _bad(path, "state", f"a sparse export holds exactly {', '.join(sorted(_SPARSE_KEYS))}; "
-                       f"found {', '.join(map(str, names))}")
+            raise _bad(
+                path,
+                "state",
+                f"a sparse export holds exactly {', '.join(sorted(_SPARSE_KEYS))}; found {', '.join(map(str, names))}",
+            )
         _check_sparse_entries(path, s)
         try:
-            return cls(s["indptr"], s["indices"], s["values"], s["intercept"], s["n_features"],
-                       classes=s["classes"], loss=s["loss"], link=s["link"],
-                       hasher_spec=s["hasher_spec"], estimator=s["estimator"])
+            return cls(
+                s["indptr"],
+                s["indices"],
+                s["values"],
+                s["intercept"],
+                s["n_features"],
+                classes=s["classes"],
+                loss=s["loss"],
+                link=s["link"],
+                hasher_spec=s["hasher_spec"],
+                estimator=s["estimator"],
+            )
         except ValueError as exc:
             raise FormatError(f"{path}: {exc}; {_REMEDY.replace('ftrlx.save', 'export_sparse')}") from None
 
@@ -1473,8 +1552,7 @@ class SparseModel:
         """The recorded feature hasher, rebuilt from :attr:`hasher_spec`."""
         if self.hasher_spec is None:
             raise ValueError(
-                "this export has no hasher specification; pass hasher=reader.hasher to "
-                "export_sparse to score raw rows"
+                "this export has no hasher specification; pass hasher=reader.hasher to export_sparse to score raw rows"
             )
         if self._hasher is None:
             from ftrlx.hashing import CategoricalHasher
@@ -1504,8 +1582,10 @@ class SparseModel:
             else:
                 row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
                 value = X[row, col]
-            raise ValueError(f"SparseModel: Input X contains NaN or infinity ({value} in row {row}, column {col}); "
-                             "remove or impute those values.")
+            raise ValueError(
+                f"SparseModel: Input X contains NaN or infinity ({value} in row {row}, column {col}); "
+                "remove or impute those values."
+            )
         return X
 
     def decision_function(self, X):

@@ -11,7 +11,6 @@ Their state is a handful of scalars and arrays, exposed through
 ``get_state``/``from_state`` so that a checkpoint can carry it.
 """
 
-
 import numpy as np
 
 from ._kernels import _metrics
@@ -26,17 +25,12 @@ def _as_binary(y, p):
     y = np.asarray(y)
     p = np.asarray(p, dtype=np.float64)
     if y.ndim != 1 or p.ndim != 1 or y.shape != p.shape:
-        raise ValueError(
-            f"y and p must be 1-d arrays of the same length, got shapes {y.shape} and {p.shape}"
-        )
+        raise ValueError(f"y and p must be 1-d arrays of the same length, got shapes {y.shape} and {p.shape}")
     if y.dtype == bool:
         y = y.astype(np.int8)
     bad = (y != 0) & (y != 1)
     if bad.any():
-        raise ValueError(
-            f"labels must be 0 or 1 for binary metrics, got {y[bad][0]!r}; "
-            "encode the positive class as 1"
-        )
+        raise ValueError(f"labels must be 0 or 1 for binary metrics, got {y[bad][0]!r}; encode the positive class as 1")
     if np.isnan(p).any():
         raise ValueError("predicted probabilities contain NaN; check the model for divergence")
     return y.astype(bool), p
@@ -186,9 +180,7 @@ class RunningAUC:
 
     def __init__(self, exact_limit=2_000_000, n_bins=2**18):
         if int(exact_limit) < 0 or int(n_bins) < 2:
-            raise ValueError(
-                f"exact_limit must be >= 0 and n_bins >= 2, got {exact_limit!r} and {n_bins!r}"
-            )
+            raise ValueError(f"exact_limit must be >= 0 and n_bins >= 2, got {exact_limit!r} and {n_bins!r}")
         self.exact_limit = int(exact_limit)
         self.n_bins = int(n_bins)
         self.u2 = 0
@@ -221,9 +213,7 @@ class RunningAUC:
         pos = np.sort(p[y])
         neg = np.sort(p[~y])
         chunk_u2 = _twice_u(pos, neg)
-        chunk_auc = (
-            chunk_u2 / (2.0 * pos.size * neg.size) if pos.size and neg.size else float("nan")
-        )
+        chunk_auc = chunk_u2 / (2.0 * pos.size * neg.size) if pos.size and neg.size else float("nan")
         if self.exact and self.n_pos + self.n_neg + y.size > self.exact_limit:
             self._to_histogram()
         if self.exact:

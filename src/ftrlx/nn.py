@@ -118,8 +118,7 @@ class _Normalization:
     def _inverse_std(self, var):
         if self.eps == 0 and not np.all(var > 0):
             raise ValueError(
-                "a normalisation group has zero variance and eps=0, which divides by zero; "
-                "use eps > 0 (e.g. 1e-5)."
+                "a normalisation group has zero variance and eps=0, which divides by zero; use eps > 0 (e.g. 1e-5)."
             )
         return 1.0 / np.sqrt(var + self.eps)
 
@@ -201,10 +200,7 @@ class _Normalization:
         if x.ndim < 2:
             raise ValueError(f"x must have shape (N, C, ...), got a {x.ndim}-d array of shape {x.shape}.")
         if x.shape[1] != n_channels:
-            raise ValueError(
-                f"x has {x.shape[1]} channels (axis 1) but this layer was built with "
-                f"{name}={n_channels}."
-            )
+            raise ValueError(f"x has {x.shape[1]} channels (axis 1) but this layer was built with {name}={n_channels}.")
 
     @staticmethod
     def _channel_shape(x):
@@ -361,9 +357,7 @@ class LayerNorm(_Normalization):
         try:
             shape = tuple(normalized_shape)
         except TypeError as exc:
-            raise TypeError(
-                f"normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}."
-            ) from exc
+            raise TypeError(f"normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}.") from exc
         if not shape:
             raise ValueError("normalized_shape must not be empty.")
         shape = tuple(_check_int(s, "each entry of normalized_shape") for s in shape)
@@ -373,9 +367,7 @@ class LayerNorm(_Normalization):
     def _check_shape(self, x):
         k = len(self.normalized_shape)
         if x.ndim < k or x.shape[x.ndim - k :] != self.normalized_shape:
-            raise ValueError(
-                f"x of shape {x.shape} does not end with normalized_shape {self.normalized_shape}."
-            )
+            raise ValueError(f"x of shape {x.shape} does not end with normalized_shape {self.normalized_shape}.")
 
     def _groups(self, x):
         return x
@@ -418,14 +410,11 @@ class InstanceNorm(_Normalization):
     def _check_shape(self, x):
         if x.ndim < 3:
             raise ValueError(
-                f"instance norm needs input (N, C, L) or (N, C, H, W), got a {x.ndim}-d array "
-                f"of shape {x.shape}."
+                f"instance norm needs input (N, C, L) or (N, C, H, W), got a {x.ndim}-d array of shape {x.shape}."
             )
         self._check_channels(x, self.num_features, "num_features")
         if x[0, 0].size < 2:
-            raise ValueError(
-                f"instance norm needs more than one spatial value per channel, got input shape {x.shape}."
-            )
+            raise ValueError(f"instance norm needs more than one spatial value per channel, got input shape {x.shape}.")
 
     def _groups(self, x):
         return x
@@ -464,8 +453,7 @@ class GroupNorm(_Normalization):
         c = _check_int(num_channels, "num_channels")
         if c % g:
             raise ValueError(
-                f"num_channels={c} is not divisible by num_groups={g}; pick a num_groups that "
-                f"divides {c}."
+                f"num_channels={c} is not divisible by num_groups={g}; pick a num_groups that divides {c}."
             )
         super().__init__((c,), eps, dtype)
         self.num_groups = g

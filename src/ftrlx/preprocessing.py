@@ -54,9 +54,7 @@ class _StreamingTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         # input leaves the estimator exactly as it was.
         saved = {k: self.__dict__[k] for k in _INPUT_ATTRIBUTES if k in self.__dict__}
         try:
-            X = validate_data(
-                self, X, reset=reset, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, copy=copy
-            )
+            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, copy=copy)
         except Exception:
             for k in _INPUT_ATTRIBUTES:
                 self.__dict__.pop(k, None)

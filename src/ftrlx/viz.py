@@ -26,17 +26,22 @@ from .optim import (
     standard_objectives,
 )
 
-__all__ = ["default_optimizers", "run_optimizers", "plot_trajectories", "plot_loss_curves", "plot_optimizers",
-           "iterations_table", "table_to_markdown"]
+__all__ = [
+    "default_optimizers",
+    "run_optimizers",
+    "plot_trajectories",
+    "plot_loss_curves",
+    "plot_optimizers",
+    "iterations_table",
+    "table_to_markdown",
+]
 
 
 def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            'ftrlx.viz needs matplotlib for plotting; install it with pip install "ftrlx[viz]"'
-        ) from exc
+        raise ImportError('ftrlx.viz needs matplotlib for plotting; install it with pip install "ftrlx[viz]"') from exc
     return plt
 
 
@@ -44,16 +49,16 @@ def _pyplot():
 # method makes visible progress without diverging on the standard start).
 _LR = {
     #             quadratic, Rosenbrock, saddle, Beale
-    "GD":          (0.09, 1.5e-3, 0.1, 0.01),
-    "Momentum":    (0.02, 3e-4, 0.02, 2e-3),
-    "Nesterov":    (0.02, 3e-4, 0.02, 2e-3),
-    "AdaGrad":     (1.0, 0.5, 0.5, 0.5),
-    "RMSProp":     (0.05, 0.01, 0.05, 0.01),
-    "AdaDelta":    (1.0, 1.0, 1.0, 1.0),
-    "Adam":        (0.1, 0.05, 0.05, 0.05),
-    "AMSGrad":     (0.1, 0.05, 0.05, 0.05),
-    "NAdam":       (0.1, 0.05, 0.05, 0.05),
-    "AdaMax":      (0.1, 0.05, 0.05, 0.05),
+    "GD": (0.09, 1.5e-3, 0.1, 0.01),
+    "Momentum": (0.02, 3e-4, 0.02, 2e-3),
+    "Nesterov": (0.02, 3e-4, 0.02, 2e-3),
+    "AdaGrad": (1.0, 0.5, 0.5, 0.5),
+    "RMSProp": (0.05, 0.01, 0.05, 0.01),
+    "AdaDelta": (1.0, 1.0, 1.0, 1.0),
+    "Adam": (0.1, 0.05, 0.05, 0.05),
+    "AMSGrad": (0.1, 0.05, 0.05, 0.05),
+    "NAdam": (0.1, 0.05, 0.05, 0.05),
+    "AdaMax": (0.1, 0.05, 0.05, 0.05),
     "DeltaBarDelta": (0.02, 3e-4, 0.02, 2e-3),
 }
 _BUILD = {
@@ -91,15 +96,19 @@ def default_optimizers():
     """
     specs = {}
     for name, build in _BUILD.items():
+
         def spec(objective, name=name, build=build):
             return build(_LR[name][_COLUMN.get(objective.name, 0)])
+
         specs[name] = spec
-    specs.update({
-        "CG (PR+)": {"method": "cg"},
-        "BFGS": {"method": "bfgs"},
-        "L-BFGS": {"method": "lbfgs"},
-        "Newton": {"method": "newton"},
-    })
+    specs.update(
+        {
+            "CG (PR+)": {"method": "cg"},
+            "BFGS": {"method": "bfgs"},
+            "L-BFGS": {"method": "lbfgs"},
+            "Newton": {"method": "newton"},
+        }
+    )
     return specs
 
 
@@ -146,8 +155,9 @@ def run_optimizers(objective, optimizers=None, *, max_iter=200, tol=1e-10):
     out = {}
     for name, spec in optimizers.items():
         kw = _resolve(spec, objective)
-        out[name] = minimize(objective, objective.x0, jac=objective.grad, hess=objective.hess,
-                             max_iter=max_iter, tol=tol, **kw)
+        out[name] = minimize(
+            objective, objective.x0, jac=objective.grad, hess=objective.hess, max_iter=max_iter, tol=tol, **kw
+        )
     return out
 
 
@@ -327,6 +337,7 @@ def iterations_table(objectives=None, optimizers=None, *, tol=1e-6, max_iter=500
     if as_frame is None:
         try:
             import pandas  # noqa: F401
+
             as_frame = True
         except ImportError:
             as_frame = False
@@ -348,8 +359,13 @@ def table_to_markdown(table, missing="—"):
     | GD | — |
     """
     if hasattr(table, "reset_index"):
-        table = [{k: (None if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>" else v)
-                  for k, v in row.items()} for row in table.reset_index().to_dict("records")]
+        table = [
+            {
+                k: (None if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>" else v)
+                for k, v in row.items()
+            }
+            for row in table.reset_index().to_dict("records")
+        ]
     if not table:
         return ""
     cols = list(table[0])

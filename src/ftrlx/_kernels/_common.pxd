@@ -11,7 +11,7 @@ ctypedef fused index_t:
     int32_t
     int64_t
 
-# Loss codes (mirrored in ftrlx/_kernels/__init__.py).
+# Loss codes (mirrored in LOSSES of ftrlx/linear_model/_base.py).
 cdef enum:
     LOSS_LOG = 0
     LOSS_HINGE = 1
@@ -29,7 +29,7 @@ cdef struct Params:
     # hyper-parameters (only the ones an algorithm uses are read)
     double alpha, beta, l1, l2          # FTRL (l1/l2 shared with FOBOS, AdaGrad, OGD)
     double gamma, rho                   # RDA
-    double eta0, decay_steps, eta_final # schedules (FOBOS, TG, OGD) and AdaGrad / LazyAdam rate
+    double eta0, decay_steps, eta_final  # schedules (FOBOS, TG, OGD) and AdaGrad / LazyAdam rate
     int schedule
     double gravity, theta               # truncated gradient
     int64_t period

@@ -4,7 +4,7 @@
 #
 # Every step multiplies every weight by (1 - eta_t*l2) (kept lazily as the global log-scale S, so absent coordinates
 # are caught up exactly when read); the L1 penalty is applied only to the coordinates of the batch, which is what
-# makes this scheme approximate as an L1 method (ALGORITHMS.md 1.5).
+# makes this scheme approximate as an L1 method (docs/guide/algorithms.rst, online gradient descent).
 from ftrlx._kernels._common cimport Params, schedule_eta
 from libc.math cimport exp, log, fmax, fmin
 

@@ -1134,7 +1134,6 @@ def coefficients(int algo, dict params, const double[:, ::1] state, const double
     return out_arr
 
 
-
 def count_nonzero(int algo, dict params, const double[:, ::1] state, const double[::1] gs):
     """The number of non-zero weights at the current step (the intercept left out), without building them: what
     ``numpy.count_nonzero(coefficients(...)[:-1])`` counts, in one read of the state."""

@@ -28,8 +28,9 @@ cdef extern from *:
     void prefetch "__builtin_prefetch"(const void* addr) noexcept nogil
 
 cdef enum:
-    AHEAD = 16          # entries (columns) whose memory is requested ahead of their use: hashed columns are
-                        # scattered over arrays far larger than the caches
+    # entries (columns) whose memory is requested ahead of their use: hashed columns are scattered over arrays
+    # far larger than the caches
+    AHEAD = 16
     KIND_VALUE = 0
     KIND_SQRT = 1
     KIND_WEIGHT = 2

@@ -739,7 +739,7 @@ cdef class BlockParser:
     def __init__(self, int n_names, int sep, int quote, int label_col, int hour_col, sources, slots,
                  uint64_t n_features, uint32_t seed, bint signed, bint value_mode, bint need_vals,
                  bint merge=False):
-        cdef int i, j
+        cdef int i
         tables = log_bin_tables()
         if tables is None:  # pragma: no cover
             raise ValueError("log-bin tables unavailable")
@@ -1391,7 +1391,7 @@ def assemble_csr(slices, Py_ssize_t n_slots, uint64_t n_features, dtype, bint ex
     ``empty(size, dtype)`` gives the output arrays (uninitialised, contiguous, of that size or longer).
     """
     cdef Py_ssize_t n_rows = 0, bound = 0, pos = 0, row_off = 0, k
-    for row_ptr, cols, vals, r0, r1 in slices:
+    for row_ptr, _cols, _vals, r0, r1 in slices:
         n_rows += r1 - r0
         bound += row_ptr[r1] - row_ptr[r0]
     wide = n_features >= 2**31 or bound >= 2**31
@@ -1439,7 +1439,7 @@ def concat_rows(slices, uint64_t n_features, dtype, empty=np.empty):
     parsed without merging (the runs were summed by the parse, so this only copies).
     """
     cdef Py_ssize_t n_rows = 0, total = 0, pos = 0, row_off = 0
-    for row_ptr, cols, vals, r0, r1 in slices:
+    for row_ptr, _cols, _vals, r0, r1 in slices:
         n_rows += r1 - r0
         total += row_ptr[r1] - row_ptr[r0]
     index_dtype = np.dtype(np.int64 if n_features >= 2**31 or total >= 2**31 else np.int32)

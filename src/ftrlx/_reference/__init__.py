@@ -109,6 +109,7 @@ Use
 >>> decision_eager(state, X[2:])
 array([0.])
 """
+
 from .losses import MAX_DLOSS, dloss, learning_rate, soft_threshold
 from .oracles import ALGORITHMS, EagerState, canonical_csr, decision_eager, fit_eager
 

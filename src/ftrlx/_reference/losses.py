@@ -2,6 +2,7 @@
 
 Everything here works on NumPy arrays and is written for clarity, not speed.
 """
+
 import numpy as np
 
 #: Derivatives are clipped to this magnitude, as scikit-learn's SGD does.

@@ -10,6 +10,7 @@ catch-up, so comparing a lazy kernel with these classes tests its laziness.
 Two rules are defined on the present coordinates only and use ``present``
 for exactly that: LazyAdam's update and OGD's cumulative L1 penalty.
 """
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -112,7 +113,14 @@ class FOBOS(_Primal):
     w <- soft(w - eta_t g, eta_t l1) / (1 + eta_t l2).
     """
 
-    defaults = {"eta0": 0.1, "learning_rate": "invsqrt", "decay_steps": 100_000, "eta_final": None, "l1": 0.0, "l2": 0.0}
+    defaults = {
+        "eta0": 0.1,
+        "learning_rate": "invsqrt",
+        "decay_steps": 100_000,
+        "eta_final": None,
+        "l1": 0.0,
+        "l2": 0.0,
+    }
 
     def step(self, g, present, t):
         eta = learning_rate(self.p, t)
@@ -130,8 +138,14 @@ class TruncatedGradient(_Primal):
     """
 
     defaults = {
-        "eta0": 0.1, "learning_rate": "invsqrt", "decay_steps": 100_000, "eta_final": None,
-        "gravity": 0.0, "theta": np.inf, "period": 1, "truncation": "gradient",
+        "eta0": 0.1,
+        "learning_rate": "invsqrt",
+        "decay_steps": 100_000,
+        "eta_final": None,
+        "gravity": 0.0,
+        "theta": np.inf,
+        "period": 1,
+        "truncation": "gradient",
     }
 
     def step(self, g, present, t):
@@ -164,8 +178,13 @@ class AdaGrad(_Algorithm):
     """
 
     defaults = {
-        "eta0": 0.1, "eps": 1e-10, "eps_placement": "outside",
-        "initial_accumulator": 0.0, "l1": 0.0, "l2": 0.0, "l1_form": "fobos",
+        "eta0": 0.1,
+        "eps": 1e-10,
+        "eps_placement": "outside",
+        "initial_accumulator": 0.0,
+        "l1": 0.0,
+        "l2": 0.0,
+        "l1_form": "fobos",
     }
 
     def __init__(self, params, d):
@@ -261,8 +280,11 @@ class OGD(_Primal):
             self.u += eta * self.p["l1"]
             i = present & (self.reg > 0)
             old = self.w[i]
-            new = np.where(old > 0, np.maximum(0.0, old - (self.u + self.q[i])),
-                           np.where(old < 0, np.minimum(0.0, old + (self.u - self.q[i])), old))
+            new = np.where(
+                old > 0,
+                np.maximum(0.0, old - (self.u + self.q[i])),
+                np.where(old < 0, np.minimum(0.0, old + (self.u - self.q[i])), old),
+            )
             self.q[i] += new - old
             self.w[i] = new
 
@@ -310,8 +332,7 @@ def decision_eager(state, X):
     return X @ state.coef() + state.intercept()
 
 
-def fit_eager(algo, params, X, y, sample_weight=None, loss="log_loss", batch_size=1,
-              fit_intercept=True, state=None):
+def fit_eager(algo, params, X, y, sample_weight=None, loss="log_loss", batch_size=1, fit_intercept=True, state=None):
     """Run the eager oracle over the rows of ``X`` in order; return the state.
 
     ``y`` is in {-1, +1} for the classification losses and real for

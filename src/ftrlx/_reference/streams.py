@@ -4,6 +4,7 @@ The streams are deliberately *not* canonical: rows may repeat a column index,
 indices are unsorted, rows may be empty. They are built directly from
 ``(data, indices, indptr)`` so that scipy leaves them as they are.
 """
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -12,8 +13,7 @@ from .oracles import fit_eager
 __all__ = ["fit_eager_ovr", "ovr_targets", "random_csr"]
 
 
-def random_csr(rng, n, d, max_nnz=4, p_empty=0.1, p_duplicate=0.3, grid=None,
-               dtype=np.float64, index_dtype=np.int32):
+def random_csr(rng, n, d, max_nnz=4, p_empty=0.1, p_duplicate=0.3, grid=None, dtype=np.float64, index_dtype=np.int32):
     """An ``n x d`` CSR matrix with raw, non-canonical rows.
 
     Each row gets 0..``max_nnz`` stored entries (none with probability
@@ -41,8 +41,7 @@ def random_csr(rng, n, d, max_nnz=4, p_empty=0.1, p_duplicate=0.3, grid=None,
         steps = round(2.0 / grid)
         data = grid * rng.integers(-steps, steps + 1, size=nnz)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(index_dtype)
-    X = sp.csr_matrix((data.astype(dtype), np.asarray(indices, dtype=index_dtype), indptr),
-                      shape=(n, d))
+    X = sp.csr_matrix((data.astype(dtype), np.asarray(indices, dtype=index_dtype), indptr), shape=(n, d))
     # scipy narrows small int64 index arrays on construction; put the width back.
     X.indices = X.indices.astype(index_dtype)
     X.indptr = X.indptr.astype(index_dtype)
@@ -64,8 +63,7 @@ def ovr_targets(y, classes, k, class_weight=None):
     return target, np.where(pos, cw.get(classes[k], 1.0), neg_weight)
 
 
-def fit_eager_ovr(algo, params, X, y, classes, sample_weight=None, class_weight=None,
-                  states=None, **kwargs):
+def fit_eager_ovr(algo, params, X, y, classes, sample_weight=None, class_weight=None, states=None, **kwargs):
     """One eager run per binary problem (one-vs-rest); returns the list of states.
 
     ``coef`` of the result stacks as ``np.array([s.coef() for s in states])``.

@@ -12,9 +12,27 @@ from ._tabular import TextReader, _combined
 __all__ = ["iter_avazu", "avazu_hasher"]
 
 AVAZU_CATEGORICAL = [
-    "C1", "banner_pos", "site_id", "site_domain", "site_category", "app_id", "app_domain",
-    "app_category", "device_id", "device_ip", "device_model", "device_type",
-    "device_conn_type", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21",
+    "C1",
+    "banner_pos",
+    "site_id",
+    "site_domain",
+    "site_category",
+    "app_id",
+    "app_domain",
+    "app_category",
+    "device_id",
+    "device_ip",
+    "device_model",
+    "device_type",
+    "device_conn_type",
+    "C14",
+    "C15",
+    "C16",
+    "C17",
+    "C18",
+    "C19",
+    "C20",
+    "C21",
 ]
 AVAZU_DERIVED = ["hour_of_day", "weekday"]
 
@@ -40,8 +58,7 @@ def avazu_hasher(n_features=2**20):
     >>> len(avazu_hasher().get_spec()["categorical"])
     23
     """
-    return CategoricalHasher(n_features=n_features,
-                             categorical=AVAZU_CATEGORICAL + AVAZU_DERIVED)
+    return CategoricalHasher(n_features=n_features, categorical=AVAZU_CATEGORICAL + AVAZU_DERIVED)
 
 
 class AvazuReader(TextReader):
@@ -54,9 +71,17 @@ class AvazuReader(TextReader):
     def __init__(self, path, chunk_size, hasher, on_bad_lines, labels=True):
         if labels not in (True, False):
             raise ValueError(f"labels must be True or False, got {labels!r}")
-        super().__init__(path, chunk_size, "click" if labels else None, (), (),
-                         avazu_hasher() if hasher is None else hasher, on_bad_lines,
-                         sep=",", header=True)
+        super().__init__(
+            path,
+            chunk_size,
+            "click" if labels else None,
+            (),
+            (),
+            avazu_hasher() if hasher is None else hasher,
+            on_bad_lines,
+            sep=",",
+            header=True,
+        )
 
     def _columns_needed(self, names):
         return super()._columns_needed(list(names) + AVAZU_DERIVED)

@@ -74,7 +74,7 @@ def read_error(path, exc):
     elif isinstance(exc, OSError) and "Invalid data stream" in str(exc):
         what = "not a valid bz2 file"
     elif isinstance(exc, UnicodeDecodeError):
-        what = f"the text is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r})"
+        what = f"the text is not UTF-8 (byte {exc.object[exc.start : exc.start + 1]!r})"
     elif isinstance(exc, OverflowError):
         what = f"a number is too large ({exc})"
     elif isinstance(exc, pa.ArrowInvalid):
@@ -96,8 +96,7 @@ def open_binary_write(path, compresslevel=1):
 
 
 def check_chunk_size(chunk_size):
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-            or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     return int(chunk_size)
 
@@ -176,7 +175,7 @@ def iter_line_blocks(fh, first_line=1, block_bytes=None):
         if cut < 0:
             rest = data
             continue
-        block, rest = data[: cut + 1], data[cut + 1:]
+        block, rest = data[: cut + 1], data[cut + 1 :]
         yield block, line
         line += block.count(b"\n")
     if rest:
@@ -208,7 +207,7 @@ def pooled_line_blocks(fh, pool, block_bytes=None):
         buf[:filled] = rest
         while True:
             with memoryview(buf) as view:
-                got = fh.readinto(view[filled:filled + step])
+                got = fh.readinto(view[filled : filled + step])
             if not got:
                 break
             filled += got
@@ -351,11 +350,11 @@ def _stack(parts, outputs):
     indices = outputs.empty(max(nnz, 1), np.dtype(index_dtype))[:nnz]
     np.concatenate([piece[0].indices[s:e] for (piece, _, _), s, e in zip(parts, starts, ends)], out=indices)
     n_rows = sum(b - a for _, a, b in parts)
-    indptr = outputs.empty(n_rows + 1, np.dtype(index_dtype))[:n_rows + 1]
+    indptr = outputs.empty(n_rows + 1, np.dtype(index_dtype))[: n_rows + 1]
     indptr[0] = 0
     row, offset = 1, 0
     for (piece, a, b), s, e in zip(parts, starts, ends):
-        indptr[row:row + b - a] = piece[0].indptr[a + 1:b + 1].astype(index_dtype) - (s - offset)
+        indptr[row : row + b - a] = piece[0].indptr[a + 1 : b + 1].astype(index_dtype) - (s - offset)
         row += b - a
         offset += e - s
     X = sp.csr_matrix((data, indices, indptr), shape=(n_rows, width))

@@ -31,8 +31,9 @@ def criteo_hasher(n_features=2**20):
     >>> criteo_hasher(2**18).get_spec()["numeric_mode"]
     'log_bin'
     """
-    return CategoricalHasher(n_features=n_features, categorical=CRITEO_CATEGORICAL,
-                             numeric=CRITEO_INTEGER, numeric_mode="log_bin")
+    return CategoricalHasher(
+        n_features=n_features, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER, numeric_mode="log_bin"
+    )
 
 
 class CriteoReader(TextReader):
@@ -50,9 +51,18 @@ class CriteoReader(TextReader):
             if id_field in CRITEO_COLUMNS:
                 raise ValueError(f"the id field cannot be named like a Criteo column, got {id_field!r}")
             names = [id_field] + names
-        super().__init__(path, chunk_size, "label" if labels else None, (), (),
-                         criteo_hasher() if hasher is None else hasher, on_bad_lines,
-                         sep="\t", header=False, column_names=names)
+        super().__init__(
+            path,
+            chunk_size,
+            "label" if labels else None,
+            (),
+            (),
+            criteo_hasher() if hasher is None else hasher,
+            on_bad_lines,
+            sep="\t",
+            header=False,
+            column_names=names,
+        )
         self.id_column = id_field
         # Criteo values never contain quotes; treating '"' as data is faster and safer.
         self.quote = None

@@ -8,16 +8,33 @@ from sklearn.datasets import load_svmlight_file
 
 from .._kernels import _svm
 from . import _base
-from ._base import (ChunkReader, data_line_starts, iter_line_blocks, open_binary, rechunk_csr, rows_record,
-                    split_lines, with_placeholder_labels)
+from ._base import (
+    ChunkReader,
+    data_line_starts,
+    iter_line_blocks,
+    open_binary,
+    rechunk_csr,
+    rows_record,
+    split_lines,
+    with_placeholder_labels,
+)
 
 __all__ = ["iter_svmlight"]
 
 _BINARY_LABELS = (-1.0, 0.0, 1.0)
 
 
-def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", binary=True,
-                  dtype=np.float64, on_bad_lines="error", fold=False, labels=True):
+def iter_svmlight(
+    path,
+    chunk_size=100_000,
+    n_features=None,
+    zero_based="auto",
+    binary=True,
+    dtype=np.float64,
+    on_bad_lines="error",
+    fold=False,
+    labels=True,
+):
     """Stream an svmlight/libsvm file as CSR chunks.
 
     Lines look like ``label index:value index:value ... # comment``; indices
@@ -95,8 +112,7 @@ def iter_svmlight(path, chunk_size=100_000, n_features=None, zero_based="auto", 
     >>> X.indices.tolist(), X.data.tolist()  # zero-based 1, 4, 6 -> 1, 1, 0
     ([0, 1], [2.0, 1.5])
     """
-    return SvmlightReader(path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines,
-                          fold, labels)
+    return SvmlightReader(path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines, fold, labels)
 
 
 class SvmlightReader(ChunkReader):
@@ -106,14 +122,12 @@ class SvmlightReader(ChunkReader):
     # parser for blocks it rejects: the reader as it was before the compiled one, kept for the tests).
     _engine = "compiled"
 
-    def __init__(self, path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines,
-                 fold=False, labels=True):
+    def __init__(self, path, chunk_size, n_features, zero_based, binary, dtype, on_bad_lines, fold=False, labels=True):
         super().__init__(path, chunk_size, on_bad_lines)
         if labels not in (True, False):
             raise ValueError(f"labels must be True or False, got {labels!r}")
         self.labeled = bool(labels)
-        if n_features is not None and (isinstance(n_features, bool) or int(n_features) != n_features
-                                       or n_features < 1):
+        if n_features is not None and (isinstance(n_features, bool) or int(n_features) != n_features or n_features < 1):
             raise ValueError(f"n_features must be a positive integer or None, got {n_features!r}")
         if zero_based not in (True, False, "auto"):
             raise ValueError(f"zero_based must be True, False or 'auto', got {zero_based!r}")
@@ -199,8 +213,7 @@ class SvmlightReader(ChunkReader):
             n = labels.size
         limit = -1 if self.n_features is None else self.n_features
         problems = np.empty(n, dtype=np.uint8)
-        n_bad, nnz, largest = _svm.check_rows(labels, indptr, indices, offset, limit, self.binary,
-                                              self.fold, problems)
+        n_bad, nnz, largest = _svm.check_rows(labels, indptr, indices, offset, limit, self.binary, self.fold, problems)
         if n_bad:
             if self.on_bad_lines == "error":
                 self._report_row(labels, lines, indptr, indices, problems, offset)
@@ -215,8 +228,21 @@ class SvmlightReader(ChunkReader):
         out_indptr = np.empty(n - n_bad + 1, dtype=index_dtype)
         out_indices = np.empty(nnz, dtype=index_dtype)
         out_values = np.empty(nnz, dtype=self.dtype)
-        _, nnz = _svm.emit_rows(labels, indptr, indices, values, problems, offset, limit, self.fold,
-                                self.binary, y, out_indptr, out_indices, out_values)
+        _, nnz = _svm.emit_rows(
+            labels,
+            indptr,
+            indices,
+            values,
+            problems,
+            offset,
+            limit,
+            self.fold,
+            self.binary,
+            y,
+            out_indptr,
+            out_indices,
+            out_values,
+        )
         X = sp.csr_matrix((out_values[:nnz], out_indices[:nnz], out_indptr), shape=(y.size, width))
         if self.track_rows:
             return X, y, rows_record(lines[problems == 0] if n_bad else lines)
@@ -236,14 +262,19 @@ class SvmlightReader(ChunkReader):
 
     # -- messages shared by both engines ---------------------------------------
     def _zero_index_message(self):
-        how = "zero_based=False" if self.zero_based is False else (
-            "zero_based='auto' found no index 0 in the first block")
+        how = (
+            "zero_based=False"
+            if self.zero_based is False
+            else ("zero_based='auto' found no index 0 in the first block")
+        )
         return (f"feature index 0 in a file read as one-based ({how})", "pass zero_based=True")
 
     def _too_large_message(self, index, offset):
         limit = self.n_features - 1 + offset
-        return (f"feature index {index} is beyond n_features={self.n_features} "
-                f"(largest allowed index: {limit})", "pass a larger n_features or fold=True")
+        return (
+            f"feature index {index} is beyond n_features={self.n_features} (largest allowed index: {limit})",
+            "pass a larger n_features or fold=True",
+        )
 
     # -- the Python engine ---------------------------------------------------
     def _parse_block(self, block, first_line):
@@ -294,8 +325,9 @@ class SvmlightReader(ChunkReader):
             too_big = np.zeros(n, dtype=bool)
             over = X.indices - offset >= self.n_features
             too_big[row_of[over]] = True
-            problems.append((too_big, lambda r: self._too_large_message(
-                X.indices[X.indptr[r]:X.indptr[r + 1]].max(), offset)))
+            problems.append(
+                (too_big, lambda r: self._too_large_message(X.indices[X.indptr[r] : X.indptr[r + 1]].max(), offset))
+            )
         if self.binary:
             not_binary = ~np.isin(y, _BINARY_LABELS)
             problems.append((not_binary, lambda r: _label_message(y[r])))
@@ -323,8 +355,10 @@ class SvmlightReader(ChunkReader):
                 self._width = max(self._width, int(indices.max()) + 1)
             width = self._width
         index_dtype = np.int32 if width < 2**31 and X.nnz < 2**31 else np.int64
-        out = sp.csr_matrix((X.data.astype(self.dtype, copy=False), indices.astype(index_dtype),
-                             X.indptr.astype(index_dtype)), shape=(y.size, width))
+        out = sp.csr_matrix(
+            (X.data.astype(self.dtype, copy=False), indices.astype(index_dtype), X.indptr.astype(index_dtype)),
+            shape=(y.size, width),
+        )
         if self.track_rows:
             return out, y.astype(np.float64, copy=False), rows_record(lines[~bad])
         return out, y.astype(np.float64, copy=False)
@@ -360,7 +394,7 @@ def _unusable_rows(labels, indptr, indices, values):
     def describe(r):
         if bad_labels[r]:
             return f"label {float(labels[r])!r} is not a finite number"
-        k = int(np.flatnonzero(bad_values[indptr[r]:indptr[r + 1]])[0]) + indptr[r]
+        k = int(np.flatnonzero(bad_values[indptr[r] : indptr[r + 1]])[0]) + indptr[r]
         return f"value {float(values[k])!r} of feature {int(indices[k])} is not a finite number"
 
     return mask, describe
@@ -376,8 +410,7 @@ def _rows(labels, lines, indptr, indices, values, keep):
 
 
 def _label_message(label):
-    return (f"label {label:g} is not a binary label (-1, 0 or +1)",
-            "pass binary=False to keep labels as written")
+    return (f"label {label:g} is not a binary label (-1, 0 or +1)", "pass binary=False to keep labels as written")
 
 
 def _parse_lines(block, first_line, stop_at_bad):
@@ -401,9 +434,13 @@ def _parse_lines(block, first_line, stop_at_bad):
         data.extend(val)
         indptr.append(len(indices))
         lines.append(number)
-    raw = (np.asarray(labels, dtype=np.float64), np.asarray(lines, dtype=np.int64),
-           np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
-           np.asarray(data, dtype=np.float64))
+    raw = (
+        np.asarray(labels, dtype=np.float64),
+        np.asarray(lines, dtype=np.int64),
+        np.asarray(indptr, dtype=np.int64),
+        np.asarray(indices, dtype=np.int64),
+        np.asarray(data, dtype=np.float64),
+    )
     return raw, bad
 
 
@@ -450,8 +487,7 @@ def _parse_tokens(tokens):
         except ValueError:
             return f"value {value.decode('utf-8', 'replace')!r} of feature {index} is not a number"
         if index <= previous:
-            return (f"feature indices must increase along a line, but {index} "
-                    f"comes after {previous}")
+            return f"feature indices must increase along a line, but {index} comes after {previous}"
         previous = index
         idx.append(index)
         val.append(number)

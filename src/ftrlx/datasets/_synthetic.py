@@ -32,7 +32,7 @@ def field_names(n_fields):
 @lru_cache(maxsize=64)
 def _zipf_cdf(vocab_size, zipf_a):
     ranks = np.arange(1, vocab_size + 1, dtype=np.float64)
-    weights = ranks ** -zipf_a
+    weights = ranks**-zipf_a
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
     cdf.flags.writeable = False
@@ -42,19 +42,17 @@ def _zipf_cdf(vocab_size, zipf_a):
 class _ClickModel:
     """The generating process behind make_click_data and its relatives."""
 
-    def __init__(self, n_fields=39, n_features=2**20, vocab_sizes=None, zipf_a=1.2,
-                 positive_rate=0.1, n_informative=None, seed=0):
-        if isinstance(n_fields, bool) or not isinstance(n_fields, (int, np.integer)) \
-                or n_fields < 1:
+    def __init__(
+        self, n_fields=39, n_features=2**20, vocab_sizes=None, zipf_a=1.2, positive_rate=0.1, n_informative=None, seed=0
+    ):
+        if isinstance(n_fields, bool) or not isinstance(n_fields, (int, np.integer)) or n_fields < 1:
             raise ValueError(f"n_fields must be a positive integer, got {n_fields!r}")
         if vocab_sizes is None:
-            vocab_sizes = np.round(np.logspace(1, 6, n_fields)).astype(np.int64) \
-                if n_fields > 1 else np.array([10])
+            vocab_sizes = np.round(np.logspace(1, 6, n_fields)).astype(np.int64) if n_fields > 1 else np.array([10])
         vocab_sizes = np.asarray(vocab_sizes, dtype=np.int64).reshape(-1)
         if vocab_sizes.size != n_fields or (vocab_sizes < 1).any():
             raise ValueError(
-                f"vocab_sizes must hold {n_fields} positive integers (one per field), "
-                f"got {vocab_sizes.tolist()}"
+                f"vocab_sizes must hold {n_fields} positive integers (one per field), got {vocab_sizes.tolist()}"
             )
         if not zipf_a > 0:
             raise ValueError(f"zipf_a must be positive, got {zipf_a!r}")
@@ -77,8 +75,7 @@ class _ClickModel:
         rng = np.random.default_rng([self.seed, 1])
         self.informative = np.sort(rng.choice(self.n_fields, n_informative, replace=False))
         scale = 2.0 / np.sqrt(max(n_informative, 1))
-        self.weights = {int(j): rng.normal(0.0, scale, min(_TOP_VALUES, int(vocab_sizes[j])))
-                        for j in self.informative}
+        self.weights = {int(j): rng.normal(0.0, scale, min(_TOP_VALUES, int(vocab_sizes[j]))) for j in self.informative}
         pilot_rng = np.random.default_rng([self.seed, 2])
         pilot = self._draw_ids(pilot_rng, _PILOT_ROWS)
         self.intercept = _solve_intercept(self._logit_without_intercept(pilot), positive_rate)
@@ -113,8 +110,7 @@ class _ClickModel:
         if with_missing:
             rates = np.random.default_rng([self.seed, 4]).uniform(0.0, 0.4, self.n_fields)
             rates[np.random.default_rng([self.seed, 5]).random(self.n_fields) < 0.5] = 0.0
-            missing = np.random.default_rng([self.seed, 6, index]).random(ids.shape) \
-                < rates[:, None]
+            missing = np.random.default_rng([self.seed, 6, index]).random(ids.shape) < rates[:, None]
         return ids, y, missing
 
     def rows(self, n_samples, chunk_size, with_missing=False):
@@ -151,8 +147,7 @@ def _split(pending, n):
             need = 0
         else:
             tail.append(part)
-    joined = tuple(None if head[0][k] is None else np.concatenate([h[k] for h in head], axis=-1)
-                   for k in range(3))
+    joined = tuple(None if head[0][k] is None else np.concatenate([h[k] for h in head], axis=-1) for k in range(3))
     return joined, tail
 
 
@@ -188,9 +183,17 @@ _MODEL_DOC = """
         Everything is a function of the arguments and this seed."""
 
 
-def make_click_data(n_samples=100_000, n_fields=39, n_features=2**20, vocab_sizes=None,
-                    zipf_a=1.2, positive_rate=0.1, n_informative=None, seed=0,
-                    return_raw=False):
+def make_click_data(
+    n_samples=100_000,
+    n_fields=39,
+    n_features=2**20,
+    vocab_sizes=None,
+    zipf_a=1.2,
+    positive_rate=0.1,
+    n_informative=None,
+    seed=0,
+    return_raw=False,
+):
     """Generate a synthetic click log as a hashed one-hot CSR matrix.
 
     Field ``j`` (named ``f<j>``) takes the value of id ``k`` with probability
@@ -240,10 +243,20 @@ def make_click_data(n_samples=100_000, n_fields=39, n_features=2**20, vocab_size
     >>> (X2 != X[:10]).nnz, bool((y2 == y[:10]).all())
     (0, True)
     """
-    chunks = list(iter_click_data(n_samples, chunk_size=max(n_samples, 1), n_fields=n_fields,
-                                  n_features=n_features, vocab_sizes=vocab_sizes, zipf_a=zipf_a,
-                                  positive_rate=positive_rate, n_informative=n_informative,
-                                  seed=seed, return_raw=True))
+    chunks = list(
+        iter_click_data(
+            n_samples,
+            chunk_size=max(n_samples, 1),
+            n_fields=n_fields,
+            n_features=n_features,
+            vocab_sizes=vocab_sizes,
+            zipf_a=zipf_a,
+            positive_rate=positive_rate,
+            n_informative=n_informative,
+            seed=seed,
+            return_raw=True,
+        )
+    )
     if chunks:
         X, y, raw = chunks[0]
     else:
@@ -253,9 +266,18 @@ def make_click_data(n_samples=100_000, n_fields=39, n_features=2**20, vocab_size
     return (X, y, raw) if return_raw else (X, y)
 
 
-def iter_click_data(n_samples, chunk_size=100_000, n_fields=39, n_features=2**20,
-                    vocab_sizes=None, zipf_a=1.2, positive_rate=0.1, n_informative=None,
-                    seed=0, return_raw=False):
+def iter_click_data(
+    n_samples,
+    chunk_size=100_000,
+    n_fields=39,
+    n_features=2**20,
+    vocab_sizes=None,
+    zipf_a=1.2,
+    positive_rate=0.1,
+    n_informative=None,
+    seed=0,
+    return_raw=False,
+):
     """Stream the rows of :func:`make_click_data` in chunks, with bounded memory.
 
     The concatenated chunks equal ``make_click_data`` with the same arguments,
@@ -284,11 +306,9 @@ def iter_click_data(n_samples, chunk_size=100_000, n_fields=39, n_features=2**20
     [100, 100, 50]
     """
     chunk_size = check_chunk_size(chunk_size)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
-            or n_samples < 0:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 0:
         raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
-    model = _ClickModel(n_fields, n_features, vocab_sizes, zipf_a, positive_rate,
-                        n_informative, seed)
+    model = _ClickModel(n_fields, n_features, vocab_sizes, zipf_a, positive_rate, n_informative, seed)
     hasher = model.hasher()
     for ids, y, _ in model.rows(int(n_samples), chunk_size):
         X = hasher.transform({name: ids[j] for j, name in enumerate(model.names)})
@@ -299,8 +319,7 @@ make_click_data.__doc__ = make_click_data.__doc__.replace("{model}", _MODEL_DOC.
 iter_click_data.__doc__ = iter_click_data.__doc__.replace("{model}", _MODEL_DOC.strip())
 
 
-def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_000,
-                     **kwargs):
+def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_000, **kwargs):
     """Write a synthetic click log to a file, streaming (bounded memory).
 
     ``format='criteo'`` writes the Criteo display-advertising TSV layout:
@@ -359,8 +378,7 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
     chunk_size = check_chunk_size(chunk_size)
     if format not in ("criteo", "svmlight", "vw"):
         raise ValueError(f"format must be 'criteo', 'svmlight' or 'vw', got {format!r}")
-    unknown = set(kwargs) - {"n_fields", "n_features", "vocab_sizes", "zipf_a",
-                             "positive_rate", "n_informative"}
+    unknown = set(kwargs) - {"n_fields", "n_features", "vocab_sizes", "zipf_a", "positive_rate", "n_informative"}
     if unknown:
         raise TypeError(f"write_click_data got unexpected arguments {sorted(unknown)}")
     if format == "svmlight":
@@ -370,8 +388,10 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
         return path
     n_fields = kwargs.pop("n_fields", _N_INT_COLUMNS + _N_CAT_COLUMNS)
     if n_fields != _N_INT_COLUMNS + _N_CAT_COLUMNS:
-        raise ValueError(f"the {'Criteo' if format == 'criteo' else 'VW'} layout has 39 fields "
-                         f"(13 integer + 26 categorical), got n_fields={n_fields}")
+        raise ValueError(
+            f"the {'Criteo' if format == 'criteo' else 'VW'} layout has 39 fields "
+            f"(13 integer + 26 categorical), got n_fields={n_fields}"
+        )
     kwargs.pop("n_features", None)
     model = _ClickModel(n_fields=n_fields, seed=seed, **kwargs)
     names = ["label"] + [f"I{j}" for j in range(1, 14)] + [f"C{j}" for j in range(1, 27)]

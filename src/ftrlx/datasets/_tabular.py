@@ -9,7 +9,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import scipy.sparse as sp
 
 from ..hashing import CategoricalHasher, _names
 from ._base import ChunkReader, bad_line, iter_line_blocks, open_binary, rows_record, split_lines
@@ -47,8 +46,7 @@ def _parse_strings(arr, parse):
             state[k] = 2
     state[-1] = 1
     if encoded.indices.null_count:
-        codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), len(uniques),
-                         codes)
+        codes = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), len(uniques), codes)
     return parsed[codes], state[codes] == 1, state[codes] == 2
 
 
@@ -83,13 +81,11 @@ class TabularReader(ChunkReader):
         categorical = _names(categorical) or []
         numeric = _names(numeric) or []
         if hasher is None:
-            hasher = CategoricalHasher(n_features=2**20, categorical=categorical or None,
-                                       numeric=numeric or None)
+            hasher = CategoricalHasher(n_features=2**20, categorical=categorical or None, numeric=numeric or None)
         elif not hasattr(hasher, "transform"):
             raise TypeError(f"hasher must be a CategoricalHasher or transformer, got {hasher!r}")
         self.hasher = hasher
-        self.numeric = list(dict.fromkeys(numeric + (_names(getattr(hasher, "numeric", None))
-                                                     or [])))
+        self.numeric = list(dict.fromkeys(numeric + (_names(getattr(hasher, "numeric", None)) or [])))
         named = categorical + self.numeric + (_names(getattr(hasher, "categorical", None)) or [])
         for pair in getattr(hasher, "interactions", ()) or ():
             named += _names(pair)
@@ -103,26 +99,39 @@ class TabularReader(ChunkReader):
     def _columns_needed(self, names):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
-            raise bad_line(self.path, 1, f"column name(s) {duplicated} appear more than once in the header",
-                           "give every column its own name")
+            raise bad_line(
+                self.path,
+                1,
+                f"column name(s) {duplicated} appear more than once in the header",
+                "give every column its own name",
+            )
         if self.label is not None and self.label not in names:
-            raise bad_line(self.path, 1, f"no label column {self.label!r} among {names}",
-                           "pass the right label=")
+            raise bad_line(self.path, 1, f"no label column {self.label!r} among {names}", "pass the right label=")
         if self.id_column is not None and self.id_column not in names:
-            raise bad_line(self.path, 1, f"no id column {self.id_column!r} among {names}",
-                           "name an existing column as the id")
+            raise bad_line(
+                self.path, 1, f"no id column {self.id_column!r} among {names}", "name an existing column as the id"
+            )
         weight = self.weight_column
         if weight is not None and (weight not in names or weight == self.label or weight in (self.features or ())):
-            raise bad_line(self.path, 1, f"no weight column {weight!r} among {names}" if weight not in names else
-                           f"the weight column {weight!r} is also the label or a feature",
-                           "name a column that is neither the label nor a feature as the weight")
+            raise bad_line(
+                self.path,
+                1,
+                f"no weight column {weight!r} among {names}"
+                if weight not in names
+                else f"the weight column {weight!r} is also the label or a feature",
+                "name a column that is neither the label nor a feature as the weight",
+            )
         features = self.features
         if features is None:
             features = [n for n in names if n not in (self.label, self.id_column, weight)]
         missing = [c for c in features if c not in names]
         if missing:
-            raise bad_line(self.path, 1, f"no column(s) {missing} among {names}",
-                           "check the categorical, numeric and hasher column names")
+            raise bad_line(
+                self.path,
+                1,
+                f"no column(s) {missing} among {names}",
+                "check the categorical, numeric and hasher column names",
+            )
         return features
 
     def _chunks(self):
@@ -187,17 +196,23 @@ class TabularReader(ChunkReader):
                 if self.label_values is not None:
                     wrong |= ~missing & ~wrong & ~np.isin(values, self.label_values)
             checks.append((missing, lambda r: "the label is missing"))
-            kind = "0 or 1" if self.binary_label else (
-                "a finite number" if self.label_values is None else
-                "one of " + ", ".join(f"{v:g}" for v in self.label_values))
-            checks.append((wrong, lambda r, label=label:
-                           f"label {label[r].as_py()!r} is not {kind}"))
+            kind = (
+                "0 or 1"
+                if self.binary_label
+                else (
+                    "a finite number"
+                    if self.label_values is None
+                    else "one of " + ", ".join(f"{v:g}" for v in self.label_values)
+                )
+            )
+            checks.append((wrong, lambda r, label=label: f"label {label[r].as_py()!r} is not {kind}"))
             columns[self.label] = values
         if self.weight_column is not None:
             col = table.column(self.weight_column)
             values, missing, wrong = _parse_strings(col, _parse_weight)
-            checks.append((missing | wrong,
-                           lambda r, col=col: f"weight {col[r].as_py()!r} is not a finite number >= 0"))
+            checks.append(
+                (missing | wrong, lambda r, col=col: f"weight {col[r].as_py()!r} is not a finite number >= 0")
+            )
             columns[self.weight_column] = values
         for name in self.numeric:
             if name not in table.column_names:
@@ -206,8 +221,9 @@ class TabularReader(ChunkReader):
             integer = name in self.integer_columns
             values, _, wrong = _parse_strings(col, int if integer else _parse_finite)
             what = "an integer" if integer else "a finite number"
-            checks.append((wrong, lambda r, col=col, name=name, what=what:
-                           f"{name} value {col[r].as_py()!r} is not {what}"))
+            checks.append(
+                (wrong, lambda r, col=col, name=name, what=what: f"{name} value {col[r].as_py()!r} is not {what}")
+            )
             columns[name] = values
         for mask, _ in checks:
             bad |= mask
@@ -235,8 +251,12 @@ def _header_text(path, raw):
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise bad_line(path, 1, f"the header is not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r} at "
-                                f"position {exc.start})", "convert the file to UTF-8") from None
+        raise bad_line(
+            path,
+            1,
+            f"the header is not UTF-8 text (byte {raw[exc.start : exc.start + 1]!r} at position {exc.start})",
+            "convert the file to UTF-8",
+        ) from None
 
 
 def _parse_finite(text):
@@ -275,8 +295,9 @@ class TextReader(TabularReader):
     #: reading thread. Every setting gives the same chunks and errors.
     parse_threads = None
 
-    def __init__(self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
-                 sep, header, column_names=None):
+    def __init__(
+        self, path, chunk_size, label, categorical, numeric, hasher, on_bad_lines, sep, header, column_names=None
+    ):
         super().__init__(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines)
         if sep is None:
             sep = _text_sep(path)
@@ -341,7 +362,7 @@ class TextReader(TabularReader):
             quotes = np.flatnonzero(buf == ord(self.quote))
             quoted = np.searchsorted(quotes, ends) > np.searchsorted(quotes, starts)
             for i in np.flatnonzero(quoted):
-                text = block[starts[i]:ends[i]].decode("utf-8", "replace")
+                text = block[starts[i] : ends[i]].decode("utf-8", "replace")
                 n_fields[i] = len(next(csv.reader([text], delimiter=self.sep)))
         wrong = ~empty & (n_fields != len(names))
         keep = ~empty & ~wrong
@@ -352,9 +373,10 @@ class TextReader(TabularReader):
             if keep.any():
                 self._parse_kept(block, buf, starts, keep, line_numbers, names, needed)
         for i in np.flatnonzero(wrong):
-            self._bad(int(line_numbers[i]),
-                      f"expected {len(names)} {_sep_name(self.sep)}-separated fields, "
-                      f"found {n_fields[i]}")
+            self._bad(
+                int(line_numbers[i]),
+                f"expected {len(names)} {_sep_name(self.sep)}-separated fields, found {n_fields[i]}",
+            )
         return self._parse_kept(block, buf, starts, keep, line_numbers, names, needed)
 
     def _parse_kept(self, block, buf, starts, keep, line_numbers, names, needed):
@@ -367,18 +389,26 @@ class TextReader(TabularReader):
         table = pa_csv.read_csv(
             io.BytesIO(data),
             read_options=pa_csv.ReadOptions(column_names=names),
-            parse_options=pa_csv.ParseOptions(delimiter=self.sep,
-                                              quote_char=self.quote or False),
+            parse_options=pa_csv.ParseOptions(delimiter=self.sep, quote_char=self.quote or False),
             convert_options=pa_csv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, include_columns=list(
-                    dict.fromkeys(([self.label] if self.label else []) + self._raw_columns(needed)
-                                  + self._extra_columns())),
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
+                column_types={n: pa.string() for n in names},
+                include_columns=list(
+                    dict.fromkeys(
+                        ([self.label] if self.label else []) + self._raw_columns(needed) + self._extra_columns()
+                    )
+                ),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
         lines = line_numbers[keep]
         if table.num_rows != lines.size:
-            raise bad_line(self.path, int(lines[0]), "a quoted value spans several lines, "
-                           "which this reader does not support", "put each record on one line")
+            raise bad_line(
+                self.path,
+                int(lines[0]),
+                "a quoted value spans several lines, which this reader does not support",
+                "put each record on one line",
+            )
         table, lines = self._validate(table, lines)
         if self.track_rows:
             table = table.append_column(_LINE, pa.array(lines, type=pa.int64()))
@@ -418,8 +448,7 @@ class TextReader(TabularReader):
     def _reparse(self, pending, names, needed):
         """The pending rows as pyarrow tables (the bad lines among them were counted already)."""
         skipped = self.skipped
-        tables = [self._parse_block(block, line0, names, needed).slice(first)
-                  for _, first, block, line0, _ in pending]
+        tables = [self._parse_block(block, line0, names, needed).slice(first) for _, first, block, line0, _ in pending]
         self.skipped = skipped
         return tables
 
@@ -437,16 +466,20 @@ class TextReader(TabularReader):
         except (TypeError, ValueError):
             return None  # the pyarrow path reports it
         categorical, numeric = spec["categorical"], spec["numeric"]
-        mode, pairs = spec["numeric_mode"], [tuple(p) for p in spec["interactions"]]
+        pairs = [tuple(p) for p in spec["interactions"]]
         derived = self._derived_sources()
         raw = self._raw_columns(needed)
         seen = set(self._hashed_columns(raw))
         used = (categorical or []) + numeric + [c for p in pairs for c in p]
-        if (categorical is None or not used or len(set(names)) != len(names)
-                or any(c not in seen or c == self.label for c in used)
-                or self.numeric != list(dict.fromkeys(numeric))
-                or any(c in derived or c == self._hour_column for c in numeric)
-                or any(c in names for c in derived)):
+        if (
+            categorical is None
+            or not used
+            or len(set(names)) != len(names)
+            or any(c not in seen or c == self.label for c in used)
+            or self.numeric != list(dict.fromkeys(numeric))
+            or any(c in derived or c == self._hour_column for c in numeric)
+            or any(c in names for c in derived)
+        ):
             return None
         return _CompiledPlan(self, names, raw, spec, derived)
 
@@ -487,8 +520,9 @@ class _CompiledPlan:
             if mode in ("log_bin", "both"):
                 slots.append((_tsv.SLOT_KINDS["bin"], source(name), 0, name.encode() + b"\0", b""))
         for a, b in spec["interactions"]:
-            slots.append((_tsv.SLOT_KINDS["pair"], source(a), source(b), a.encode() + b"\0",
-                          b"\0" + b.encode() + b"\0"))
+            slots.append(
+                (_tsv.SLOT_KINDS["pair"], source(a), source(b), a.encode() + b"\0", b"\0" + b.encode() + b"\0")
+            )
         hour = reader._hour_column
         hour_field = names.index(hour) if hour is not None and hour in raw else -1
         self.n_slots = len(slots)
@@ -497,9 +531,20 @@ class _CompiledPlan:
         # Values other than +-1 are summed in NumPy's order; +-1 sum exactly in any order.
         self.exact = mode in ("value", "both")
         self.spare = []  # buffers of consumed pieces, for the next blocks
-        self._args = (len(names), ord(reader.sep), ord(reader.quote) if reader.quote else -1,
-                      names.index(reader.label), hour_field, sources, slots, self.n_features, int(spec["seed"]),
-                      bool(spec["signed"]), mode == "value", bool(spec["signed"]) or self.exact)
+        self._args = (
+            len(names),
+            ord(reader.sep),
+            ord(reader.quote) if reader.quote else -1,
+            names.index(reader.label),
+            hour_field,
+            sources,
+            slots,
+            self.n_features,
+            int(spec["seed"]),
+            bool(spec["signed"]),
+            mode == "value",
+            bool(spec["signed"]) or self.exact,
+        )
         self.parsers = [self.new_parser()]  # the free parsers (one per thread parsing at once)
 
     def new_parser(self):
@@ -508,12 +553,21 @@ class _CompiledPlan:
 
 
 def _sep_name(sep):
-    return {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space", "|": "pipe"}.get(
-        sep, repr(sep))
+    return {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space", "|": "pipe"}.get(sep, repr(sep))
 
 
-def iter_csv(path, label, categorical=(), numeric=(), sep=None, header=True,
-             chunk_size=100_000, hasher=None, on_bad_lines="error", weight=None):
+def iter_csv(
+    path,
+    label,
+    categorical=(),
+    numeric=(),
+    sep=None,
+    header=True,
+    chunk_size=100_000,
+    hasher=None,
+    on_bad_lines="error",
+    weight=None,
+):
     """Stream a CSV/TSV file of named columns as hashed CSR chunks.
 
     The file is read a few MB at a time; every line must hold one record
@@ -573,8 +627,7 @@ def iter_csv(path, label, categorical=(), numeric=(), sep=None, header=True,
     >>> X.getnnz(axis=1)  # the missing price gives no feature
     array([2, 1, 2], dtype=int32)
     """
-    reader = TextReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines,
-                        sep, header)
+    reader = TextReader(path, chunk_size, label, categorical, numeric, hasher, on_bad_lines, sep, header)
     reader.weight_column = _weight_name(weight)
     return reader
 
@@ -594,8 +647,7 @@ class ParquetReader(TabularReader):
         with pq.ParquetFile(self.path) as pf:
             names = pf.schema_arrow.names
             features = self._columns_needed(names)
-            columns = list(dict.fromkeys(([self.label] if self.label else []) + features
-                                         + self._extra_columns()))
+            columns = list(dict.fromkeys(([self.label] if self.label else []) + features + self._extra_columns()))
             row = 0
             for batch in pf.iter_batches(batch_size=self.chunk_size, columns=columns):
                 table = pa.Table.from_batches([batch])
@@ -610,10 +662,11 @@ class ParquetReader(TabularReader):
 
     def _check_label(self, table, row):
         col = table.column(self.label)
-        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-                or pa.types.is_boolean(col.type)):
-            raise ValueError(f"{self.path}: label column {self.label!r} has type {col.type}, "
-                             "not a number; convert it before writing the file")
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type)):
+            raise ValueError(
+                f"{self.path}: label column {self.label!r} has type {col.type}, "
+                "not a number; convert it before writing the file"
+            )
         values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
         missing = col.is_null().to_numpy(zero_copy_only=False) if col.null_count else np.zeros(values.size, bool)
         wrong = ~missing & ~np.isfinite(values)
@@ -623,17 +676,21 @@ class ParquetReader(TabularReader):
         if bad.any():
             if self.on_bad_lines == "error":
                 r = int(np.flatnonzero(bad)[0])
-                kind = ("a finite number" if self.label_values is None else
-                        "one of " + ", ".join(f"{v:g}" for v in self.label_values))
-                self._bad(row + r + 1, "the label is missing" if missing[r] else
-                          f"label {float(values[r])!r} is not {kind}",
-                          "drop these rows, pass label=None, or pass on_bad_lines='skip'")
+                kind = (
+                    "a finite number"
+                    if self.label_values is None
+                    else "one of " + ", ".join(f"{v:g}" for v in self.label_values)
+                )
+                self._bad(
+                    row + r + 1,
+                    "the label is missing" if missing[r] else f"label {float(values[r])!r} is not {kind}",
+                    "drop these rows, pass label=None, or pass on_bad_lines='skip'",
+                )
             self._skip_lines(row + 1 + np.flatnonzero(bad))
             keep = pa.array(~bad)
             table, values = table.filter(keep), values[~bad]
         index = table.column_names.index(self.label)
         return table.set_column(index, self.label, pa.array(values))
-
 
     def _check_weight(self, table, row):
         """The weight column as float64, its missing, negative or non-finite rows reported or skipped.
@@ -641,8 +698,10 @@ class ParquetReader(TabularReader):
         After :meth:`_check_label`, which removes rows only when it skips them (never before an error)."""
         col = table.column(self.weight_column)
         if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
-            raise ValueError(f"{self.path}: weight column {self.weight_column!r} has type {col.type}, "
-                             "not a number; convert it before writing the file")
+            raise ValueError(
+                f"{self.path}: weight column {self.weight_column!r} has type {col.type}, "
+                "not a number; convert it before writing the file"
+            )
         values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
         bad = ~(np.isfinite(values) & (values >= 0))
         if col.null_count:
@@ -650,18 +709,21 @@ class ParquetReader(TabularReader):
         if bad.any():
             if self.on_bad_lines == "error":
                 r = int(np.flatnonzero(bad)[0])
-                self._bad(row + r + 1, f"weight {col[r].as_py()!r} is not a finite number >= 0",
-                          "drop these rows, or pass on_bad_lines='skip'")
+                self._bad(
+                    row + r + 1,
+                    f"weight {col[r].as_py()!r} is not a finite number >= 0",
+                    "drop these rows, or pass on_bad_lines='skip'",
+                )
             # the rows' own line numbers when they are tracked (an earlier skip may have removed rows)
             lines = table.column(_LINE).to_numpy() if _LINE in table.column_names else row + 1 + np.arange(bad.size)
             self._skip_lines(lines[bad])
             table, values = table.filter(pa.array(~bad)), values[~bad]
-        return table.set_column(table.column_names.index(self.weight_column), self.weight_column,
-                                pa.array(values))
+        return table.set_column(table.column_names.index(self.weight_column), self.weight_column, pa.array(values))
 
 
-def iter_parquet(path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None,
-                 on_bad_lines="error", weight=None):
+def iter_parquet(
+    path, label=None, categorical=(), numeric=(), chunk_size=100_000, hasher=None, on_bad_lines="error", weight=None
+):
     """Stream a Parquet file as hashed CSR chunks.
 
     Only the named columns are read, one batch at a time.

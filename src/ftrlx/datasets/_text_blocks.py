@@ -69,7 +69,7 @@ def compiled_chunks(reader, fh, names, first_line):
     if first is None:
         return
     if names is None:
-        names = reader._guess_names(bytes(memoryview(first[0])[:first[1]]))
+        names = reader._guess_names(bytes(memoryview(first[0])[: first[1]]))
     needed = reader._columns_needed(names)
     plan = reader._compiled_plan(names, needed)
     if plan:
@@ -172,8 +172,9 @@ def _assemble(reader, plan, blocks, it, names, needed, parsing):
         if status != _tsv.OK:
             parsing.wait([later for _, later in queued])  # the blocks they parse are read again below
             reader._switched_at = line0
-            tables = reader._reparse([[p, f, bytes(memoryview(b)[:m]), l, r] for p, f, (b, m), l, r in pending],
-                                     names, needed)
+            tables = reader._reparse(
+                [[p, f, bytes(memoryview(b)[:m]), line0, r] for p, f, (b, m), line0, r in pending], names, needed
+            )
             rest = itertools.chain([(buf, n)], ((b, m) for (b, m), _ in queued), it)
             text = ((block, first, names, needed) for block, first in blocks.as_text(rest))
             yield from reader._table_chunks(reader._parse_blocks(text), tables)
@@ -204,15 +205,16 @@ def _chunk(plan, pool, pending, n):
         (row_ptr, cols, vals, y, _), first = entry[0], entry[1]
         take = min(y.size - first, n)
         slices.append((row_ptr, cols, vals, first, first + take))
-        ys.append(y[first:first + take])
+        ys.append(y[first : first + take])
         n -= take
         if first + take == y.size:
             done.append(pending.pop(0))
         else:
             entry[1] = first + take
     if plan.exact:
-        data, indices, indptr = _tsv.assemble_csr(slices, plan.n_slots, plan.n_features, plan.dtype, True,
-                                                  plan.outputs.empty)
+        data, indices, indptr = _tsv.assemble_csr(
+            slices, plan.n_slots, plan.n_features, plan.dtype, True, plan.outputs.empty
+        )
     else:  # the rows were merged by the parse
         data, indices, indptr = _tsv.concat_rows(slices, plan.n_features, plan.dtype, plan.outputs.empty)
     y = np.concatenate(ys)

@@ -13,8 +13,9 @@ _CODE = _svm.VwCode
 _SKIP = "fix the line or pass on_bad_lines='skip'"
 
 
-def iter_vw(path, chunk_size=100_000, n_features=2**20, interactions=(), seed=0, binary=True,
-            on_bad_lines="error", labels=True):
+def iter_vw(
+    path, chunk_size=100_000, n_features=2**20, interactions=(), seed=0, binary=True, on_bad_lines="error", labels=True
+):
     """Stream a Vowpal Wabbit (VW) text file as hashed CSR chunks with importance weights.
 
     Each line is one example, ``label [importance [base]] ['tag]|namespace[:weight] feature[:value]
@@ -102,11 +103,13 @@ class VwReader(ChunkReader):
         if labels not in (True, False):
             raise ValueError(f"labels must be True or False, got {labels!r}")
         self.labeled = bool(labels)
-        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
-                or not 1 <= n_features <= 2**31:
+        if (
+            isinstance(n_features, bool)
+            or not isinstance(n_features, (int, np.integer))
+            or not 1 <= n_features <= 2**31
+        ):
             raise ValueError(f"n_features must be an integer from 1 to 2**31, got {n_features!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
-                or not 0 <= seed < 2**32:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
             raise ValueError(f"seed must be an integer from 0 to 2**32 - 1, got {seed!r}")
         self.n_features = int(n_features)
         self.seed = int(seed)
@@ -144,20 +147,24 @@ class VwReader(ChunkReader):
         return X, y, weights
 
     def __repr__(self):
-        return (f"VwReader({self.path!r}, chunk_size={self.chunk_size}, "
-                f"n_features={self.n_features})")
+        return f"VwReader({self.path!r}, chunk_size={self.chunk_size}, n_features={self.n_features})"
 
 
 def _check_interactions(interactions):
     if isinstance(interactions, (str, bytes)):
-        raise ValueError(f"interactions must be a list of two-character strings like ['ab'], "
-                         f"got {interactions!r}")
+        raise ValueError(f"interactions must be a list of two-character strings like ['ab'], got {interactions!r}")
     pairs = []
     for pair in interactions:
-        if not (isinstance(pair, str) and len(pair) == 2 and pair.isascii()
-                and all(c == " " or (c.isprintable() and c not in ":|") for c in pair)):
-            raise ValueError(f"each interaction must be two ASCII namespace letters like 'ab' "
-                             f"(' ' for the default namespace), got {pair!r}")
+        if not (
+            isinstance(pair, str)
+            and len(pair) == 2
+            and pair.isascii()
+            and all(c == " " or (c.isprintable() and c not in ":|") for c in pair)
+        ):
+            raise ValueError(
+                f"each interaction must be two ASCII namespace letters like 'ab' "
+                f"(' ' for the default namespace), got {pair!r}"
+            )
         pairs.append(pair)
     if len(pairs) > 256:
         raise ValueError(f"at most 256 interactions, got {len(pairs)}")
@@ -176,41 +183,45 @@ def _tags(buf, n, rows):
     space = (data == 32) | (data == 9) | (data == 11) | (data == 12) | (data == 13) | (data == 10)
     bars = np.flatnonzero(data == 124)
     k = np.searchsorted(bars, starts)
-    bar = np.minimum(np.append(bars, n)[k], ends)          # the first '|' of the line, or its end
+    bar = np.minimum(np.append(bars, n)[k], ends)  # the first '|' of the line, or its end
     filled = np.flatnonzero(~space)
-    j = np.searchsorted(filled, bar) - 1                     # the last non-blank byte before the bar
+    j = np.searchsorted(filled, bar) - 1  # the last non-blank byte before the bar
     last = np.append(filled, -1)[j]
     has_word = (j >= 0) & (last >= starts)
     gaps = np.flatnonzero(space)
-    m = np.searchsorted(gaps, last) - 1                      # the blank before that word
+    m = np.searchsorted(gaps, last) - 1  # the blank before that word
     first = np.maximum(np.append(gaps, -1)[m] + 1, starts)
     first = np.where(has_word, first, starts)
     quoted = has_word & (data[np.minimum(first, n - 1)] == 39)
     is_tag = has_word & (((bar < ends) & (last + 1 == bar)) | quoted)
     first = first + quoted
     raw = buf if isinstance(buf, (bytes, bytearray)) else data.tobytes()
-    return [raw[a:b].decode("utf-8", "replace") if t else None
-            for a, b, t in zip(first.tolist(), (last + 1).tolist(), is_tag.tolist())]
+    return [
+        raw[a:b].decode("utf-8", "replace") if t else None
+        for a, b, t in zip(first.tolist(), (last + 1).tolist(), is_tag.tolist())
+    ]
 
 
 def _describe(code, word, labeled=True):
     """``(what, remedy)`` for a bad line: the parser's code and the word at fault."""
     text = word.decode("utf-8", "replace")
     if not labeled and code == _CODE.VW_TOO_MANY_WORDS:
-        return ("a word before the first '|' besides a tag (a file read without labels)",
-                "remove the label, or score the file as a labelled one")
+        return (
+            "a word before the first '|' besides a tag (a file read without labels)",
+            "remove the label, or score the file as a labelled one",
+        )
     if code == _CODE.VW_NO_LABEL:
         seen = f" ({text!r} is read as a tag)" if text else ""
-        return (f"no label before the first '|'{seen}",
-                "start the line with a label and a space, like '1 |f a b'")
+        return (f"no label before the first '|'{seen}", "start the line with a label and a space, like '1 |f a b'")
     if code == _CODE.VW_TOO_MANY_WORDS:
-        return ("more than 3 words (label, importance, base) before the first '|', besides a "
-                f"tag; the last is {text!r}", "mark a tag with a leading ' or make it touch the '|'")
+        return (
+            f"more than 3 words (label, importance, base) before the first '|', besides a tag; the last is {text!r}",
+            "mark a tag with a leading ' or make it touch the '|'",
+        )
     if code == _CODE.VW_BAD_LABEL:
         return f"label {text!r} is not a number", _SKIP
     if code == _CODE.VW_NOT_BINARY:
-        return (f"label {text!r} is not a binary label (-1, 0 or +1)",
-                "pass binary=False to keep labels as written")
+        return (f"label {text!r} is not a binary label (-1, 0 or +1)", "pass binary=False to keep labels as written")
     if code == _CODE.VW_BAD_IMPORTANCE:
         return f"importance weight {text!r} is not a finite number >= 0", _SKIP
     if code == _CODE.VW_BAD_BASE:
@@ -221,5 +232,7 @@ def _describe(code, word, labeled=True):
     if code == _CODE.VW_NO_FEATURE_NAME:
         return f"feature {text!r} has no name", _SKIP
     name, _, value = text.partition(":")
-    return (f"value {value!r} of feature {name!r} is not a number",
-            "write a categorical value into the feature's name, like 'city=paris'")
+    return (
+        f"value {value!r} of feature {name!r} is not a number",
+        "write a categorical value into the feature's name, like 'city=paris'",
+    )

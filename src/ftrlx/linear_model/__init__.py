@@ -1,4 +1,5 @@
 """Sparse online linear models: one classifier and one regressor per algorithm."""
+
 from ._base import DivergenceError, DivergenceWarning
 from ._estimators import (
     AdaGradClassifier,
@@ -18,8 +19,20 @@ from ._estimators import (
 )
 
 __all__ = [
-    "DivergenceError", "DivergenceWarning",
-    "FTRLClassifier", "FTRLRegressor", "RDAClassifier", "RDARegressor", "FOBOSClassifier", "FOBOSRegressor",
-    "TruncatedGradientClassifier", "TruncatedGradientRegressor", "AdaGradClassifier", "AdaGradRegressor",
-    "LazyAdamClassifier", "LazyAdamRegressor", "OGDClassifier", "OGDRegressor",
+    "DivergenceError",
+    "DivergenceWarning",
+    "FTRLClassifier",
+    "FTRLRegressor",
+    "RDAClassifier",
+    "RDARegressor",
+    "FOBOSClassifier",
+    "FOBOSRegressor",
+    "TruncatedGradientClassifier",
+    "TruncatedGradientRegressor",
+    "AdaGradClassifier",
+    "AdaGradRegressor",
+    "LazyAdamClassifier",
+    "LazyAdamRegressor",
+    "OGDClassifier",
+    "OGDRegressor",
 ]

@@ -12,6 +12,7 @@ classification, one per class for one-vs-rest):
 ``coef_`` and ``intercept_`` are computed from the state when read (an O(n_features) pass), never stored, so they
 are always those of the current step and training never pays for them.
 """
+
 import contextlib
 import functools
 import numbers
@@ -45,8 +46,12 @@ SCHEDULES = {"constant": 0, "invsqrt": 1, "linear": 2}
 
 # what every entry point accepts for X before it becomes the kernel's canonical CSR; NaN and infinity are left to
 # the CSR checks, whose message names the row and the column
-_X_OPTIONS = dict(accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32], accept_large_sparse=True,
-                  ensure_all_finite=False)
+_X_OPTIONS = dict(
+    accept_sparse=["csr", "csc", "coo"],
+    dtype=[np.float64, np.float32],
+    accept_large_sparse=True,
+    ensure_all_finite=False,
+)
 
 POSITIVE = Interval(0, None, closed="neither")
 NON_NEGATIVE = Interval(0, None, closed="left")
@@ -117,8 +122,11 @@ def _numbers_only(estimator, X, y=None):
                 np.asarray(y, dtype=np.float64)
             except (TypeError, ValueError):
                 bad = "y"
-        remedy = ("encode text features first (e.g. ftrlx.hashing.CategoricalHasher, or sklearn's OneHotEncoder)"
-                  if bad == "X" else "a regressor needs numeric targets")
+        remedy = (
+            "encode text features first (e.g. ftrlx.hashing.CategoricalHasher, or sklearn's OneHotEncoder)"
+            if bad == "X"
+            else "a regressor needs numeric targets"
+        )
         raise ValueError(f"{type(estimator).__name__}: {bad} must hold numbers ({exc}); {remedy}.") from None
 
 
@@ -295,8 +303,21 @@ class _OnlineLinearModel(BaseEstimator):
         scanned = self.__dict__.pop("_scanned", None)
         return bool(scanned is not None and scanned[0] is X and scanned[1])
 
-    def _run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive=None,
-                    undo=None, stats=None):
+    def _run_kernel(
+        self,
+        X,
+        targets,
+        weights,
+        order,
+        state,
+        istate,
+        gstate,
+        check,
+        canonical,
+        progressive=None,
+        undo=None,
+        stats=None,
+    ):
         """Train every output on the rows of X (in ``order``); targets/weights are per-output arrays.
 
         ``canonical``: every row is known to be canonical (the kernel then need not look at each row's indices).
@@ -310,16 +331,34 @@ class _OnlineLinearModel(BaseEstimator):
         changes, and those of the steps before it, are for the caller to undo)."""
         # ---- n_jobs threads (ftrlx.linear_model._threads); one thread takes the loop below ----
         if _threads.threaded(self, state.shape[0], X.shape[0]):
-            return _threads.run_kernel(self, X, targets, weights, order, state, istate, gstate, check, canonical,
-                                       progressive, undo, stats)
+            return _threads.run_kernel(
+                self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive, undo, stats
+            )
         code = self._slots[0]
         params = self._kernel_params()
         loss = LOSSES[self.loss]
         for k in range(state.shape[0]):
             bad, fault, row, pos = _online.fit(
-                code, params, X.data, X.indices, X.indptr, targets[k], weights[k], order,
-                state[k], istate[k], gstate[k], loss, self.batch_size, self.fit_intercept, check and k == 0,
-                progressive, k, canonical, None if undo is None else undo.journals[k], stats,
+                code,
+                params,
+                X.data,
+                X.indices,
+                X.indptr,
+                targets[k],
+                weights[k],
+                order,
+                state[k],
+                istate[k],
+                gstate[k],
+                loss,
+                self.batch_size,
+                self.fit_intercept,
+                check and k == 0,
+                progressive,
+                k,
+                canonical,
+                None if undo is None else undo.journals[k],
+                stats,
             )
             if fault == _online.STATE_OVERFLOW:
                 raise _guard.overflow_error(self, X, weights[k], order, bad, k)
@@ -332,7 +371,7 @@ class _OnlineLinearModel(BaseEstimator):
                 if check:
                     # the kernel does not scan values: a NaN or infinity shows as a non-finite margin
                     start = X.indptr[row]
-                    nonfinite = np.flatnonzero(~np.isfinite(X.data[start:X.indptr[row + 1]]))
+                    nonfinite = np.flatnonzero(~np.isfinite(X.data[start : X.indptr[row + 1]]))
                     if nonfinite.size:
                         return (_check.NOT_FINITE, row, start + int(nonfinite[0])), False
                 raise DivergenceError(
@@ -362,8 +401,20 @@ class _OnlineLinearModel(BaseEstimator):
         try:
             for epoch in range(epochs):
                 order = rng.permutation(X.shape[0]).astype(np.int64) if shuffle else None
-                fault, canonical = self._run_kernel(X, targets, weights, order, state, istate, gstate,
-                                                    first_call and epoch == 0, canonical, progressive, undo, stats)
+                fault, canonical = self._run_kernel(
+                    X,
+                    targets,
+                    weights,
+                    order,
+                    state,
+                    istate,
+                    gstate,
+                    first_call and epoch == 0,
+                    canonical,
+                    progressive,
+                    undo,
+                    stats,
+                )
                 if fault is not None:
                     raise_csr_fault(X, *fault, type(self).__name__)
         except BaseException:
@@ -383,12 +434,21 @@ class _OnlineLinearModel(BaseEstimator):
         if progressive is None:
             return None
         shape = (n_samples,) if n_outputs == 1 else (n_samples, n_outputs)
-        ok = (isinstance(progressive, np.ndarray) and progressive.dtype == np.float64 and progressive.shape == shape
-              and progressive.flags.c_contiguous and progressive.flags.writeable)
+        ok = (
+            isinstance(progressive, np.ndarray)
+            and progressive.dtype == np.float64
+            and progressive.shape == shape
+            and progressive.flags.c_contiguous
+            and progressive.flags.writeable
+        )
         if not ok:
-            got = (f"a {'' if progressive.flags.c_contiguous else 'non-contiguous '}"
-                   f"{'' if progressive.flags.writeable else 'read-only '}{progressive.dtype} array of shape "
-                   f"{progressive.shape}" if isinstance(progressive, np.ndarray) else type(progressive).__name__)
+            got = (
+                f"a {'' if progressive.flags.c_contiguous else 'non-contiguous '}"
+                f"{'' if progressive.flags.writeable else 'read-only '}{progressive.dtype} array of shape "
+                f"{progressive.shape}"
+                if isinstance(progressive, np.ndarray)
+                else type(progressive).__name__
+            )
             raise ValueError(
                 f"{type(self).__name__}: progressive must be a writeable C-contiguous float64 array of shape {shape} "
                 f"(one margin per row of X{', per class' if n_outputs > 1 else ''}); got {got}. "
@@ -408,8 +468,17 @@ class _OnlineLinearModel(BaseEstimator):
         out = np.empty((X.shape[0], n_outputs), dtype=np.float64)
         for k in range(n_outputs):
             _online.decision(
-                code, params, X.data, X.indices, X.indptr,
-                self.state_[k], self.istate_[k], self.gstate_[k], self.fit_intercept, out, k,
+                code,
+                params,
+                X.data,
+                X.indices,
+                X.indptr,
+                self.state_[k],
+                self.istate_[k],
+                self.gstate_[k],
+                self.fit_intercept,
+                out,
+                k,
             )
         return out
 
@@ -438,8 +507,9 @@ class _OnlineLinearModel(BaseEstimator):
         self._validate_params(for_prediction=True)
         code = self._slots[0]
         params = self._kernel_params()
-        return sum(_online.count_nonzero(code, params, self.state_[k], self.gstate_[k])
-                   for k in range(self.state_.shape[0]))
+        return sum(
+            _online.count_nonzero(code, params, self.state_[k], self.gstate_[k]) for k in range(self.state_.shape[0])
+        )
 
     def sparsify(self):
         """Expose ``coef_`` as a scipy CSR matrix from now on (training keeps working; see ``densify``).
@@ -742,8 +812,10 @@ class OnlineRegressorMixin(RegressorMixin):
             y = as_float_array(column_or_1d(y, warn=True), "y", type(self).__name__)
             if not np.isfinite(y).all():
                 row = int(np.flatnonzero(~np.isfinite(y))[0])
-                raise ValueError(f"{type(self).__name__}: Input y contains NaN or infinity ({y[row]} in row {row}); "
-                                 "remove those rows.")
+                raise ValueError(
+                    f"{type(self).__name__}: Input y contains NaN or infinity ({y[row]} in row {row}); "
+                    "remove those rows."
+                )
             return X, np.ascontiguousarray(y)
         X, y = fast[0], np.ascontiguousarray(fast[1], dtype=np.float64)
         if not np.isfinite(y).all():

@@ -28,6 +28,7 @@ weight by the whole pending penalty, so summed clips would be n_jobs clips).  ``
 A row whose margin overflows stops the call after its round: the rounds before it are merged, the failing round
 is dropped.
 """
+
 import threading
 import weakref
 
@@ -48,7 +49,7 @@ KINDS = {
     "rda": ((V,), (V,), False),
     "fobos": ((W, S + 1, S + 2), (V,), False),
     "truncated_gradient": ((W, S + 1), (V,), False),
-    "adagrad": ((W, V, S + 0), (V, V), False),      # slot 0 is a sum of gradients in l1_form='rda' (see below)
+    "adagrad": ((W, V, S + 0), (V, V), False),  # slot 0 is a sum of gradients in l1_form='rda' (see below)
     "lazy_adam": ((V, V, V), (V, V, V), True),
     "ogd": ((W, S + 1, V), (V,), False),
 }
@@ -71,10 +72,10 @@ class _Buffers:
 
     def __init__(self, n_threads, n_features, n_slots):
         self.shape = (n_threads, n_features, n_slots)
-        self.privates = np.zeros(self.shape)                       # mapped lazily: touched pages only
+        self.privates = np.zeros(self.shape)  # mapped lazily: touched pages only
         self.stamps = np.zeros((n_threads, n_features), np.int64)  # round ids start at 1
         self.next_id = 1
-        self.lock = threading.Lock()                               # one training call at a time uses them
+        self.lock = threading.Lock()  # one training call at a time uses them
 
 
 def _buffers(est, n_threads, n_features, n_slots):
@@ -144,12 +145,21 @@ class _Run:
         if b <= a:
             return -1
         if call.order is not None:
-            bad = call.fit(self.y, self.sw, private, self.istates[k], self.clocks[k], self.column,
-                           order=call.order[a:b])
+            bad = call.fit(
+                self.y, self.sw, private, self.istates[k], self.clocks[k], self.column, order=call.order[a:b]
+            )
         else:
             prog = None if call.progressive is None else call.progressive[a:b]
-            bad = call.fit(self.y[a:b], self.sw[a:b], private, self.istates[k], self.clocks[k], self.column,
-                           indptr=call.X.indptr[a:b + 1], progressive=prog)
+            bad = call.fit(
+                self.y[a:b],
+                self.sw[a:b],
+                private,
+                self.istates[k],
+                self.clocks[k],
+                self.column,
+                indptr=call.X.indptr[a : b + 1],
+                progressive=prog,
+            )
         return -1 if bad < 0 else a + bad
 
     def worker(self, k):
@@ -162,18 +172,38 @@ class _Run:
             a, b = ranges[k]
             self.istates[k] = self.istates0[r % 2]
             self.clocks[k] = self.clocks0[r % 2]
-            n_touched = _parallel.load_rows(X.indices, X.indptr, order, a, b, self.state, private, stamp, rid,
-                                            touched)
+            n_touched = _parallel.load_rows(X.indices, X.indptr, order, a, b, self.state, private, stamp, rid, touched)
             self.failed[k] = self._train_part(k, a, b, private)
             self.barrier.wait()
             if max(self.failed) >= 0:
                 return
-            _parallel.merge_rows(code, params, self.kinds, self.mean, k, touched, n_touched, buf.stamps, rid,
-                                 buf.privates, self.state, self.clocks, self.clocks0[r % 2])
+            _parallel.merge_rows(
+                code,
+                params,
+                self.kinds,
+                self.mean,
+                k,
+                touched,
+                n_touched,
+                buf.stamps,
+                rid,
+                buf.privates,
+                self.state,
+                self.clocks,
+                self.clocks0[r % 2],
+            )
             if k == 0:
-                _parallel.merge_globals(code, self.ikinds, self.mean, self.istates, self.istates0[r % 2],
-                                        self.clocks, self.clocks0[r % 2], self.istates0[(r + 1) % 2],
-                                        self.clocks0[(r + 1) % 2])
+                _parallel.merge_globals(
+                    code,
+                    self.ikinds,
+                    self.mean,
+                    self.istates,
+                    self.istates0[r % 2],
+                    self.clocks,
+                    self.clocks0[r % 2],
+                    self.istates0[(r + 1) % 2],
+                    self.clocks0[(r + 1) % 2],
+                )
                 self.merged = r + 1
             self.barrier.wait()
 

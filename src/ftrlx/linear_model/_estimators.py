@@ -4,6 +4,7 @@ Each algorithm class below names its hyper-parameters (paper names), their const
 kernel's parameter struct; the classifier/regressor mixins in ``_base`` do everything else.  Note that ``alpha``
 here is FTRL's learning-rate scale, not scikit-learn's penalty strength; penalties are always ``l1``/``l2``.
 """
+
 import numpy as np
 
 from .._docdefaults import derive_defaults
@@ -72,6 +73,7 @@ _ATTRIBUTES_DOC = """
 
 # ---------------------------------------------------------------- FTRL-Proximal
 
+
 class _FTRL(_OnlineLinearModel):
     _algorithm = "ftrl"
     _parameter_constraints = {
@@ -106,8 +108,13 @@ _FTRL_DOC = """
 
 class FTRLClassifier(OnlineClassifierMixin, _FTRL):
     __doc__ = (
-        "Logistic regression (or a linear SVM) trained online by FTRL-Proximal.\n" + _FTRL_DOC + _COMMON_DOC
-        + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC + """
+        "Logistic regression (or a linear SVM) trained online by FTRL-Proximal.\n"
+        + _FTRL_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+        + """
 
     Examples
     --------
@@ -124,21 +131,62 @@ class FTRLClassifier(OnlineClassifierMixin, _FTRL):
     )
     _parameter_constraints = {**_FTRL._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, alpha=0.1, beta=1.0, l1=1.0, l2=1.0, *, loss="log_loss", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
-                 n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        alpha=0.1,
+        beta=1.0,
+        l1=1.0,
+        l2=1.0,
+        *,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.alpha, self.beta, self.l1, self.l2 = alpha, beta, l1, l2
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class FTRLRegressor(OnlineRegressorMixin, _FTRL):
-    __doc__ = "Linear regression (squared error) trained online by FTRL-Proximal.\n" + _FTRL_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear regression (squared error) trained online by FTRL-Proximal.\n"
+        + _FTRL_DOC
+        + _COMMON_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_FTRL._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, alpha=0.1, beta=1.0, l1=1.0, l2=1.0, *, loss="squared_error", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False, n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        alpha=0.1,
+        beta=1.0,
+        l1=1.0,
+        l2=1.0,
+        *,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.alpha, self.beta, self.l1, self.l2 = alpha, beta, l1, l2
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
@@ -146,6 +194,7 @@ class FTRLRegressor(OnlineRegressorMixin, _FTRL):
 
 
 # ---------------------------------------------------------------- L1-RDA
+
 
 class _RDA(_OnlineLinearModel):
     _algorithm = "rda"
@@ -178,24 +227,66 @@ _RDA_DOC = """
 
 
 class RDAClassifier(OnlineClassifierMixin, _RDA):
-    __doc__ = "Linear classifier trained online by (enhanced) L1-RDA.\n" + _RDA_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear classifier trained online by (enhanced) L1-RDA.\n"
+        + _RDA_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_RDA._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, l1=1e-4, gamma=0.3, rho=0.0, *, loss="log_loss", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
-                 n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        l1=1e-4,
+        gamma=0.3,
+        rho=0.0,
+        *,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.l1, self.gamma, self.rho = l1, gamma, rho
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class RDARegressor(OnlineRegressorMixin, _RDA):
-    __doc__ = "Linear regression trained online by (enhanced) L1-RDA.\n" + _RDA_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear regression trained online by (enhanced) L1-RDA.\n" + _RDA_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_RDA._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, l1=1e-4, gamma=1.0, rho=0.0, *, loss="squared_error", fit_intercept=True, batch_size=1,
-                 max_iter=5, shuffle=True, random_state=None, warm_start=False, n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        l1=1e-4,
+        gamma=1.0,
+        rho=0.0,
+        *,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.l1, self.gamma, self.rho = l1, gamma, rho
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
@@ -231,31 +322,64 @@ class _FOBOS(_OnlineLinearModel):
         return {**_schedule_params(self), "l1": float(self.l1), "l2": float(self.l2)}
 
 
-_FOBOS_DOC = """
+_FOBOS_DOC = (
+    """
     Each step is a gradient step followed by the proximal step of eta_t (l1 |w| + l2/2 w^2):
     w <- soft(w - eta_t g, eta_t l1) / (1 + eta_t l2).  Coordinates absent from a row are brought up to date exactly
     when next read (the composed prox is closed-form).  Duchi & Singer, "Efficient Online and Batch Learning using
     Forward Backward Splitting", JMLR 2009.
 
     Parameters
-    ----------""" + _SCHEDULE_DOC + """
+    ----------"""
+    + _SCHEDULE_DOC
+    + """
     l1 : float, default=1e-5
         L1 strength.
     l2 : float, default=0.0
         L2 strength."""
+)
 
 
 class FOBOSClassifier(OnlineClassifierMixin, _FOBOS):
-    __doc__ = "Linear classifier trained online by L1/L2 FOBOS.\n" + _FOBOS_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear classifier trained online by L1/L2 FOBOS.\n"
+        + _FOBOS_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_FOBOS._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=1.0, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
-                 loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False, class_weight=None, n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        eta0=1.0,
+        learning_rate="invsqrt",
+        l1=1e-5,
+        l2=0.0,
+        *,
+        decay_steps=100_000,
+        eta_final=None,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
@@ -263,9 +387,25 @@ class FOBOSRegressor(OnlineRegressorMixin, _FOBOS):
     __doc__ = "Linear regression trained online by L1/L2 FOBOS.\n" + _FOBOS_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_FOBOS._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.05, learning_rate="invsqrt", l1=1e-5, l2=0.0, *, decay_steps=100_000, eta_final=None,
-                 loss="squared_error", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False, n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        eta0=0.05,
+        learning_rate="invsqrt",
+        l1=1e-5,
+        l2=0.0,
+        *,
+        decay_steps=100_000,
+        eta_final=None,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
@@ -274,6 +414,7 @@ class FOBOSRegressor(OnlineRegressorMixin, _FOBOS):
 
 
 # ---------------------------------------------------------------- Truncated gradient
+
 
 class _TruncatedGradient(_OnlineLinearModel):
     _algorithm = "truncated_gradient"
@@ -296,14 +437,17 @@ class _TruncatedGradient(_OnlineLinearModel):
         }
 
 
-_TG_DOC = """
+_TG_DOC = (
+    """
     Plain gradient steps; every ``period`` (K) steps the weights with |w| <= theta are pulled toward zero by the
     gravity K eta_t g (truncation='gradient', operator T1), or set to zero (truncation='rounding', the cruder T0
     baseline).  The lazy catch-up of absent coordinates is exact.  Langford, Li & Zhang, "Sparse Online Learning
     via Truncated Gradient", JMLR 2009.
 
     Parameters
-    ----------""" + _SCHEDULE_DOC + """
+    ----------"""
+    + _SCHEDULE_DOC
+    + """
     gravity : float, default=1e-5
         The g of the paper (L1-like strength); theta=inf, period=1 gives FOBOS-L1 with l1=gravity.
     theta : float, default=inf
@@ -311,32 +455,100 @@ _TG_DOC = """
     period : int
         K: truncate every K steps (with K times the gravity).
     truncation : {'gradient', 'rounding'}, default='gradient'"""
+)
 
 
 class TruncatedGradientClassifier(OnlineClassifierMixin, _TruncatedGradient):
-    __doc__ = "Linear classifier trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
-    _parameter_constraints = {**_TruncatedGradient._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
+    __doc__ = (
+        "Linear classifier trained online by truncated gradient.\n"
+        + _TG_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
+    _parameter_constraints = {
+        **_TruncatedGradient._parameter_constraints,
+        **OnlineClassifierMixin._parameter_constraints,
+    }
 
-    def __init__(self, eta0=1.0, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
-                 truncation="gradient", decay_steps=100_000, eta_final=None, loss="log_loss", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
-                 n_jobs=1, parallel="outputs"):
-        self.eta0, self.learning_rate, self.gravity, self.theta, self.period = eta0, learning_rate, gravity, theta, period
+    def __init__(
+        self,
+        eta0=1.0,
+        learning_rate="invsqrt",
+        gravity=1e-5,
+        theta=np.inf,
+        period=10,
+        *,
+        truncation="gradient",
+        decay_steps=100_000,
+        eta_final=None,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.eta0, self.learning_rate, self.gravity, self.theta, self.period = (
+            eta0,
+            learning_rate,
+            gravity,
+            theta,
+            period,
+        )
         self.truncation, self.decay_steps, self.eta_final = truncation, decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
-    __doc__ = "Linear regression trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
-    _parameter_constraints = {**_TruncatedGradient._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
+    __doc__ = (
+        "Linear regression trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    )
+    _parameter_constraints = {
+        **_TruncatedGradient._parameter_constraints,
+        **OnlineRegressorMixin._parameter_constraints,
+    }
 
-    def __init__(self, eta0=0.05, learning_rate="invsqrt", gravity=1e-5, theta=np.inf, period=10, *,
-                 truncation="gradient", decay_steps=100_000, eta_final=None, loss="squared_error", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False,
-                 n_jobs=1, parallel="outputs"):
-        self.eta0, self.learning_rate, self.gravity, self.theta, self.period = eta0, learning_rate, gravity, theta, period
+    def __init__(
+        self,
+        eta0=0.05,
+        learning_rate="invsqrt",
+        gravity=1e-5,
+        theta=np.inf,
+        period=10,
+        *,
+        truncation="gradient",
+        decay_steps=100_000,
+        eta_final=None,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.eta0, self.learning_rate, self.gravity, self.theta, self.period = (
+            eta0,
+            learning_rate,
+            gravity,
+            theta,
+            period,
+        )
         self.truncation, self.decay_steps, self.eta_final = truncation, decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
@@ -344,6 +556,7 @@ class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
 
 
 # ---------------------------------------------------------------- AdaGrad
+
 
 class _AdaGrad(_OnlineLinearModel):
     _algorithm = "adagrad"
@@ -392,27 +605,86 @@ _ADAGRAD_DOC = """
 
 
 class AdaGradClassifier(OnlineClassifierMixin, _AdaGrad):
-    __doc__ = "Linear classifier trained online by diagonal AdaGrad.\n" + _ADAGRAD_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear classifier trained online by diagonal AdaGrad.\n"
+        + _ADAGRAD_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_AdaGrad._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.1, eps=1e-10, *, eps_placement="outside", initial_accumulator=0.0, l1=0.0, l2=0.0,
-                 l1_form="fobos", loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True,
-                 random_state=None, warm_start=False, class_weight=None, n_jobs=1, parallel="outputs"):
-        self.eta0, self.eps, self.eps_placement, self.initial_accumulator = eta0, eps, eps_placement, initial_accumulator
+    def __init__(
+        self,
+        eta0=0.1,
+        eps=1e-10,
+        *,
+        eps_placement="outside",
+        initial_accumulator=0.0,
+        l1=0.0,
+        l2=0.0,
+        l1_form="fobos",
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.eta0, self.eps, self.eps_placement, self.initial_accumulator = (
+            eta0,
+            eps,
+            eps_placement,
+            initial_accumulator,
+        )
         self.l1, self.l2, self.l1_form = l1, l2, l1_form
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
-    __doc__ = "Linear regression trained online by diagonal AdaGrad.\n" + _ADAGRAD_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear regression trained online by diagonal AdaGrad.\n" + _ADAGRAD_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_AdaGrad._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.1, eps=1e-10, *, eps_placement="outside", initial_accumulator=0.0, l1=0.0, l2=0.0,
-                 l1_form="fobos", loss="squared_error", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True,
-                 random_state=None, warm_start=False, n_jobs=1, parallel="outputs"):
-        self.eta0, self.eps, self.eps_placement, self.initial_accumulator = eta0, eps, eps_placement, initial_accumulator
+    def __init__(
+        self,
+        eta0=0.1,
+        eps=1e-10,
+        *,
+        eps_placement="outside",
+        initial_accumulator=0.0,
+        l1=0.0,
+        l2=0.0,
+        l1_form="fobos",
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.eta0, self.eps, self.eps_placement, self.initial_accumulator = (
+            eta0,
+            eps,
+            eps_placement,
+            initial_accumulator,
+        )
         self.l1, self.l2, self.l1_form = l1, l2, l1_form
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
@@ -420,6 +692,7 @@ class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
 
 
 # ---------------------------------------------------------------- LazyAdam
+
 
 class _LazyAdam(_OnlineLinearModel):
     _algorithm = "lazy_adam"
@@ -432,8 +705,12 @@ class _LazyAdam(_OnlineLinearModel):
     }
 
     def _kernel_params(self):
-        return {"eta0": float(self.eta0), "beta1": float(self.beta1), "beta2": float(self.beta2),
-                "epsilon": float(self.epsilon)}
+        return {
+            "eta0": float(self.eta0),
+            "beta1": float(self.beta1),
+            "beta2": float(self.beta2),
+            "epsilon": float(self.epsilon),
+        }
 
 
 _ADAM_DOC = """
@@ -456,15 +733,42 @@ _ADAM_DOC = """
 
 
 class LazyAdamClassifier(OnlineClassifierMixin, _LazyAdam):
-    __doc__ = "Linear classifier trained online by LazyAdam.\n" + _ADAM_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear classifier trained online by LazyAdam.\n"
+        + _ADAM_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_LazyAdam._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7, *, loss="log_loss", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False, class_weight=None,
-                 n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        eta0=0.001,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-7,
+        *,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.eta0, self.beta1, self.beta2, self.epsilon = eta0, beta1, beta2, epsilon
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
@@ -472,9 +776,23 @@ class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
     __doc__ = "Linear regression trained online by LazyAdam.\n" + _ADAM_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     _parameter_constraints = {**_LazyAdam._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7, *, loss="squared_error", fit_intercept=True,
-                 batch_size=1, max_iter=5, shuffle=True, random_state=None, warm_start=False,
-                 n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        eta0=0.001,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-7,
+        *,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.eta0, self.beta1, self.beta2, self.epsilon = eta0, beta1, beta2, epsilon
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
         self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
@@ -482,6 +800,7 @@ class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
 
 
 # ---------------------------------------------------------------- OGD (baseline)
+
 
 class _OGD(_OnlineLinearModel):
     _algorithm = "ogd"
@@ -504,38 +823,89 @@ class _OGD(_OnlineLinearModel):
         return {**_schedule_params(self), "l1": float(self.l1), "l2": float(self.l2)}
 
 
-_OGD_DOC = """
+_OGD_DOC = (
+    """
     The plain baseline, scikit-learn's SGD: w <- (1 - eta_t l2) w - eta_t g, with L1 by the cumulative penalty of
     Tsuruoka et al. (2009) applied to the coordinates of each row (approximate as an L1 method: use FTRL, RDA or
     FOBOS for exact L1).  The L2 decay of absent coordinates is applied lazily and exactly.
 
     Parameters
-    ----------""" + _SCHEDULE_DOC + """
+    ----------"""
+    + _SCHEDULE_DOC
+    + """
     l1 : float, default=0.0
     l2 : float, default=0.0"""
+)
 
 
 class OGDClassifier(OnlineClassifierMixin, _OGD):
-    __doc__ = "Linear classifier trained by online gradient descent.\n" + _OGD_DOC + _COMMON_DOC + _CLASSIFIER_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear classifier trained by online gradient descent.\n"
+        + _OGD_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_OGD._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
-    def __init__(self, eta0=1.0, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
-                 loss="log_loss", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False, class_weight=None, n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        eta0=1.0,
+        learning_rate="invsqrt",
+        l1=0.0,
+        l2=0.0,
+        *,
+        decay_steps=100_000,
+        eta_final=None,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = shuffle, random_state, warm_start, class_weight
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
         self.n_jobs, self.parallel = n_jobs, parallel
 
 
 class OGDRegressor(OnlineRegressorMixin, _OGD):
-    __doc__ = "Linear regression trained by online gradient descent.\n" + _OGD_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    __doc__ = (
+        "Linear regression trained by online gradient descent.\n" + _OGD_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    )
     _parameter_constraints = {**_OGD._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
-    def __init__(self, eta0=0.05, learning_rate="invsqrt", l1=0.0, l2=0.0, *, decay_steps=100_000, eta_final=None,
-                 loss="squared_error", fit_intercept=True, batch_size=1, max_iter=5, shuffle=True, random_state=None,
-                 warm_start=False, n_jobs=1, parallel="outputs"):
+    def __init__(
+        self,
+        eta0=0.05,
+        learning_rate="invsqrt",
+        l1=0.0,
+        l2=0.0,
+        *,
+        decay_steps=100_000,
+        eta_final=None,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
         self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
         self.decay_steps, self.eta_final = decay_steps, eta_final
         self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
@@ -545,8 +915,21 @@ class OGDRegressor(OnlineRegressorMixin, _OGD):
 
 # every documented default is the signature's: the class templates above are shared between a classifier and a
 # regressor whose defaults may differ (eta0), so the docstrings take them from the signatures
-for _cls in (FTRLClassifier, FTRLRegressor, RDAClassifier, RDARegressor, FOBOSClassifier, FOBOSRegressor,
-             TruncatedGradientClassifier, TruncatedGradientRegressor, AdaGradClassifier, AdaGradRegressor,
-             LazyAdamClassifier, LazyAdamRegressor, OGDClassifier, OGDRegressor):
+for _cls in (
+    FTRLClassifier,
+    FTRLRegressor,
+    RDAClassifier,
+    RDARegressor,
+    FOBOSClassifier,
+    FOBOSRegressor,
+    TruncatedGradientClassifier,
+    TruncatedGradientRegressor,
+    AdaGradClassifier,
+    AdaGradRegressor,
+    LazyAdamClassifier,
+    LazyAdamRegressor,
+    OGDClassifier,
+    OGDRegressor,
+):
     derive_defaults(_cls)
 del _cls

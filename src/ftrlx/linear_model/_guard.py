@@ -11,6 +11,7 @@
 The lock, the journals and the flags live in the estimator's ``__dict__`` under ``TRANSIENT`` names, which
 ``__getstate__`` leaves out: a pickle, a clone or a saved model starts without them.
 """
+
 import threading
 import warnings
 
@@ -87,8 +88,11 @@ def overflow_error(estimator, X, weights, order, position, output):
                 best = (size, int(row), at, float(weights[row]))
     _, row, at, weight = best
     where = f"row {row}" if len(rows) == 1 else f"the batch of rows {rows.tolist()}"
-    value = (f" (its largest value is {X.data[at]:g}, in column {X.indices[at]} of row {row}, with weight "
-             f"{weight:g})" if at is not None else "")
+    value = (
+        f" (its largest value is {X.data[at]:g}, in column {X.indices[at]} of row {row}, with weight {weight:g})"
+        if at is not None
+        else ""
+    )
     cls = getattr(estimator, "classes_", None)
     of = f" of class {cls[output]!r}" if cls is not None and len(cls) > 2 else ""
     return DivergenceError(

@@ -25,6 +25,7 @@ read-modify-writes lose whole steps of regularisation, or move a clock backwards
 estimators are refused with ``parallel='hogwild'`` while the clock moves (a regulariser is on); the deterministic
 mode handles them.
 """
+
 import numbers
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -135,15 +136,33 @@ class _Call:
 
         self.loss = LOSSES[est.loss]
 
-    def fit(self, y, sw, state, istate, gstate, column, indptr=None, order=None, progressive=None, journal=None,
-            stats=None):
+    def fit(
+        self, y, sw, state, istate, gstate, column, indptr=None, order=None, progressive=None, journal=None, stats=None
+    ):
         """One kernel call (rows ``indptr`` of X, or rows ``order``); returns the kernel's first result, the
         position of a diverged row or -1.  ``journal``: the output's undo journal (one thread per output only)."""
         X, est = self.X, self.est
         return _online.fit(
-            self.code, self.params, X.data, X.indices, X.indptr if indptr is None else indptr, y, sw, order,
-            state, istate, gstate, self.loss, est.batch_size, est.fit_intercept, False,
-            self.progressive if progressive is None else progressive, column, self.canonical, journal, stats,
+            self.code,
+            self.params,
+            X.data,
+            X.indices,
+            X.indptr if indptr is None else indptr,
+            y,
+            sw,
+            order,
+            state,
+            istate,
+            gstate,
+            self.loss,
+            est.batch_size,
+            est.fit_intercept,
+            False,
+            self.progressive if progressive is None else progressive,
+            column,
+            self.canonical,
+            journal,
+            stats,
         )[0]
 
     def row(self, position):
@@ -160,8 +179,9 @@ def diverged(est, row):
     )
 
 
-def run_kernel(est, X, targets, weights, order, state, istate, gstate, check, canonical, progressive, undo=None,
-               stats=None):
+def run_kernel(
+    est, X, targets, weights, order, state, istate, gstate, check, canonical, progressive, undo=None, stats=None
+):
     """``_run_kernel`` on ``effective_n_jobs(est.n_jobs)`` threads (same arguments, same result).
 
     With ``check`` (fresh state) X is scanned whole first (one O(nnz) pass that also finds non-finite values):
@@ -184,16 +204,31 @@ def run_kernel(est, X, targets, weights, order, state, istate, gstate, check, ca
     if mode == "outputs":
         journals = [None] * state.shape[0] if undo is None else undo.journals
         margins = [None if stats is None else np.zeros(1) for _ in range(state.shape[0])]
-        tasks = [(lambda k=k: call.fit(targets[k], weights[k], state[k], istate[k], gstate[k], k, order=order,
-                                       journal=journals[k], stats=margins[k]))
-                 for k in range(state.shape[0])]
+        tasks = [
+            (
+                lambda k=k: call.fit(
+                    targets[k],
+                    weights[k],
+                    state[k],
+                    istate[k],
+                    gstate[k],
+                    k,
+                    order=order,
+                    journal=journals[k],
+                    stats=margins[k],
+                )
+            )
+            for k in range(state.shape[0])
+        ]
         bad = _run_all(tasks, n_threads)
         if stats is not None:
             stats[0] = max([stats[0]] + [m[0] for m in margins])
     else:
         train = _hogwild if mode == "hogwild" else _deterministic()
-        bad = [train(call, targets[k], weights[k], state[k], istate[k], gstate[k], k, n_threads)
-               for k in range(state.shape[0])]
+        bad = [
+            train(call, targets[k], weights[k], state[k], istate[k], gstate[k], k, n_threads)
+            for k in range(state.shape[0])
+        ]
     for position in bad:  # the first output's failure, as one thread reports it
         if position >= 0:
             raise diverged(est, call.row(position))
@@ -241,8 +276,9 @@ def _hogwild(call, y, sw, state, istate, gstate, column, n_threads):
                 bad = call.fit(y, sw, state, istate, clocks[k], column, order=call.order[a:b])
             else:
                 prog = None if call.progressive is None else call.progressive[a:b]
-                bad = call.fit(y[a:b], sw[a:b], state, istate, clocks[k], column, indptr=call.X.indptr[a:b + 1],
-                               progressive=prog)
+                bad = call.fit(
+                    y[a:b], sw[a:b], state, istate, clocks[k], column, indptr=call.X.indptr[a : b + 1], progressive=prog
+                )
             if bad >= 0:
                 return a + bad
         return -1

@@ -13,8 +13,7 @@ import numpy as np
 
 from .base import Optimizer, check_bool, check_choice, check_nesterov, check_positive, check_unit_interval
 
-__all__ = ["AdaGrad", "RMSProp", "AdaDelta", "Adam", "AMSGrad", "NAdam", "AdaMax",
-           "LazyAdam", "DeltaBarDelta"]
+__all__ = ["AdaGrad", "RMSProp", "AdaDelta", "Adam", "AMSGrad", "NAdam", "AdaMax", "LazyAdam", "DeltaBarDelta"]
 
 
 def _ratio(num, den):
@@ -74,8 +73,9 @@ class AdaGrad(Optimizer):
     array([ 9., 16.])
     """
 
-    def __init__(self, lr=0.01, eps=1e-10, eps_placement="outside", initial_accumulator_value=0.0,
-                 lr_decay=0.0, weight_decay=0.0):
+    def __init__(
+        self, lr=0.01, eps=1e-10, eps_placement="outside", initial_accumulator_value=0.0, lr_decay=0.0, weight_decay=0.0
+    ):
         self.eps = eps
         self.eps_placement = eps_placement
         self.initial_accumulator_value = initial_accumulator_value
@@ -159,8 +159,18 @@ class RMSProp(Optimizer):
     array([-0.12, -0.16])
     """
 
-    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, centered=False, momentum=0.0, nesterov=False,
-                 scalar=False, eps_placement="outside", weight_decay=0.0):
+    def __init__(
+        self,
+        lr=0.01,
+        alpha=0.99,
+        eps=1e-8,
+        centered=False,
+        momentum=0.0,
+        nesterov=False,
+        scalar=False,
+        eps_placement="outside",
+        weight_decay=0.0,
+    ):
         self.alpha = alpha
         self.eps = eps
         self.centered = centered

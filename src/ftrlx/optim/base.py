@@ -38,8 +38,7 @@ class Schedule:
         value = float(self._value(t))
         if not math.isfinite(value) or value < 0:
             raise ValueError(
-                f"{type(self).__name__} produced the step size {value!r} at t={t}; "
-                "check the schedule's parameters."
+                f"{type(self).__name__} produced the step size {value!r} at t={t}; check the schedule's parameters."
             )
         return value
 
@@ -151,10 +150,7 @@ def _leaves(tree, what):
         return list(tree.items())
     if isinstance(tree, (list, tuple)):
         return list(enumerate(tree))
-    raise TypeError(
-        f"{what} must be a NumPy array, a dict of arrays or a list of arrays, "
-        f"got {type(tree).__name__}."
-    )
+    raise TypeError(f"{what} must be a NumPy array, a dict of arrays or a list of arrays, got {type(tree).__name__}.")
 
 
 def pair_leaves(params, grads):
@@ -173,15 +169,12 @@ def pair_leaves(params, grads):
         g_leaves = list(enumerate(grads))
     else:
         raise TypeError(
-            f"params and grads must have the same structure, got {type(params).__name__} "
-            f"and {type(grads).__name__}."
+            f"params and grads must have the same structure, got {type(params).__name__} and {type(grads).__name__}."
         )
     p_keys = [k for k, _ in p_leaves]
     g_keys = [k for k, _ in g_leaves]
     if p_keys != g_keys:
-        raise ValueError(
-            f"params and grads must have the same keys in the same order, got {p_keys} and {g_keys}."
-        )
+        raise ValueError(f"params and grads must have the same keys in the same order, got {p_keys} and {g_keys}.")
     pairs = []
     for (key, w), (_, g) in zip(p_leaves, g_leaves):
         where = "" if key is None else f"[{key!r}]"
@@ -198,8 +191,7 @@ def pair_leaves(params, grads):
             raise TypeError(f"grads{where} must be numeric, got dtype {g.dtype}.")
         if g.shape != w.shape:
             raise ValueError(
-                f"grads{where} has shape {g.shape} but params{where} has shape {w.shape}; "
-                "they must match exactly."
+                f"grads{where} has shape {g.shape} but params{where} has shape {w.shape}; they must match exactly."
             )
         g = g.astype(np.float64, copy=False)
         if not np.all(np.isfinite(g)):

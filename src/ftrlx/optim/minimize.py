@@ -72,8 +72,10 @@ class OptimizeResult:
         self.__dict__.update(fields)
 
     def __repr__(self):
-        return (f"OptimizeResult(success={self.success}, n_iter={self.n_iter}, fun={self.fun:.6g}, "
-                f"message={self.message!r})")
+        return (
+            f"OptimizeResult(success={self.success}, n_iter={self.n_iter}, fun={self.fun:.6g}, "
+            f"message={self.message!r})"
+        )
 
 
 class _Problem:
@@ -282,8 +284,9 @@ class _Run:
         if not self.l1:
             return float(np.linalg.norm(self.g))
         # Norm of the minimum-norm subgradient of f + l1 ||x||_1.
-        sub = np.where(self.x != 0, self.g + self.l1 * np.sign(self.x),
-                       np.sign(self.g) * np.maximum(np.abs(self.g) - self.l1, 0.0))
+        sub = np.where(
+            self.x != 0, self.g + self.l1 * np.sign(self.x), np.sign(self.g) * np.maximum(np.abs(self.g) - self.l1, 0.0)
+        )
         return float(np.linalg.norm(sub))
 
     def converged(self):
@@ -303,10 +306,17 @@ class _Run:
 
     def result(self, success, message):
         return OptimizeResult(
-            x=self.x, fun=self._total(self.f, self.x), jac=self.g, n_iter=self.n_iter,
-            n_fev=self.prob.n_fev, n_jev=self.prob.n_jev, n_hev=self.prob.n_hev,
-            success=bool(success), message=message,
-            trajectory=np.array(self.traj), fun_history=np.array(self.fhist),
+            x=self.x,
+            fun=self._total(self.f, self.x),
+            jac=self.g,
+            n_iter=self.n_iter,
+            n_fev=self.prob.n_fev,
+            n_jev=self.prob.n_jev,
+            n_hev=self.prob.n_hev,
+            success=bool(success),
+            message=message,
+            trajectory=np.array(self.traj),
+            fun_history=np.array(self.fhist),
         )
 
     def loop(self, next_point):
@@ -483,8 +493,11 @@ def _run_cg(run, beta_rule, restart, line_search):
             out = (run.x + a * d,)
         else:
             # Initial trial step from the previous one (Nocedal & Wright eq. 3.60).
-            alpha0 = (min(1.0, 1.0 / float(np.linalg.norm(g))) if state["alpha"] is None
-                      else state["alpha"] * float(g_prev @ d_prev) / float(g @ d))
+            alpha0 = (
+                min(1.0, 1.0 / float(np.linalg.norm(g)))
+                if state["alpha"] is None
+                else state["alpha"] * float(g_prev @ d_prev) / float(g @ d)
+            )
             step = _wolfe_step(run, d, alpha0, 0.1)
             if step is None:
                 return "the line search found no step satisfying the Wolfe conditions"
@@ -513,8 +526,23 @@ def _run_coordinate(run, l1):
     return run.loop(next_point)
 
 
-def minimize(fun, x0, jac=None, hess=None, method="bfgs", *, tol=1e-6, max_iter=1000, callback=None,
-             damping=0.0, line_search=None, memory=10, beta="pr+", restart=None, l1=0.0):
+def minimize(
+    fun,
+    x0,
+    jac=None,
+    hess=None,
+    method="bfgs",
+    *,
+    tol=1e-6,
+    max_iter=1000,
+    callback=None,
+    damping=0.0,
+    line_search=None,
+    memory=10,
+    beta="pr+",
+    restart=None,
+    l1=0.0,
+):
     """Minimise a smooth function with a second-order, line-search or first-order method.
 
     Parameters

@@ -64,8 +64,9 @@ class SGD(Optimizer):
     array([0.54])
     """
 
-    def __init__(self, lr=0.01, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0,
-                 momentum_form="accumulate"):
+    def __init__(
+        self, lr=0.01, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, momentum_form="accumulate"
+    ):
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
@@ -145,11 +146,21 @@ def iterate_minibatches(n_samples, batch_size, *, shuffle=True, random_state=Non
     if shuffle:
         np.random.default_rng(random_state).shuffle(order)
     for start in range(0, n_samples, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start : start + batch_size]
 
 
-def fit_minibatch(optimizer, params, grad_fn, n_samples, *, batch_size=32, n_epochs=1,
-                  reduction="mean", shuffle=True, random_state=None):
+def fit_minibatch(
+    optimizer,
+    params,
+    grad_fn,
+    n_samples,
+    *,
+    batch_size=32,
+    n_epochs=1,
+    reduction="mean",
+    shuffle=True,
+    random_state=None,
+):
     """Run ``optimizer`` over mini-batches for ``n_epochs`` passes.
 
     Parameters

@@ -9,8 +9,15 @@ import math
 
 import numpy as np
 
-__all__ = ["Objective", "Quadratic", "ill_conditioned_quadratic", "Rosenbrock", "Saddle", "Beale",
-           "standard_objectives"]
+__all__ = [
+    "Objective",
+    "Quadratic",
+    "ill_conditioned_quadratic",
+    "Rosenbrock",
+    "Saddle",
+    "Beale",
+    "standard_objectives",
+]
 
 
 class Objective:

@@ -134,7 +134,6 @@ class Averaged(_Wrapper):
 
     reset = zero_state
 
-
     @classmethod
     def _convergence_params(cls):
         from .sgd import SGD
@@ -205,4 +204,3 @@ class ClipGradient(_Wrapper):
         from .sgd import SGD
 
         return {"optimizer": SGD(lr=0.05, momentum=0.5), "max_norm": 1.0}
-

@@ -23,9 +23,15 @@ class RunState:
 
     def to_dict(self, finished, holdout_every):
         return {
-            "version": CHECKPOINT_VERSION, "chunks_done": self.chunks_done, "rows_read": self.rows_read,
-            "rows_seen": self.rows_seen, "finished": finished, "holdout_every": holdout_every,
-            "history": list(self.history), "train": self.train.get_state(), "holdout": self.hold.get_state(),
+            "version": CHECKPOINT_VERSION,
+            "chunks_done": self.chunks_done,
+            "rows_read": self.rows_read,
+            "rows_seen": self.rows_seen,
+            "finished": finished,
+            "holdout_every": holdout_every,
+            "history": list(self.history),
+            "train": self.train.get_state(),
+            "holdout": self.hold.get_state(),
         }
 
     def restore(self, state):
@@ -33,12 +39,20 @@ class RunState:
         self.train = Tally.from_state(state["train"])
         self.hold = Tally.from_state(state["holdout"])
         self.chunks_done, self.rows_read, self.rows_seen = (
-            int(state[k]) for k in ("chunks_done", "rows_read", "rows_seen"))
+            int(state[k]) for k in ("chunks_done", "rows_read", "rows_seen")
+        )
         self.finished = bool(state["finished"])
 
 
-_RUN_KEYS = {"chunks_done": int, "rows_read": int, "rows_seen": int, "finished": bool, "history": list,
-             "train": dict, "holdout": dict}
+_RUN_KEYS = {
+    "chunks_done": int,
+    "rows_read": int,
+    "rows_seen": int,
+    "finished": bool,
+    "history": list,
+    "train": dict,
+    "holdout": dict,
+}
 
 
 def _check_run_state(state, path):
@@ -51,8 +65,9 @@ def _check_run_state(state, path):
                 "ftrlx.fit_stream (or is damaged): start again without resume"
             )
     if not all(isinstance(rec, dict) for rec in state["history"]):
-        raise ValueError(f"checkpoint {path!r}: its history holds something other than records; start again "
-                         "without resume")
+        raise ValueError(
+            f"checkpoint {path!r}: its history holds something other than records; start again without resume"
+        )
 
 
 def write(estimator, path, run, finished, holdout_every, metadata, history_csv):

@@ -8,10 +8,23 @@ import numpy as np
 
 #: Columns of :class:`History`, in CSV order.
 COLUMNS = (
-    "chunk", "kind", "rows", "rows_read", "rows_seen",
-    "logloss", "auc", "pos_rate", "mean_pred",
-    "cum_logloss", "cum_auc", "cum_pos_rate", "cum_mean_pred",
-    "nnz", "rows_per_s", "elapsed_s", "pass",
+    "chunk",
+    "kind",
+    "rows",
+    "rows_read",
+    "rows_seen",
+    "logloss",
+    "auc",
+    "pos_rate",
+    "mean_pred",
+    "cum_logloss",
+    "cum_auc",
+    "cum_pos_rate",
+    "cum_mean_pred",
+    "nnz",
+    "rows_per_s",
+    "elapsed_s",
+    "pass",
 )
 
 
@@ -60,14 +73,14 @@ class History(list):
 
     def column(self, name, kind="train"):
         """One column as a float array, over the records of ``kind`` (NaN where it is None)."""
-        return np.array([np.nan if r.get(name) is None else r.get(name)
-                         for r in self if r.get("kind") == kind], dtype=np.float64)
+        return np.array(
+            [np.nan if r.get(name) is None else r.get(name) for r in self if r.get("kind") == kind], dtype=np.float64
+        )
 
     def to_csv(self, path=None):
         """Write the history as CSV to ``path`` (atomically), or return it as a string."""
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore",
-                                lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for rec in self:
             writer.writerow({k: _fmt(rec.get(k)) for k in COLUMNS})

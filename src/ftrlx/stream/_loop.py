@@ -64,17 +64,19 @@ def _check_estimator(estimator, classes):
     classes = np.asarray(classes)
     if classes.ndim != 1 or np.unique(classes).size != 2:
         raise ValueError(
-            f"fit_stream needs exactly two classes, got classes={classes.tolist()!r}; pass classes=(negative, "
-            "positive)"
+            f"fit_stream needs exactly two classes, got classes={classes.tolist()!r}; pass classes=(negative, positive)"
         )
     return np.sort(classes)
 
 
 def _check_options(holdout_every, checkpoint, checkpoint_every, resume, max_rows, nnz_every):
-    for name, value in (("holdout_every", holdout_every), ("checkpoint_every", checkpoint_every),
-                        ("max_rows", max_rows), ("nnz_every", nnz_every)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                                  or value < 1):
+    for name, value in (
+        ("holdout_every", holdout_every),
+        ("checkpoint_every", checkpoint_every),
+        ("max_rows", max_rows),
+        ("nnz_every", nnz_every),
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
     if checkpoint_every is not None and checkpoint is None:
         raise ValueError("checkpoint_every needs a checkpoint path; pass checkpoint=PATH")
@@ -249,8 +251,19 @@ def fit_stream(
     run = _checkpoint.RunState(exact_auc_rows, History())
     if resume:
         _checkpoint.resume(estimator, checkpoint, run, holdout_every)
-    loop = _Loop(estimator, classes, run, holdout_every, checkpoint, checkpoint_metadata, history_csv,
-                 max_rows, checkpoint_every, nnz_every, early_stop)
+    loop = _Loop(
+        estimator,
+        classes,
+        run,
+        holdout_every,
+        checkpoint,
+        checkpoint_metadata,
+        history_csv,
+        max_rows,
+        checkpoint_every,
+        nnz_every,
+        early_stop,
+    )
     loop.table = _table_for(table, run.history)
     if run.finished:
         if history_csv is not None:
@@ -259,10 +272,21 @@ def fit_stream(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total_rows or max_rows, initial=run.rows_read, unit=" rows", unit_scale=True,
-               file=sys.stderr, disable=not progress, dynamic_ncols=True, leave=True)
-    with _SigintGuard() as guard, bar, contextlib.closing(
-            prefetch(tagged_passes(chunks, passes), prefetch_chunks)) as source:
+    bar = tqdm(
+        total=total_rows or max_rows,
+        initial=run.rows_read,
+        unit=" rows",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=True,
+    )
+    with (
+        _SigintGuard() as guard,
+        bar,
+        contextlib.closing(prefetch(tagged_passes(chunks, passes), prefetch_chunks)) as source,
+    ):
         loop.run(source, guard, bar)
     loop.finish()
     return run.history
@@ -283,8 +307,20 @@ def _table_for(table, history):
 class _Loop:
     """One streaming run: the per-chunk step and the sinks it feeds."""
 
-    def __init__(self, estimator, classes, run, holdout_every, checkpoint, metadata, history_csv, max_rows,
-                 checkpoint_every, nnz_every, early_stop=None):
+    def __init__(
+        self,
+        estimator,
+        classes,
+        run,
+        holdout_every,
+        checkpoint,
+        metadata,
+        history_csv,
+        max_rows,
+        checkpoint_every,
+        nnz_every,
+        early_stop=None,
+    ):
         self.est, self.classes, self.run_state = estimator, classes, run
         self.early_stop = early_stop
         self.holdout_every, self.checkpoint, self.metadata = holdout_every, checkpoint, metadata
@@ -296,8 +332,7 @@ class _Loop:
 
     def write_checkpoint(self, finished):
         run = self.run_state
-        _checkpoint.write(self.est, self.checkpoint, run, finished, self.holdout_every, self.metadata,
-                          self.history_csv)
+        _checkpoint.write(self.est, self.checkpoint, run, finished, self.holdout_every, self.metadata, self.history_csv)
 
     def run(self, source, guard, bar):
         run = self.run_state
@@ -306,8 +341,7 @@ class _Loop:
         current, in_pass = 0, -1
         for index, (pass_no, chunk) in enumerate(source):
             if pass_no != current:  # a pass ended with the chunk before this one
-                if index >= skip and self.early_stop is not None and should_stop(run.history, current,
-                                                                                 self.early_stop):
+                if index >= skip and self.early_stop is not None and should_stop(run.history, current, self.early_stop):
                     break
                 current, in_pass = pass_no, -1
             in_pass += 1
@@ -320,8 +354,7 @@ class _Loop:
                 X, y, w = head(X, y, w, self.max_rows - run.rows_read)
             rec = self._step(index, X, y, w, pass_no, in_pass)
             now = time.perf_counter()
-            rec.update(rows_per_s=X.shape[0] / (now - t_prev) if now > t_prev else math.nan,
-                       elapsed_s=now - t_start)
+            rec.update(rows_per_s=X.shape[0] / (now - t_prev) if now > t_prev else math.nan, elapsed_s=now - t_start)
             t_prev = now
             if self.table is not None:
                 self.table.add(rec)
@@ -370,20 +403,27 @@ class _Loop:
         rec.update(run.tally(holdout).update(yb, p, score))
         run.rows_read += n
         run.chunks_done = index + 1
-        rec.update(rows_read=run.rows_read, rows_seen=run.rows_seen,
-                   nnz=_n_nonzero(self.est) if self.counts.due(run.rows_read) else None)
+        rec.update(
+            rows_read=run.rows_read,
+            rows_seen=run.rows_seen,
+            nnz=_n_nonzero(self.est) if self.counts.due(run.rows_read) else None,
+        )
         run.history.append(rec)
         return rec
 
     def _interrupted(self, index, at_limit):
         self.write_checkpoint(at_limit)
         where = f"checkpoint written to {self.checkpoint!r}" if self.checkpoint else "no checkpoint"
-        hint = ("run again with resume=True (ftrlx train --resume) on the same input to continue"
-                if self.checkpoint else
-                "pass checkpoint=PATH (ftrlx train --checkpoint) to be able to resume")
+        hint = (
+            "run again with resume=True (ftrlx train --resume) on the same input to continue"
+            if self.checkpoint
+            else "pass checkpoint=PATH (ftrlx train --checkpoint) to be able to resume"
+        )
         raise StreamInterrupted(
             f"interrupted after chunk {index} ({self.run_state.rows_read} rows read); {where}; {hint}",
-            self.run_state.history, self.checkpoint)
+            self.run_state.history,
+            self.checkpoint,
+        )
 
     def finish(self):
         """The final non-zero count (in the last records of both kinds) and the final checkpoint."""

@@ -19,7 +19,7 @@ def tagged_passes(chunks, passes):
             "one pass (e.g. lambda: ftrlx.datasets.iter_criteo(path)), or a list of chunks, not an iterator"
         )
     for p in range(passes):
-        for chunk in (chunks() if callable(chunks) else chunks):
+        for chunk in chunks() if callable(chunks) else chunks:
             yield p, chunk
 
 
@@ -47,7 +47,7 @@ def pass_losses(history):
 
 def should_stop(history, done, early_stop):
     """Whether ``early_stop`` passes have gone by without a lower held-out log loss, after pass ``done``."""
-    losses = pass_losses(history)[:done + 1]
+    losses = pass_losses(history)[: done + 1]
     if any(math.isnan(v) for v in losses):
         p = next(i for i, v in enumerate(losses) if math.isnan(v))
         raise ValueError(

@@ -112,8 +112,7 @@ def split_chunk(chunk, index):
     """``(X, y, sample_weight or None)`` of one chunk, with its shapes checked."""
     if not isinstance(chunk, (tuple, list)) or len(chunk) not in (2, 3):
         raise TypeError(
-            f"chunk {index} is a {type(chunk).__name__}; fit_stream expects (X, y) or "
-            "(X, y, sample_weight) tuples"
+            f"chunk {index} is a {type(chunk).__name__}; fit_stream expects (X, y) or (X, y, sample_weight) tuples"
         )
     X, y = chunk[0], np.asarray(chunk[1])
     w = None if len(chunk) == 2 else chunk[2]

@@ -69,9 +69,15 @@ class ProgressTable:
         read, elapsed = int(rec["rows_read"]), _num(rec.get("elapsed_s"))
         dt = elapsed - self._clock[1]
         rate = (read - self._clock[0]) / dt if dt > 0 else math.nan
-        line = {"chunk": rec.get("chunk"), "rows": rows, "logloss": loss, "since_last": since,
-                "auc": _num(rec.get("cum_auc")),
-                "nnz": rec.get("nnz"), "rows_per_s": rate}
+        line = {
+            "chunk": rec.get("chunk"),
+            "rows": rows,
+            "logloss": loss,
+            "since_last": since,
+            "auc": _num(rec.get("cum_auc")),
+            "nnz": rec.get("nnz"),
+            "rows_per_s": rate,
+        }
         self._last, self._clock = (rows, total), (read, elapsed)
         self.lines.append(line)
         if self.write is not None:
@@ -104,8 +110,10 @@ def format_line(line):
     """One table line as text, in the columns of the header."""
     nnz = "" if line["nnz"] is None else f"{line['nnz']:,}"
     rate = "" if math.isnan(line["rows_per_s"]) else f"{line['rows_per_s']:,.0f}"
-    return (f"{line['rows']:>12,} {_f(line['logloss'], 9, 6)} {_f(line['since_last'], 9, 6)} "
-            f"{_f(line['auc'], 7, 4)} {nnz:>10} {rate:>10}")
+    return (
+        f"{line['rows']:>12,} {_f(line['logloss'], 9, 6)} {_f(line['since_last'], 9, 6)} "
+        f"{_f(line['auc'], 7, 4)} {nnz:>10} {rate:>10}"
+    )
 
 
 def _num(value):

@@ -16,8 +16,13 @@ class Tally:
         self.sum_p = 0.0
 
     def get_state(self):
-        return {"logloss": self.logloss.get_state(), "auc": self.auc.get_state(),
-                "n": self.n, "sum_y": self.sum_y, "sum_p": self.sum_p}
+        return {
+            "logloss": self.logloss.get_state(),
+            "auc": self.auc.get_state(),
+            "n": self.n,
+            "sum_y": self.sum_y,
+            "sum_p": self.sum_p,
+        }
 
     @classmethod
     def from_state(cls, state):
@@ -33,13 +38,11 @@ class Tally:
         self.n += n
         npos = int(y.sum())
         self.sum_y += npos
-        rec = {"pos_rate": npos / n if n else math.nan,
-               "cum_pos_rate": self.sum_y / self.n if self.n else math.nan}
+        rec = {"pos_rate": npos / n if n else math.nan, "cum_pos_rate": self.sum_y / self.n if self.n else math.nan}
         rec["auc"] = self.auc.update(y, score)
         rec["cum_auc"] = self.auc.value
         if p is None:
-            rec.update(logloss=math.nan, mean_pred=math.nan, cum_logloss=math.nan,
-                       cum_mean_pred=math.nan)
+            rec.update(logloss=math.nan, mean_pred=math.nan, cum_logloss=math.nan, cum_mean_pred=math.nan)
         else:
             rec["logloss"] = self.logloss.update(y, p)
             rec["cum_logloss"] = self.logloss.value

@@ -914,20 +914,22 @@ cdef class UndoJournal:
         if state.shape[0] != self.n_features or state.shape[1] != stride:
             raise ValueError(f"state of shape ({state.shape[0]}, {state.shape[1]}) is not the journal's "
                              f"({self.n_features}, {stride})")
+        cdef Journal* j = &self.j  # a plain pointer: no attribute of self is touched without the GIL
         with nogil:
-            for e in range(self.j.n):
+            for e in range(j.n):
                 for q in range(stride):
-                    state[self.j.cols[e], q] = self.j.saved[e * stride + q]
+                    state[j.cols[e], q] = j.saved[e * stride + q]
         self.forget()
 
     def forget(self):
         """Clear the record (entry by entry); a large buffer is released rather than kept for the next call."""
         cdef Py_ssize_t e
         cdef int64_t c
+        cdef Journal* j = &self.j
         with nogil:
-            for e in range(self.j.n):
-                c = self.j.cols[e]
-                self.j.seen[c >> 6] &= ~((<uint64_t>1) << (c & 63))
+            for e in range(j.n):
+                c = j.cols[e]
+                j.seen[c >> 6] &= ~((<uint64_t>1) << (c & 63))
         self.j.n = 0
         if self.j.cap > (1 << 16):
             free(self.j.cols)

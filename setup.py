@@ -3,6 +3,7 @@
 Set ``FTRLX_CYTHON_DEBUG=1`` to rebuild with bounds checking, wraparound and
 initialisation checks turned back on, unoptimised (slow; for hunting memory errors; CI runs the tests on it).
 """
+
 import os
 from pathlib import Path
 

@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ftrlx._kernels import _svm
@@ -154,6 +154,19 @@ OPTIONS = st.fixed_dictionaries(
 
 @FUZZ
 @given(data=svm_file(), options=OPTIONS, block_bytes=st.sampled_from([1, 37, 200, 1 << 23]))
+# found by the fuzzing: a label that is not finite is reported as such by both engines, also with binary=True
+@example(
+    data=b"nan\n",
+    options={
+        "chunk_size": 1,
+        "n_features": None,
+        "zero_based": True,
+        "binary": True,
+        "dtype": np.float64,
+        "on_bad_lines": "error",
+    },
+    block_bytes=1,
+)
 def test_compiled_matches_python_reader(data, options, block_bytes):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "fuzz.svm")

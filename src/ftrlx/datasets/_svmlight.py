@@ -316,7 +316,12 @@ class SvmlightReader(ChunkReader):
             self._offset = 0 if (X.nnz and X.indices.min() == 0) else 1
         offset = self._offset or 0
         row_of = np.repeat(np.arange(n), np.diff(X.indptr))
-        problems = []  # (row mask, message builder)
+        # (row mask, message builder), in the order the compiled engine checks a row: a label or value that is not
+        # finite first, then the indices, then the label's class
+        problems = []
+        unusable = _unusable_rows(y, X.indptr, X.indices, X.data)
+        if unusable is not None:
+            problems.append((unusable[0], lambda r: (unusable[1](r),)))
         if offset == 1:
             zero_rows = np.zeros(n, dtype=bool)
             zero_rows[row_of[X.indices == 0]] = True
@@ -331,9 +336,6 @@ class SvmlightReader(ChunkReader):
         if self.binary:
             not_binary = ~np.isin(y, _BINARY_LABELS)
             problems.append((not_binary, lambda r: _label_message(y[r])))
-        unusable = _unusable_rows(y, X.indptr, X.indices, X.data)
-        if unusable is not None:
-            problems.append((unusable[0], lambda r: (unusable[1](r),)))
         bad = np.zeros(n, dtype=bool)
         for mask, _ in problems:
             bad |= mask

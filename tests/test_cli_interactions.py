@@ -34,6 +34,8 @@ def test_crosses_are_trained_recorded_and_predicted_the_same_way(clicks, tmp_pat
                 "C1,C2",
                 "--interactions",
                 "C3,I1",
+                "--invert-rows",
+                "20000",
             ]
         )
         == 0

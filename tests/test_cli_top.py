@@ -44,7 +44,7 @@ def test_the_map_of_a_cross_names_both_fields(clicks):
 
 def test_info_top_prints_field_value_and_weight(clicks, tmp_path, capsys):
     model = tmp_path / "m.ftrlx"
-    assert main(["train", str(clicks), "--bits", "16", "-q", "-o", str(model)]) == 0
+    assert main(["train", str(clicks), "--bits", "16", "-q", "-o", str(model), "--invert-rows", "20000"]) == 0
     assert main(["info", str(model), "--top", "5", "--json"]) == 0
     top = json.loads(capsys.readouterr().out)["top_weights"]
     coef = ftrlx.load(model).coef_.ravel()
@@ -71,6 +71,8 @@ def test_sparse_model_and_no_map(clicks, tmp_path, capsys):
                 str(tmp_path / "m.ftrlx"),
                 "--sparse-output",
                 str(sparse),
+                "--invert-rows",
+                "20000",
             ]
         )
         == 0
@@ -89,7 +91,7 @@ def test_sparse_model_and_no_map(clicks, tmp_path, capsys):
 )
 def test_bad_top_flags(clicks, tmp_path, capsys, argv, flag):
     model = tmp_path / "m.ftrlx"
-    assert main(["train", str(clicks), "--bits", "12", "-q", "-o", str(model)]) == 0
+    assert main(["train", str(clicks), "--bits", "12", "-q", "-o", str(model), "--invert-rows", "20000"]) == 0
     argv = [str(model) if a == "M" else str(clicks) if a == "C" else a for a in argv]
     assert main([*argv, "-q", "-o", str(tmp_path / "x.ftrlx")] if argv[0] == "train" else argv) == 2
     assert flag in capsys.readouterr().err

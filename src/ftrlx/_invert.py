@@ -9,8 +9,6 @@ kept, at most :data:`MAX_ENTRIES` of them (the largest weights first).
 
 import numpy as np
 
-#: Rows of the input sampled for the map by default.
-DEFAULT_ROWS = 20_000
 #: Most entries stored in a model file.
 MAX_ENTRIES = 2**16
 

@@ -285,7 +285,7 @@ def build_parser():
         metavar="N",
         dest="invert_rows",
         help="rows of the first input read before training to map hashed columns back to field=value "
-        "for `ftrlx info --top` (default: 20000; 0: no map; criteo, avazu, csv, parquet; not for "
+        "for `ftrlx info --top` (default: 0, no map; 20000 is a good sample; criteo, avazu, csv, parquet; not for "
         "standard input read once); the model keeps the columns with a non-zero weight, at most "
         "65536, each with the first value seen there",
     )

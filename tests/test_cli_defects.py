@@ -180,6 +180,7 @@ def test_a_model_that_cannot_be_written_at_the_end_is_saved_elsewhere(svm_file, 
     monkeypatch.setattr(ftrlx, "save", failing_save)
     assert cli.main(["train", str(svm_file), "--bits", "10", "-o", str(tmp_path / "m.ftrlx"), "-q"]) == 1
     err = capsys.readouterr().err
+    assert "saved to '" in err, err
     rescued = err.split("saved to '")[1].split("'")[0]
     assert ftrlx.load(rescued).n_features_in_ == 2**10
     __import__("os").remove(rescued)

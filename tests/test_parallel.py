@@ -229,11 +229,12 @@ def test_hogwild_trains_a_model_of_similar_loss(cls, click):
     one = loss(cls().partial_fit(X, y, classes=[0, 1]), Xt, yt)
     est = cls(n_jobs=2, parallel="hogwild").partial_fit(X, y, classes=[0, 1])
     assert est.t_ == X.shape[0]  # the racy step counter is set to the exact count
-    # not reproducible: the loss moves from run to run (AdaGrad by up to about 2.5% on these 45,000 rows)
-    assert abs(loss(est, Xt, yt) - one) < 0.03 * one
+    # not reproducible: the loss moves from run to run with how the threads interleave (up to 3.6% seen, RDA at
+    # its default gamma=0.3 on these 45,000 rows in a full CI run; 1-2% on an idle machine)
+    assert abs(loss(est, Xt, yt) - one) < 0.05 * one
     shuffled = cls(n_jobs=2, parallel="hogwild", max_iter=2, random_state=0).fit(X, y)
     assert shuffled.t_ == 2 * X.shape[0]
-    assert abs(loss(shuffled, Xt, yt) - loss(cls(max_iter=2, random_state=0).fit(X, y), Xt, yt)) < 0.03 * one
+    assert abs(loss(shuffled, Xt, yt) - loss(cls(max_iter=2, random_state=0).fit(X, y), Xt, yt)) < 0.05 * one
 
 
 @pytest.mark.parametrize(

@@ -374,11 +374,7 @@ class _OnlineLinearModel(BaseEstimator):
                     nonfinite = np.flatnonzero(~np.isfinite(X.data[start : X.indptr[row + 1]]))
                     if nonfinite.size:
                         return (_check.NOT_FINITE, row, start + int(nonfinite[0])), False
-                raise DivergenceError(
-                    f"{type(self).__name__}: the margin of row {row} overflowed (the model diverged); the call was "
-                    "undone and the model is as it was. Lower the learning rate, or scale the features (e.g. "
-                    "ftrlx.preprocessing or sklearn's MaxAbsScaler)."
-                )
+                raise _guard.divergence_error(self, row, undone=True)
         return None, canonical
 
     def _train(self, X, targets, weights, epochs, first_call, shuffle, progressive=None):

@@ -73,6 +73,17 @@ def _rows_of_step(position, batch_size, n_rows, order):
     return positions if order is None else np.asarray(order)[positions]
 
 
+def divergence_error(estimator, row, undone):
+    """The DivergenceError for a margin that overflowed at ``row``; ``undone``: the call leaves the model as it was."""
+    from ._base import DivergenceError
+
+    after = "; the call was undone and the model is as it was." if undone else "."
+    return DivergenceError(
+        f"{type(estimator).__name__}: the margin of row {row} overflowed (the model diverged){after} Lower the "
+        "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
+    )
+
+
 def overflow_error(estimator, X, weights, order, position, output):
     """The DivergenceError for a step that made the state non-finite, naming its largest value."""
     from ._base import DivergenceError

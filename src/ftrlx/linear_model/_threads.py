@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._kernels import _check, _online
+from . import _guard
 
 PARALLEL = ("outputs", "hogwild", "deterministic")
 # a hogwild thread with fewer rows than this is not worth starting; rows per kernel call of a hogwild thread
@@ -170,15 +171,6 @@ class _Call:
         return position if self.order is None else int(self.order[position])
 
 
-def diverged(est, row):
-    from ._base import DivergenceError
-
-    return DivergenceError(
-        f"{type(est).__name__}: the margin of row {row} overflowed (the model diverged). Lower the learning rate, "
-        "or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
-    )
-
-
 def run_kernel(
     est, X, targets, weights, order, state, istate, gstate, check, canonical, progressive, undo=None, stats=None
 ):
@@ -231,7 +223,9 @@ def run_kernel(
         ]
     for position in bad:  # the first output's failure, as one thread reports it
         if position >= 0:
-            raise diverged(est, call.row(position))
+            # 'outputs' keeps each output's undo journal; the shared state of the other modes has none (fresh
+            # state is thrown away whatever the mode)
+            raise _guard.divergence_error(est, call.row(position), undone=mode == "outputs" or undo is None)
     return None, canonical
 
 

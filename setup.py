@@ -5,6 +5,7 @@ initialisation checks turned back on, unoptimised (slow; for hunting memory erro
 """
 
 import os
+import runpy
 from pathlib import Path
 
 import numpy
@@ -26,6 +27,20 @@ directives = {
 }
 
 kernel_dir = Path("src") / "ftrlx" / "_kernels"
+
+
+def generate_dispatch():
+    """Render the kernel's dispatch and parameter struct (``*.tp``) from the algorithm registry; a file is
+    rewritten only when its text changes, so that an unchanged registry rebuilds nothing."""
+    render = runpy.run_path(str(kernel_dir / "registry.py"))["render"]
+    for template in sorted(kernel_dir.glob("*.tp")):
+        target = template.with_suffix("")
+        text = render(template.read_text())
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+
+
+generate_dispatch()
 extensions = [
     Extension(
         f"ftrlx._kernels.{pyx.stem}",

@@ -8,7 +8,8 @@
 #   or |w| - k*a when l2 = 0; exact.
 # RDA form: u = sum of gradients; w after T steps = -eta0 * soft(u, l1*T) / (H + eta0*l2*T); no catch-up needed.
 # The intercept follows the same form without penalties.
-from ftrlx._kernels._common cimport Params, soft_threshold
+from ftrlx._kernels._params cimport Params
+from ftrlx._kernels._common cimport soft_threshold
 from libc.math cimport sqrt, fabs, copysign, pow
 
 cdef enum:
@@ -16,6 +17,7 @@ cdef enum:
     ADAGRAD_N = 1
     ADAGRAD_LAST = 2
     ADAGRAD_SLOTS = 3
+    ADAGRAD_ISLOTS = 2    # the intercept's
 
 
 cdef inline double adagrad_H(const Params* p, double n_excess) noexcept nogil:

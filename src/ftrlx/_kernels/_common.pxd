@@ -1,11 +1,13 @@
-# Shared declarations for the online-learning kernels: index/value types, the parameter struct that every
-# algorithm reads, losses (derivative with respect to the margin) and learning-rate schedules.
+# Shared declarations for the online-learning kernels: index/value types, losses (derivative with respect to the
+# margin) and learning-rate schedules.
 #
 # Everything here is `noexcept nogil` and inline: the row-loop driver in _online.pyx calls these once per row
 # (losses, schedules) or once per non-zero (soft threshold).
 
 from libc.math cimport sqrt, exp, fabs, copysign, fmax
 from libc.stdint cimport int32_t, int64_t
+
+from ftrlx._kernels._params cimport Params   # the parameter struct every algorithm reads (generated)
 
 ctypedef fused index_t:
     int32_t
@@ -23,25 +25,6 @@ cdef enum:
     SCHED_CONSTANT = 0
     SCHED_INVSQRT = 1
     SCHED_LINEAR = 2
-
-
-cdef struct Params:
-    # hyper-parameters (only the ones an algorithm uses are read)
-    double alpha, beta, l1, l2          # FTRL (l1/l2 shared with FOBOS, AdaGrad, OGD)
-    double gamma, rho                   # RDA
-    double eta0, decay_steps, eta_final  # schedules (FOBOS, TG, OGD) and AdaGrad / LazyAdam rate
-    int schedule
-    double gravity, theta               # truncated gradient
-    int64_t period
-    int rounding
-    double eps, n0                      # AdaGrad
-    int eps_inside, rda_form
-    double beta1, beta2, epsilon        # LazyAdam
-    # values for *reading* weights at the current time (set by the algorithm's `*_read` function)
-    double rT, rlogP, rB, rG, rlogS, rthr, rscale
-    # values of the step being taken (set by the algorithm's `*_step` function)
-    double t, eta, a, c, lr_t, decay, logP_new, B_new, G_new, logS_new, u_new
-    int truncate
 
 
 cdef inline double soft_threshold(double v, double a) noexcept nogil:

@@ -6,7 +6,8 @@
 #     |w_e| = max(0, (P_e/P_s) * |w_s| - (B_e - (P_e/P_s) * B_s)),
 # with P_t = prod_{r<=t} c_r and B_t = c_t * (B_{t-1} + a_t).  P is kept as a logarithm (it underflows), B is
 # bounded; with l2 = 0, P = 1 and B is the prefix sum of the thresholds.
-from ftrlx._kernels._common cimport Params, soft_threshold, schedule_eta
+from ftrlx._kernels._params cimport Params
+from ftrlx._kernels._common cimport soft_threshold, schedule_eta
 from libc.math cimport exp, log, fabs, copysign
 
 cdef enum:
@@ -14,6 +15,7 @@ cdef enum:
     FOBOS_LOGP = 1
     FOBOS_B = 2
     FOBOS_SLOTS = 3
+    FOBOS_ISLOTS = 1    # the intercept's
 
 
 cdef inline void fobos_read(Params* p, const double* gs) noexcept nogil:

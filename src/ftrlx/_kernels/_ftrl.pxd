@@ -3,7 +3,7 @@
 # closed form whenever the weight is read.
 # The state keeps sqrt(n) rather than n (n = sum of squared gradients): reading a weight then needs no square root
 # and an update one instead of two, and sigma's cancellation-free form uses sqrt(n) directly.
-from ftrlx._kernels._common cimport Params
+from ftrlx._kernels._params cimport Params
 from libc.math cimport sqrt, fabs, copysign, fmax
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
@@ -12,6 +12,7 @@ cdef enum:
     FTRL_Z = 0
     FTRL_SQRT_N = 1
     FTRL_SLOTS = 2
+    FTRL_ISLOTS = 2    # the intercept's
 
 
 cdef inline double ftrl_closed_form(double z, double sqrt_n, double alpha, double beta_l2, double l1) noexcept nogil:

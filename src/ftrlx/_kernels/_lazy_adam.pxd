@@ -1,14 +1,15 @@
 # LazyAdam (TensorFlow Addons semantics).  Per-coordinate state: [w, m, v]; global step t.
 # Only the coordinates present in the batch update m, v and w; absent ones are left untouched (not decayed).  The
 # bias correction uses the *global* step, so a coordinate first seen late takes a larger first step than Adam's.
-from ftrlx._kernels._common cimport Params
+from ftrlx._kernels._params cimport Params
 from libc.math cimport sqrt, pow
 
 cdef enum:
     ADAM_W = 0
     ADAM_M = 1
     ADAM_V = 2
-    ADAM_SLOTS = 3
+    LAZY_ADAM_SLOTS = 3
+    LAZY_ADAM_ISLOTS = 3    # the intercept's
 
 
 cdef inline void lazy_adam_read(Params* p, const double* gs) noexcept nogil:

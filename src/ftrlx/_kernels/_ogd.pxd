@@ -5,7 +5,8 @@
 # Every step multiplies every weight by (1 - eta_t*l2) (kept lazily as the global log-scale S, so absent coordinates
 # are caught up exactly when read); the L1 penalty is applied only to the coordinates of the batch, which is what
 # makes this scheme approximate as an L1 method (docs/guide/algorithms.rst, online gradient descent).
-from ftrlx._kernels._common cimport Params, schedule_eta
+from ftrlx._kernels._params cimport Params
+from ftrlx._kernels._common cimport schedule_eta
 from libc.math cimport exp, log, fmax, fmin
 
 cdef enum:
@@ -13,6 +14,7 @@ cdef enum:
     OGD_LOGS = 1
     OGD_Q = 2
     OGD_SLOTS = 3
+    OGD_ISLOTS = 1    # the intercept's
 
 
 cdef inline void ogd_read(Params* p, const double* gs) noexcept nogil:

@@ -8,13 +8,11 @@ a round only if its stamp holds the round's id, so nothing is ever cleared.  Bot
 from libc.math cimport sqrt, exp
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
 
-from ftrlx._kernels._common cimport Params, index_t
-from ftrlx._kernels._fobos cimport fobos_read, fobos_weight
-from ftrlx._kernels._truncated cimport tg_read, tg_weight
-from ftrlx._kernels._adagrad cimport adagrad_read, adagrad_weight
-from ftrlx._kernels._ogd cimport ogd_read, ogd_weight
+from ftrlx._kernels._common cimport index_t
+from ftrlx._kernels._params cimport Params, make_params
+
+include "_dispatch.pxi"
 
 # How a slot of the state is merged (``kinds``):
 #   VALUE   an accumulator or a value stored as it is read: base + the sum (or the mean) of the threads' changes;
@@ -36,43 +34,8 @@ cdef enum:
     KIND_WEIGHT = 2
     KIND_STAMP = 3
     MAX_SLOTS = 8
-    ALGO_FOBOS = 2
-    ALGO_TG = 3
-    ALGO_ADAGRAD = 4
-    ALGO_OGD = 6
 
 VALUE, SQRT, WEIGHT, STAMP = KIND_VALUE, KIND_SQRT, KIND_WEIGHT, KIND_STAMP
-
-
-cdef inline void read_clock(int algo, Params* p, const double* gs) noexcept nogil:
-    if algo == ALGO_FOBOS: fobos_read(p, gs)
-    elif algo == ALGO_TG: tg_read(p, gs)
-    elif algo == ALGO_ADAGRAD: adagrad_read(p, gs)
-    elif algo == ALGO_OGD: ogd_read(p, gs)
-
-
-cdef inline double lazy_weight(int algo, const Params* p, const double* s) noexcept nogil:
-    if algo == ALGO_FOBOS: return fobos_weight(p, s)
-    elif algo == ALGO_TG: return tg_weight(p, s)
-    elif algo == ALGO_ADAGRAD: return adagrad_weight(p, s)
-    elif algo == ALGO_OGD: return ogd_weight(p, s)
-    return s[0]
-
-
-cdef Params weight_params(dict d) except *:
-    # the hyper-parameters that reading a lazy weight uses (the clocks come from gstate)
-    cdef Params p
-    memset(&p, 0, sizeof(Params))
-    p.eta0 = d.get("eta0", 0.0)
-    p.l1 = d.get("l1", 0.0)
-    p.l2 = d.get("l2", 0.0)
-    p.eps = d.get("eps", 0.0)
-    p.n0 = d.get("n0", 0.0)
-    p.eps_inside = d.get("eps_inside", 0)
-    p.rda_form = d.get("rda_form", 0)
-    p.theta = d.get("theta", 0.0)
-    p.rounding = d.get("rounding", 0)
-    return p
 
 
 def load_rows(const index_t[::1] indices, const index_t[::1] indptr, order, Py_ssize_t start, Py_ssize_t stop,
@@ -123,7 +86,7 @@ cdef void merge_clock(int algo, const double* g0, const double* gs, Py_ssize_t n
         out[c] = g0[c]
         for k in range(n_threads):
             out[c] += gs[k * n_global + c] - g0[c]
-    if algo == ALGO_FOBOS and n_global > 2:
+    if composed_clock(algo) and n_global > 2:
         out[2] = g0[2]
         for k in range(n_threads):
             ratio = exp(gs[k * n_global + 1] - g0[1])
@@ -166,7 +129,7 @@ def merge_rows(int algo, dict params, const int32_t[::1] kinds, bint mean, Py_ss
     cdef double merged[MAX_SLOTS]
     cdef bint lazy = False
     cdef bint skip
-    cdef Params base_params = weight_params(params)
+    cdef Params base_params = make_params(params)
     if n_slots > MAX_SLOTS or kinds.shape[0] != n_slots or clocks.shape[0] != n_threads or n_global > MAX_SLOTS:
         raise ValueError("merge_rows: the state, kinds and clocks do not fit together")
     for s in range(n_slots):
@@ -182,7 +145,7 @@ def merge_rows(int algo, dict params, const int32_t[::1] kinds, bint mean, Py_ss
             merge_clock(algo, &clock0[0], &clocks[0, 0], n_threads, n_global, merged)
             for k in range(n_threads + 1):
                 at[k] = base_params
-                read_clock(algo, &at[k], &clocks[k, 0] if k < n_threads else &clock0[0])
+                read_time_by_code(algo, &at[k], &clocks[k, 0] if k < n_threads else &clock0[0])
             for t in range(n_touched):
                 if t + AHEAD < n_touched:
                     j = touched[t + AHEAD]
@@ -203,10 +166,10 @@ def merge_rows(int algo, dict params, const int32_t[::1] kinds, bint mean, Py_ss
                         count += 1
                         last = k
                 if lazy:
-                    w0 = lazy_weight(algo, &at[n_threads], &master[j, 0])
+                    w0 = weight_by_code(algo, &at[n_threads], &master[j, 0])
                     acc = 0.0
                     for k in range(n_threads):
-                        acc += lazy_weight(algo, &at[k], &privates[k, j, 0] if mine[k] else &master[j, 0]) - w0
+                        acc += weight_by_code(algo, &at[k], &privates[k, j, 0] if mine[k] else &master[j, 0]) - w0
                     if mean:
                         acc = acc / n_threads
                 for s in range(n_slots):

@@ -1,12 +1,13 @@
 # L1-RDA and enhanced L1-RDA (Xiao, JMLR 2010).  Per-coordinate state: [u] (sum of gradients); global t.
 # Lazy without catch-up: the weight after t steps is a closed form of (u, t), so every weight drifts with t and
 # is computed when read.
-from ftrlx._kernels._common cimport Params
+from ftrlx._kernels._params cimport Params
 from libc.math cimport sqrt, fabs, copysign
 
 cdef enum:
     RDA_U = 0
     RDA_SLOTS = 1
+    RDA_ISLOTS = 1    # the intercept's
 
 
 cdef inline void rda_read(Params* p, const double* gs) noexcept nogil:

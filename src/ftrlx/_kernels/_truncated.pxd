@@ -5,7 +5,8 @@
 # simple rounding T0 (zero |v| <= theta, truncation='rounding').  While a coordinate is absent it only shrinks toward
 # 0, so if |w| > theta nothing ever applies, and otherwise the truncations add up: G_t is the running sum of the
 # alpha's of the truncation events (or, for rounding, their count).
-from ftrlx._kernels._common cimport Params, schedule_eta, soft_threshold
+from ftrlx._kernels._params cimport Params
+from ftrlx._kernels._common cimport schedule_eta, soft_threshold
 from libc.math cimport fabs, copysign
 from libc.stdint cimport int64_t
 
@@ -13,6 +14,7 @@ cdef enum:
     TG_W = 0
     TG_G = 1
     TG_SLOTS = 2
+    TG_ISLOTS = 1    # the intercept's
 
 
 cdef inline void tg_read(Params* p, const double* gs) noexcept nogil:

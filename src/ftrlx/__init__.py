@@ -1,7 +1,7 @@
 """ftrlx: fast sparse online learners for Python.
 
 Per-coordinate online learners (FTRL-Proximal, L1-RDA, L1-FOBOS, truncated
-gradient, AdaGrad, LazyAdam and plain online gradient descent) as Cython
+gradient, AdaGrad, LazyAdam, passive-aggressive and plain online gradient descent) as Cython
 kernels over scipy CSR matrices, wrapped as scikit-learn estimators with
 ``partial_fit``; a pure-NumPy layer of dense optimizers, initialisers and
 normalisation layers; and streaming click-through training.
@@ -11,11 +11,9 @@ Public names are imported on first use, so ``import ftrlx`` stays cheap.
 
 __version__ = "0.1.0"
 
-_ESTIMATORS = [
-    f"{algo}{kind}"
-    for algo in ("FTRL", "RDA", "FOBOS", "TruncatedGradient", "AdaGrad", "LazyAdam", "OGD")
-    for kind in ("Classifier", "Regressor")
-]
+from ._kernels.registry import ALGORITHMS as _ALGORITHMS  # plain Python: nothing compiled is loaded
+
+_ESTIMATORS = [name for algorithm in _ALGORITHMS.values() for name in algorithm.estimators]
 _LAZY = {name: "ftrlx.linear_model" for name in _ESTIMATORS}
 _LAZY.update({"save": "ftrlx.io", "load": "ftrlx.io", "fit_stream": "ftrlx.stream"})
 _LAZY.update(

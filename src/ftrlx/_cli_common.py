@@ -5,19 +5,14 @@ import math
 import os
 import sys
 
+from ._kernels.registry import ALGORITHMS
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: The input name that means standard input.
 STDIN = "-"
 
-ALGOS = {
-    "ftrl": "FTRLClassifier",
-    "rda": "RDAClassifier",
-    "fobos": "FOBOSClassifier",
-    "tg": "TruncatedGradientClassifier",
-    "adagrad": "AdaGradClassifier",
-    "lazyadam": "LazyAdamClassifier",
-    "ogd": "OGDClassifier",
-}
+# --algorithm names -> the classifier each trains (the registry's first estimator of each algorithm)
+ALGOS = {algorithm.cli: algorithm.estimators[0] for algorithm in ALGORITHMS.values()}
 FORMATS = ("svmlight", "criteo", "avazu", "csv", "parquet", "vw")
 _EXTENSIONS = {
     ".svm": "svmlight",

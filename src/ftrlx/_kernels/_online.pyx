@@ -26,7 +26,7 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memcpy, memset
 
-from ftrlx._kernels._common cimport index_t, dloss
+from ftrlx._kernels._common cimport index_t
 from ftrlx._kernels._params cimport Params, make_params
 from ftrlx._kernels._journal cimport Journal, finite_all, journal_record, journal_reserve
 from ftrlx._kernels._scan cimport (CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, increasing,
@@ -85,6 +85,17 @@ cdef enum:
     STEP_NO_MEMORY = 3  # the journal could not grow: the step changed nothing
 
 
+cdef inline double row_sqnorm(Algo* a, const floating* rv, Py_ssize_t n) noexcept nogil:
+    # the squared norm of a (canonical) row, for the algorithms whose step size depends on it; 0 for the others
+    # (compiled away)
+    cdef Py_ssize_t k
+    cdef double sq = 0.0
+    if needs_sqnorm(a):
+        for k in range(n):
+            sq += <double>rv[k] * rv[k]
+    return sq
+
+
 cdef inline void prefetch_row(const index_t* indices, const index_t* indptr, Py_ssize_t i, const double* state,
                               const Py_ssize_t stride) noexcept nogil:
     # Hashed features land anywhere in a state far larger than the caches: fetching the next row's coordinates
@@ -139,7 +150,7 @@ cdef inline int one_row(Algo* a, Params* p, const floating* data, const index_t*
     wk.mmax = fmax(wk.mmax, fabs(m))
     if prog != NULL:
         prog[0] = m
-    d = dloss(loss, m, yi) * swi
+    d = row_gradient(a, p, loss, m, yi, row_sqnorm(a, rv, n)) * swi
     # the next row's coordinates are fetched now, behind this row's updates: issued before the margin, the
     # prefetches would compete with its loads, which are on the critical path of every step
     if i + 1 < n_rows:
@@ -200,7 +211,7 @@ cdef inline Py_ssize_t batch_margins(Algo* a, Params* p, const floating* data, c
         wk.mmax = fmax(wk.mmax, fabs(m))
         if prog != NULL:
             prog[r * pstride] = m
-        d = dloss(loss, m, y[r]) * sw[r] * inv_nb
+        d = row_gradient(a, p, loss, m, y[r], row_sqnorm(a, rv, n)) * sw[r] * inv_nb
         gb[0] += d
         for e in range(e0, n_entries):
             buf[e].g *= d

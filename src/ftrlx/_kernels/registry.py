@@ -66,6 +66,9 @@ class Algorithm:
         exactly) and ``p_suspect`` (which tells, after a gathered row's fast updates, whether to redo them).
     row_gradient : whether the math file has ``p_row_gradient(p, loss, margin, y, sqnorm)``, the loss derivative
         scaled by a step size that depends on the row (its squared norm); otherwise the driver uses ``dloss``.
+    estimators : the public estimator classes, defined in ``ftrlx.linear_model.<module>`` (the math file's name):
+        exported by ``ftrlx.linear_model`` and ``ftrlx``; the first is a classifier, which the command line trains.
+    cli : the command line's name for it (``ftrlx train --algorithm``).
     """
 
     name: str
@@ -82,6 +85,8 @@ class Algorithm:
     gathers: bool = False
     exact: bool = False
     row_gradient: bool = False
+    estimators: tuple = ()
+    cli: str = ""
 
 
 _SCHEDULE = {
@@ -105,6 +110,8 @@ ALGORITHMS = {
             nonnegative_slot=1,
             gathers=True,
             exact=True,
+            estimators=("FTRLClassifier", "FTRLRegressor"),
+            cli="ftrl",
         ),
         Algorithm(
             "rda",
@@ -115,6 +122,8 @@ ALGORITHMS = {
             slots=("value",),
             intercept_slots=("value",),
             gathers=True,
+            estimators=("RDAClassifier", "RDARegressor"),
+            cli="rda",
         ),
         Algorithm(
             "fobos",
@@ -125,6 +134,8 @@ ALGORITHMS = {
             slots=("weight", "stamp1", "stamp2"),
             intercept_slots=("value",),
             clocks=("sum", "composed"),
+            estimators=("FOBOSClassifier", "FOBOSRegressor"),
+            cli="fobos",
         ),
         Algorithm(
             "truncated_gradient",
@@ -140,6 +151,8 @@ ALGORITHMS = {
             },
             slots=("weight", "stamp1"),
             intercept_slots=("value",),
+            estimators=("TruncatedGradientClassifier", "TruncatedGradientRegressor"),
+            cli="tg",
         ),
         Algorithm(
             "adagrad",
@@ -158,6 +171,8 @@ ALGORITHMS = {
             slots=("weight", "value", "stamp0"),  # slot 0 is a sum of gradients in the RDA form (see _deterministic)
             intercept_slots=("value", "value"),
             nonnegative_slot=1,
+            estimators=("AdaGradClassifier", "AdaGradRegressor"),
+            cli="adagrad",
         ),
         Algorithm(
             "lazy_adam",
@@ -174,6 +189,8 @@ ALGORITHMS = {
             intercept_slots=("value", "value", "value"),
             averaged=True,
             nonnegative_slot=2,
+            estimators=("LazyAdamClassifier", "LazyAdamRegressor"),
+            cli="lazyadam",
         ),
         Algorithm(
             "ogd",
@@ -183,6 +200,20 @@ ALGORITHMS = {
             {**_SCHEDULE, "l1": ("double", 0.0), "l2": ("double", 0.0)},
             slots=("weight", "stamp1", "value"),
             intercept_slots=("value",),
+            estimators=("OGDClassifier", "OGDRegressor"),
+            cli="ogd",
+        ),
+        Algorithm(
+            "passive_aggressive",
+            7,
+            "pa",
+            "_pa",
+            {"C": ("double", 1.0), "variant": ("int", 1)},
+            slots=("value",),
+            intercept_slots=("value",),
+            row_gradient=True,
+            estimators=("PassiveAggressiveClassifier",),
+            cli="pa",
         ),
     ]
 }

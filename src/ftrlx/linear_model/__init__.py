@@ -1,38 +1,11 @@
-"""Sparse online linear models: one classifier and one regressor per algorithm."""
+"""Sparse online linear models: a classifier and (for most algorithms) a regressor per algorithm.
 
+The estimators are those of the algorithm registry (``ftrlx._kernels.registry``), each defined in the module of
+its algorithm.
+"""
+
+from . import _estimators
 from ._base import DivergenceError, DivergenceWarning
-from ._estimators import (
-    AdaGradClassifier,
-    AdaGradRegressor,
-    FOBOSClassifier,
-    FOBOSRegressor,
-    FTRLClassifier,
-    FTRLRegressor,
-    LazyAdamClassifier,
-    LazyAdamRegressor,
-    OGDClassifier,
-    OGDRegressor,
-    RDAClassifier,
-    RDARegressor,
-    TruncatedGradientClassifier,
-    TruncatedGradientRegressor,
-)
 
-__all__ = [
-    "DivergenceError",
-    "DivergenceWarning",
-    "FTRLClassifier",
-    "FTRLRegressor",
-    "RDAClassifier",
-    "RDARegressor",
-    "FOBOSClassifier",
-    "FOBOSRegressor",
-    "TruncatedGradientClassifier",
-    "TruncatedGradientRegressor",
-    "AdaGradClassifier",
-    "AdaGradRegressor",
-    "LazyAdamClassifier",
-    "LazyAdamRegressor",
-    "OGDClassifier",
-    "OGDRegressor",
-]
+__all__ = ["DivergenceError", "DivergenceWarning", *_estimators.__all__]
+globals().update({name: getattr(_estimators, name) for name in _estimators.__all__})

@@ -1,0 +1,112 @@
+"""(Enhanced) L1-RDA: the classifier and the regressor (their math is ``ftrlx._kernels._rda``)."""
+
+from .._docdefaults import derive_defaults
+from ._base import (
+    NON_NEGATIVE,
+    POSITIVE,
+    OnlineClassifierMixin,
+    OnlineRegressorMixin,
+    _OnlineLinearModel,
+)
+from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC
+
+
+class _RDA(_OnlineLinearModel):
+    _algorithm = "rda"
+    _parameter_constraints = {
+        **_OnlineLinearModel._parameter_constraints,
+        "l1": [NON_NEGATIVE],
+        "gamma": [POSITIVE],
+        "rho": [NON_NEGATIVE],
+    }
+
+    def _kernel_params(self):
+        return {"l1": float(self.l1), "gamma": float(self.gamma), "rho": float(self.rho)}
+
+
+_RDA_DOC = """
+    Keeps the running sum u_i of each coordinate's gradients and the global step t; the weight after t steps is
+    0 if |u_i| <= l1 t + gamma rho sqrt(t), else -(u_i - sign(u_i)(l1 t + gamma rho sqrt(t))) / (gamma sqrt(t)).
+    rho > 0 is the enhanced variant (more sparsity early on).  Xiao, "Dual Averaging Methods for Regularized
+    Stochastic Learning and Online Optimization", JMLR 2010.
+
+    Parameters
+    ----------
+    l1 : float, default=1e-4
+        L1 strength: a coordinate stays zero while its average gradient is below l1.
+    gamma : float
+        Scale of the proximal term beta_t = gamma sqrt(t); the effective step is about 1 / (gamma sqrt(t)), so a
+        good gamma grows with the scale of the rows (about mean squared row norm / 30).
+    rho : float, default=0.0
+        Enhanced-RDA sparsity boost (threshold l1 + gamma rho / sqrt(t))."""
+
+
+class RDAClassifier(OnlineClassifierMixin, _RDA):
+    __doc__ = (
+        "Linear classifier trained online by (enhanced) L1-RDA.\n"
+        + _RDA_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
+    _parameter_constraints = {**_RDA._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
+
+    def __init__(
+        self,
+        l1=1e-4,
+        gamma=0.3,
+        rho=0.0,
+        *,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.l1, self.gamma, self.rho = l1, gamma, rho
+        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
+        self.n_jobs, self.parallel = n_jobs, parallel
+
+
+class RDARegressor(OnlineRegressorMixin, _RDA):
+    __doc__ = (
+        "Linear regression trained online by (enhanced) L1-RDA.\n" + _RDA_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    )
+    _parameter_constraints = {**_RDA._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
+
+    def __init__(
+        self,
+        l1=1e-4,
+        gamma=1.0,
+        rho=0.0,
+        *,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.l1, self.gamma, self.rho = l1, gamma, rho
+        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
+        self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
+
+
+derive_defaults(RDAClassifier)
+derive_defaults(RDARegressor)

@@ -1,0 +1,158 @@
+"""Truncated gradient: the classifier and the regressor (their math is ``ftrlx._kernels._truncated``)."""
+
+import numpy as np
+
+from .._docdefaults import derive_defaults
+from .._validation import Interval, Options
+from ._base import (
+    NON_NEGATIVE,
+    OnlineClassifierMixin,
+    OnlineRegressorMixin,
+    _OnlineLinearModel,
+    _schedule_constraints,
+    _schedule_params,
+)
+from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC, _SCHEDULE_DOC
+
+
+class _TruncatedGradient(_OnlineLinearModel):
+    _algorithm = "truncated_gradient"
+    _parameter_constraints = {
+        **_OnlineLinearModel._parameter_constraints,
+        **_schedule_constraints(),
+        "gravity": [NON_NEGATIVE],
+        "theta": [Interval(0, None, closed="left", allow_inf=True)],
+        "period": [Interval(1, None, closed="left", integer=True)],
+        "truncation": [Options("gradient", "rounding")],
+    }
+
+    def _kernel_params(self):
+        return {
+            **_schedule_params(self),
+            "gravity": float(self.gravity),
+            "theta": float(self.theta),
+            "period": int(self.period),
+            "rounding": int(self.truncation == "rounding"),
+        }
+
+
+_TG_DOC = (
+    """
+    Plain gradient steps; every ``period`` (K) steps the weights with |w| <= theta are pulled toward zero by the
+    gravity K eta_t g (truncation='gradient', operator T1), or set to zero (truncation='rounding', the cruder T0
+    baseline).  The lazy catch-up of absent coordinates is exact.  Langford, Li & Zhang, "Sparse Online Learning
+    via Truncated Gradient", JMLR 2009.
+
+    Parameters
+    ----------"""
+    + _SCHEDULE_DOC
+    + """
+    gravity : float, default=1e-5
+        The g of the paper (L1-like strength); theta=inf, period=1 gives FOBOS-L1 with l1=gravity.
+    theta : float, default=inf
+        Only weights with |w| <= theta are truncated.
+    period : int
+        K: truncate every K steps (with K times the gravity).
+    truncation : {'gradient', 'rounding'}, default='gradient'"""
+)
+
+
+class TruncatedGradientClassifier(OnlineClassifierMixin, _TruncatedGradient):
+    __doc__ = (
+        "Linear classifier trained online by truncated gradient.\n"
+        + _TG_DOC
+        + _COMMON_DOC
+        + _CLASSIFIER_DOC
+        + "\n"
+        + _ATTRIBUTES_DOC
+    )
+    _parameter_constraints = {
+        **_TruncatedGradient._parameter_constraints,
+        **OnlineClassifierMixin._parameter_constraints,
+    }
+
+    def __init__(
+        self,
+        eta0=1.0,
+        learning_rate="invsqrt",
+        gravity=1e-5,
+        theta=np.inf,
+        period=10,
+        *,
+        truncation="gradient",
+        decay_steps=100_000,
+        eta_final=None,
+        loss="log_loss",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.eta0, self.learning_rate, self.gravity, self.theta, self.period = (
+            eta0,
+            learning_rate,
+            gravity,
+            theta,
+            period,
+        )
+        self.truncation, self.decay_steps, self.eta_final = truncation, decay_steps, eta_final
+        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
+        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
+            shuffle,
+            random_state,
+            warm_start,
+            class_weight,
+        )
+        self.n_jobs, self.parallel = n_jobs, parallel
+
+
+class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
+    __doc__ = (
+        "Linear regression trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
+    )
+    _parameter_constraints = {
+        **_TruncatedGradient._parameter_constraints,
+        **OnlineRegressorMixin._parameter_constraints,
+    }
+
+    def __init__(
+        self,
+        eta0=0.05,
+        learning_rate="invsqrt",
+        gravity=1e-5,
+        theta=np.inf,
+        period=10,
+        *,
+        truncation="gradient",
+        decay_steps=100_000,
+        eta_final=None,
+        loss="squared_error",
+        fit_intercept=True,
+        batch_size=1,
+        max_iter=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        n_jobs=1,
+        parallel="outputs",
+    ):
+        self.eta0, self.learning_rate, self.gravity, self.theta, self.period = (
+            eta0,
+            learning_rate,
+            gravity,
+            theta,
+            period,
+        )
+        self.truncation, self.decay_steps, self.eta_final = truncation, decay_steps, eta_final
+        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
+        self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
+        self.n_jobs, self.parallel = n_jobs, parallel
+
+
+derive_defaults(TruncatedGradientClassifier)
+derive_defaults(TruncatedGradientRegressor)

@@ -5,10 +5,7 @@ import contextlib
 import json
 import math
 import os
-import sys
 import time
-
-import numpy as np
 
 from ._cli_common import (
     _PARAM_FLAGS,
@@ -22,13 +19,13 @@ from ._cli_common import (
     _check_outputs,
     _column_names,
     _columns,
-    _fmt_metric,
     _hasher_for,
     _json_ready,
     _open,
     _parse_value,
     _reader_config,
 )
+from ._cli_train_report import _json_report, _model_metadata, _save_safely, _summary, _train_frontier
 from ._invert import sample_map
 
 
@@ -263,37 +260,11 @@ def _spool(path):
 
 
 def _train(args, cfg, est, inputs):
-    from ftrlx.stream import fit_stream
-
-    if args.resume and not args.checkpoint:
-        raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
-    if args.checkpoint_every and not args.checkpoint:
-        raise UsageError("--checkpoint-every needs --checkpoint PATH")
-    _check_outputs(
-        (args.output, "-o model output"),
-        (args.checkpoint, "--checkpoint"),
-        (args.sparse_output, "--sparse-output"),
-        (args.history, "--history"),
-    )
-    hasher = _with_interactions(_hasher_for(cfg, inputs[0], args.bits), cfg, args.interactions)
-    n_features = 2**args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
-    if cfg["format"] == "svmlight":
-        # a fixed width, whatever index comes later in the stream: larger indices fold into it
-        n_features, cfg["fold"] = 2 ** (args.bits or DEFAULT_BITS), True
+    _check_train_outputs(args)
+    hasher, n_features = _input_hasher(args, cfg, inputs)
     if args.resume:
         _adopt_decisions(args.checkpoint, cfg)
-
-    def one_pass():
-        for path in inputs:
-            reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features, weights=True)
-            if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
-                reader.label_values = (0.0, 1.0)
-            for chunk in reader:
-                if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
-                    # the first file decides; every later file (and pass) is read the same way
-                    cfg["zero_based"] = reader.zero_based_used
-                yield chunk
-
+    one_pass = _pass_over(args, cfg, inputs, hasher, n_features)
     training = {
         "inputs": [os.path.basename(p) for p in args.inputs],
         "epochs": args.epochs,
@@ -310,6 +281,68 @@ def _train(args, cfg, est, inputs):
 
         chunks = itertools.chain.from_iterable(one_pass() for _ in range(args.epochs))
         return _train_frontier(args, est, chunks, training, hasher)
+    history, seconds, table = _fit_inputs(args, est, one_pass, training)
+    last = history.last("train")
+    if last is None:
+        raise ValueError("the input had no training rows; check the file and --holdout-every")
+    meta, passes = _model_metadata(args, est, history, training, inverse)
+    _save_safely(est, args.output, meta)
+    if args.sparse_output:
+        from ftrlx.io import export_sparse
+
+        export_sparse(est, args.sparse_output, hasher=hasher, metadata=meta)
+    if not args.quiet:
+        _summary(history, est, seconds, args.output, passes)
+    if args.json:
+        print(json.dumps(_json_ready(_json_report(args, last, seconds, passes, table))))
+    return EXIT_OK
+
+
+def _check_train_outputs(args):
+    """The checkpoint flags go together, and every output can be written (before any training)."""
+    if args.resume and not args.checkpoint:
+        raise UsageError("--resume needs --checkpoint PATH (the checkpoint to resume from)")
+    if args.checkpoint_every and not args.checkpoint:
+        raise UsageError("--checkpoint-every needs --checkpoint PATH")
+    _check_outputs(
+        (args.output, "-o model output"),
+        (args.checkpoint, "--checkpoint"),
+        (args.sparse_output, "--sparse-output"),
+        (args.history, "--history"),
+    )
+
+
+def _input_hasher(args, cfg, inputs):
+    """``(hasher, n_features)`` of the inputs: the hasher of hashed formats (with --interactions), the fixed width
+    of svmlight and VW input."""
+    hasher = _with_interactions(_hasher_for(cfg, inputs[0], args.bits), cfg, args.interactions)
+    n_features = 2**args.bits if cfg["format"] in ("svmlight", "vw") and args.bits else None
+    if cfg["format"] == "svmlight":
+        # a fixed width, whatever index comes later in the stream: larger indices fold into it
+        n_features, cfg["fold"] = 2 ** (args.bits or DEFAULT_BITS), True
+    return hasher, n_features
+
+
+def _pass_over(args, cfg, inputs, hasher, n_features):
+    """A function that reads every input once, chunk by chunk (called once per pass)."""
+
+    def one_pass():
+        for path in inputs:
+            reader = _open(path, cfg, args.chunk_size, hasher=hasher, n_features=n_features, weights=True)
+            if hasattr(reader, "label_values"):  # the classifiers of the command line train on 0/1 labels
+                reader.label_values = (0.0, 1.0)
+            for chunk in reader:
+                if "zero_based" not in cfg and getattr(reader, "zero_based_used", None) is not None:
+                    # the first file decides; every later file (and pass) is read the same way
+                    cfg["zero_based"] = reader.zero_based_used
+                yield chunk
+
+    return one_pass
+
+
+def _fit_inputs(args, est, one_pass, training):
+    """Train on the passes over the inputs with the flags' schedule; ``(history, seconds, progress table)``."""
+    from ftrlx.stream import fit_stream
     from ftrlx.stream._table import ProgressTable, write_stderr
 
     table = ProgressTable(write=None if args.quiet or args.json else write_stderr)
@@ -330,45 +363,7 @@ def _train(args, cfg, est, inputs):
         checkpoint_metadata={"training": training},
         nnz_every=args.nnz_every,
     )
-    seconds = time.perf_counter() - t0
-    last = history.last("train")
-    if last is None:
-        raise ValueError("the input had no training rows; check the file and --holdout-every")
-    rows_seen = last["rows_seen"]
-    training.update(rows_seen=rows_seen, progressive_logloss=last["cum_logloss"], progressive_auc=last["cum_auc"])
-    passes = _passes_summary(args, history)
-    if passes:
-        training.update(passes=passes)
-    meta = {"rows_seen": rows_seen, "training": training}
-    if inverse is not None:
-        meta["inverse_map"] = {"rows": args.invert_rows, "columns": inverse.for_model(est.coef_)}
-    _save_safely(est, args.output, meta)
-    if args.sparse_output:
-        from ftrlx.io import export_sparse
-
-        export_sparse(est, args.sparse_output, hasher=hasher, metadata=meta)
-    if not args.quiet:
-        _summary(history, est, seconds, args.output, passes)
-    if args.json:
-        print(
-            json.dumps(
-                _json_ready(
-                    {
-                        "rows": rows_seen,
-                        "rows_read": last["rows_read"],
-                        "seconds": round(seconds, 3),
-                        "rows_per_s": last["rows_read"] / max(seconds, 1e-9),
-                        "progressive_logloss": last["cum_logloss"],
-                        "progressive_auc": last["cum_auc"],
-                        "nnz": last["nnz"],
-                        "model": args.output,
-                        **(passes or {}),
-                        "progress": table.lines,
-                    }
-                )
-            )
-        )
-    return EXIT_OK
+    return history, time.perf_counter() - t0, table
 
 
 def _with_interactions(hasher, cfg, pairs):
@@ -416,106 +411,6 @@ def _inverse_map(args, cfg, path, hasher):
     return sample_map(_open(path, cfg, args.chunk_size, hasher=hasher), rows)
 
 
-def _passes_summary(args, history):
-    """With several passes: the passes trained, each pass's held-out log loss, the best pass, an early stop."""
-    if args.epochs == 1:
-        return None
-    done = max(rec.get("pass", 0) for rec in history) + 1
-    out = {"passes_trained": done}
-    if args.holdout_every is not None:
-        losses = history.pass_losses()
-        finite = [i for i, v in enumerate(losses) if v == v]
-        out["pass_holdout_logloss"] = losses
-        out["best_pass"] = min(finite, key=losses.__getitem__) + 1 if finite else None
-    out["early_stopped"] = (
-        args.early_stop is not None
-        and done < args.epochs
-        and (args.max_rows is None or history[-1]["rows_read"] < args.max_rows)
-    )
-    return out
-
-
-def _train_frontier(args, est, chunks, training, hasher):
-    """``--l1 a,b,c``: one pass trains a model per value; write the frontier and save the selected model."""
-    from ftrlx._path import fit_frontier
-
-    for flag, value in (
-        ("--checkpoint", args.checkpoint),
-        ("--holdout-every", args.holdout_every),
-        ("--early-stop", args.early_stop),
-        ("--max-rows", args.max_rows),
-        ("--sparse-output", args.sparse_output),
-    ):
-        if value is not None:
-            raise UsageError(f"{flag} is not supported with several --l1 values (a frontier run)")
-    stem = os.path.splitext(args.output)[0]
-    csv_path, png_path = stem + ".frontier.csv", stem + ".frontier.png"
-    _check_outputs((csv_path, "the frontier CSV"), (png_path, "the frontier PNG"))
-    t0 = time.perf_counter()
-    model, result = fit_frontier(
-        est,
-        chunks,
-        args.l1,
-        csv_path=csv_path,
-        png_path=png_path,
-        rule=args.select,
-        tolerance=args.select_tolerance,
-        title=f"{args.algo}: non-zero weights against progressive log loss",
-    )
-    seconds = time.perf_counter() - t0
-    record = result.select(args.select, tolerance=args.select_tolerance).record
-    training.update(
-        rows_seen=result.rows,
-        progressive_logloss=record.get("progressive_logloss"),
-        progressive_auc=record.get("progressive_auc"),
-        frontier=os.path.basename(csv_path),
-    )
-    _save_safely(model, args.output, {"rows_seen": result.rows, "training": training})
-    if not args.quiet:
-        print(
-            f"frontier        {len(args.l1)} models in one pass over {result.rows:,} rows, {seconds:.1f} s; "
-            f"{csv_path}, {png_path}",
-            file=sys.stderr,
-        )
-        print(f"selected        {record} ({args.select})", file=sys.stderr)
-        print(f"model written   {args.output}", file=sys.stderr)
-    if args.json:
-        print(
-            json.dumps(
-                _json_ready(
-                    {
-                        "rows": result.rows,
-                        "seconds": round(seconds, 3),
-                        "selected": record,
-                        "frontier_csv": csv_path,
-                        "frontier_png": png_path,
-                        "model": args.output,
-                    }
-                ),
-                default=str,
-            )
-        )
-    return EXIT_OK
-
-
-def _save_safely(est, path, metadata):
-    """Save the trained model; if that fails now, save it in the temporary folder and say where."""
-    import tempfile
-
-    import ftrlx
-
-    try:
-        ftrlx.save(est, path, metadata=metadata)
-    except OSError as exc:
-        fd, rescue = tempfile.mkstemp(prefix="ftrlx-rescued-", suffix=".ftrlx")
-        os.close(fd)
-        ftrlx.save(est, rescue, metadata=metadata)
-        raise OSError(
-            f"could not write the model to {path!r} ({exc.strerror or exc}); the trained model was saved "
-            f"to {rescue!r} instead"
-        ) from exc
-
-
 def _adopt_decisions(checkpoint, cfg):
     """What the reader decided in the run a checkpoint continues (the svmlight index base), so that the resumed run
     reads its inputs the same way."""
@@ -547,40 +442,3 @@ def _check_resumable(checkpoint, training):
                 f"--resume: checkpoint {checkpoint!r} was written with {flag} = {saved[key]!r}, not "
                 f"{training[key]!r}; resume with the same inputs and options, or pass another --checkpoint"
             )
-
-
-def _summary(history, est, seconds, output, passes=None):
-    last = history.last("train")
-    hold = history.last("holdout")
-    coef = getattr(est, "coef_", None)
-    total = int(np.size(coef)) if coef is not None else 0
-    nnz = last["nnz"] or 0
-    err = sys.stderr
-    print(
-        f"rows trained    {last['rows_seen']:,} in {seconds:.1f} s "
-        f"({last['rows_read'] / max(seconds, 1e-9):,.0f} rows/s)",
-        file=err,
-    )
-    print(
-        f"progressive     log loss {_fmt_metric(last['cum_logloss'])}  "
-        f"AUC {_fmt_metric(last['cum_auc'])}  positive rate {_fmt_metric(last['cum_pos_rate'], 4)}",
-        file=err,
-    )
-    if hold is not None:
-        print(
-            f"holdout         log loss {_fmt_metric(hold['cum_logloss'])}  "
-            f"AUC {_fmt_metric(hold['cum_auc'])}  rows {sum(r['rows'] for r in history if r['kind'] == 'holdout'):,}",
-            file=err,
-        )
-    if passes and "pass_holdout_logloss" in passes:
-        losses = "  ".join(_fmt_metric(v) for v in passes["pass_holdout_logloss"])
-        stop = "early stop; " if passes["early_stopped"] else ""
-        print(
-            f"passes          {passes['passes_trained']} ({stop}the model is the last pass's; best pass "
-            f"{passes['best_pass']}); holdout log loss per pass {losses}",
-            file=err,
-        )
-    if total:
-        print(f"non-zero        {nnz:,} of {total:,} weights ({nnz / total:.2%})", file=err)
-    if output:
-        print(f"model written   {output}", file=err)

@@ -270,18 +270,7 @@ def fit_stream(
             run.history.to_csv(history_csv)
         return run.history
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=total_rows or max_rows,
-        initial=run.rows_read,
-        unit=" rows",
-        unit_scale=True,
-        file=sys.stderr,
-        disable=not progress,
-        dynamic_ncols=True,
-        leave=True,
-    )
+    bar = _progress_bar(total_rows or max_rows, run.rows_read, progress)
     with (
         _SigintGuard() as guard,
         bar,
@@ -290,6 +279,22 @@ def fit_stream(
         loop.run(source, guard, bar)
     loop.finish()
     return run.history
+
+
+def _progress_bar(total, initial, progress):
+    """The tqdm bar of the rows read on stderr (disabled without ``progress``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit=" rows",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=True,
+    )
 
 
 def _table_for(table, history):

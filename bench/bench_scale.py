@@ -71,7 +71,7 @@ def schedule(data, n_workers, n_rounds):
 def mix(est, data, n_workers, n_rounds, mode):
     """One simulated run: test loss, and per round the touched columns, the bytes moved and the combine time."""
     est = copy.deepcopy(est)
-    n_slots = fdask._SLOTS[est._algorithm].__len__()
+    n_slots = len(est._merge_kinds()[0])
     tally = {"up": [], "down": [], "union": []}
 
     def on_round(r, master, messages, update):

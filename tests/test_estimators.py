@@ -61,7 +61,7 @@ def problem(cls, n_rows=120, n_features=30, seed=0, n_classes=2):
     rng = np.random.default_rng(seed + 1)
     w = rng.normal(size=(n_features, max(n_classes, 1)))
     scores = X @ w
-    if issubclass(cls, lm._base.OnlineClassifierMixin):
+    if issubclass(cls, lm._classifier.OnlineClassifierMixin):
         y = scores.argmax(axis=1) if n_classes > 2 else (scores[:, 0] > 0).astype(int)
     else:
         y = scores[:, 0] + 0.1 * rng.normal(size=n_rows)
@@ -82,13 +82,13 @@ def assert_same_state(a, b):
 
 
 def partial_fit(est, X, y, classes=None, **kw):
-    if isinstance(est, lm._base.OnlineClassifierMixin):
+    if isinstance(est, lm._classifier.OnlineClassifierMixin):
         return est.partial_fit(X, y, classes=classes, **kw)
     return est.partial_fit(X, y, **kw)
 
 
 def classes_of(cls, y):
-    return np.unique(y) if issubclass(cls, lm._base.OnlineClassifierMixin) else None
+    return np.unique(y) if issubclass(cls, lm._classifier.OnlineClassifierMixin) else None
 
 
 # ---------------------------------------------------------------------------------------------- equivalences
@@ -213,7 +213,7 @@ def bad_chunks(cls, X, y):
         ("negative sample weight", dict(X=X, y=y, sample_weight=-np.ones(n))),
         ("nan sample weight", dict(X=X, y=y, sample_weight=np.full(n, np.nan))),
     ]
-    if issubclass(cls, lm._base.OnlineClassifierMixin):
+    if issubclass(cls, lm._classifier.OnlineClassifierMixin):
         cases.append(("unknown label", dict(X=X, y=np.where(y == y[0], 99, y))))
         cases.append(("different classes", dict(X=X, y=y, classes=[0, 1, 2, 3, 4])))
     else:
@@ -257,7 +257,7 @@ def bad_fit_inputs(cls, X, y):
     decreasing = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr.copy()), shape=X.shape)
     decreasing.indptr[2], decreasing.indptr[3] = decreasing.indptr[3], decreasing.indptr[2]
     cases.append(("decreasing indptr", dict(X=decreasing, y=y)))
-    if issubclass(cls, lm._base.OnlineClassifierMixin):
+    if issubclass(cls, lm._classifier.OnlineClassifierMixin):
         cases.append(("continuous labels", dict(X=X, y=np.linspace(0, 1, X.shape[0]))))
     return cases
 

@@ -17,16 +17,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 import ftrlx
 from ftrlx import linear_model as lm
 from ftrlx._kernels import _online
+from ftrlx._reference import estimators
 
-NAMES = {
-    "ftrl": "FTRL",
-    "rda": "RDA",
-    "fobos": "FOBOS",
-    "truncated_gradient": "TruncatedGradient",
-    "adagrad": "AdaGrad",
-    "lazy_adam": "LazyAdam",
-    "ogd": "OGD",
-}
 # other settings than test_progressive's: other schedules, AdaGrad's RDA form, rounding truncation
 PARAMS = {
     "ftrl": {"alpha": 0.3, "beta": 0.5, "l1": 0.02, "l2": 0.0},
@@ -36,6 +28,7 @@ PARAMS = {
     "adagrad": {"eta0": 0.3, "eps": 0.1, "eps_placement": "inside", "l1": 0.02, "l2": 0.1, "l1_form": "rda"},
     "lazy_adam": {"eta0": 0.1, "beta1": 0.5, "beta2": 0.9, "epsilon": 1e-3},
     "ogd": {"eta0": 0.3, "learning_rate": "invsqrt", "l1": 0.0, "l2": 0.1},
+    "passive_aggressive": {"C": 0.2, "variant": "pa2"},
 }
 ALL = [getattr(lm, n) for n in lm.__all__ if n.endswith(("Classifier", "Regressor"))]
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -64,7 +57,8 @@ def summed(X):
 
 
 def make(algo, regression, **kw):
-    cls = getattr(ftrlx, NAMES[algo] + ("Regressor" if regression else "Classifier"))
+    classifier, regressor = estimators(algo)
+    cls = regressor if regression else classifier
     return cls(**PARAMS[algo], **kw)
 
 
@@ -102,6 +96,7 @@ def check_same(a, b, X, exact):
 def test_non_canonical_rows_train_as_their_summed_copy(
     algo, seed, batch_size, max_repeat, regression, float32, int64, n_features, cuts
 ):
+    regression = regression and estimators(algo)[1] is not None  # classification for a classifier-only algorithm
     rng = np.random.default_rng(seed)
     X = raw_csr(
         rng, 40, n_features, 6, max_repeat, np.float32 if float32 else np.float64, np.int64 if int64 else np.int32

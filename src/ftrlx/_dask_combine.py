@@ -10,30 +10,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
 
+from ._kernels.registry import ALGORITHMS
+
 COMBINES = ("auto", "delta", "average", "touched", "weights")
 
-# How each slot of an algorithm's per-coordinate state is combined:
-#   "value"  an accumulator or a stored value: the changes add up ('delta') or the values are averaged;
-#   "sqrt"   the square root of an accumulator (FTRL keeps sqrt(n)): combined as its square, then rooted;
-#   "weight" a weight stored lazily (its regulariser caught up when read): combined through the weight that each
-#            worker's clock gives it, so that the regularisation a worker applied is not lost;
-#   "stampK" a per-coordinate time stamp of the lazy catch-up: set to the combined clock, gstate_[:, K], because
-#            the combined weight is stored already caught up.
-_SLOTS = {
-    "ftrl": ("value", "sqrt"),
-    "rda": ("value",),
-    "fobos": ("weight", "stamp1", "stamp2"),
-    "truncated_gradient": ("weight", "stamp1"),
-    "adagrad": ("weight", "value", "stamp0"),  # slot 0 is a sum of gradients in l1_form='rda'
-    "lazy_adam": ("value", "value", "value"),
-    "ogd": ("weight", "stamp1", "value"),
-}
-_INTERCEPT_SLOTS = {"ftrl": ("value", "sqrt"), "adagrad": ("value", "value"), "lazy_adam": ("value",) * 3}
-# gstate_ columns 1 and 2; column 0, the step count, is always "sum".  FOBOS's B_t = c_t (B_{t-1} + a_t) composes
-# as an affine map, so the clocks of several workers chain instead of adding (see _combine_clock).
-_GLOBAL_SLOTS = {"fobos": ("sum", "composed")}
-# their workers' changes do not add up (see the module documentation): 'auto' averages them
-_AVERAGED = ("lazy_adam",)
+# How each slot of a state combines: the registry's slot kinds (ftrlx._kernels.registry.SLOT_KINDS), as each
+# estimator's ``_merge_kinds`` gives them.
 
 Message = namedtuple("Message", "idx rows istate gstate n_rows attrs")
 Message.__doc__ = """What a worker sends after a round: the columns it touched (sorted int64), their state rows
@@ -49,7 +31,7 @@ _STATE_ARRAYS = ("state_", "istate_", "gstate_")
 
 def _algorithm(estimator):
     name = getattr(type(estimator), "_algorithm", None)
-    if name not in _SLOTS:
+    if name not in ALGORITHMS:
         raise ValueError(
             f"ftrlx.dask: {type(estimator).__name__} is not one of ftrlx's online estimators (FTRLClassifier, "
             "RDARegressor, ...); pass one of those."
@@ -59,11 +41,9 @@ def _algorithm(estimator):
 
 def _slot_kinds(estimator):
     """The combine kind of each per-coordinate slot and each intercept slot of ``estimator``."""
-    name = _algorithm(estimator)
-    kinds = _SLOTS[name]
-    if name == "adagrad" and estimator.l1_form == "rda":
-        kinds = ("value",) + kinds[1:]  # the sum of gradients of dual averaging, not a stored weight
-    return kinds, _INTERCEPT_SLOTS.get(name, ("value",))
+    _algorithm(estimator)
+    slots, islots, _ = estimator._merge_kinds()
+    return slots, islots
 
 
 def resolve_combine(estimator, combine):
@@ -84,8 +64,7 @@ def resolve_combine(estimator, combine):
             f"not for {type(estimator).__name__}; use 'delta' or 'average'."
         )
     if combine == "auto":
-        averaged = name in _AVERAGED or (name == "ogd" and estimator.l1 > 0)
-        return "average" if averaged else "delta"
+        return "average" if estimator._merge_kinds()[2] else "delta"
     return combine
 
 
@@ -171,7 +150,7 @@ def _adopt_shape(master, messages):
 
 def _combine_clock(name, g0, gs, mode):
     """The combined gstate_ (n_outputs, 3) from the round-start ``g0`` and the workers' ``gs``."""
-    kinds = ("sum",) + _GLOBAL_SLOTS.get(name, ("sum", "sum"))
+    kinds = ("sum",) + ALGORITHMS[name].clocks
     if mode != "delta":
         out = g0 + sum(g - g0 for g in gs) / len(gs)
         out[:, 0] = np.rint(out[:, 0])  # a step count stays a whole number

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._io_container import FormatError
 from ._io_encoding import _decode, _Rows
+from ._kernels.registry import ALGORITHMS
 
 # Only classes below these module prefixes may be named in a file.
 _TRUSTED_PREFIXES = ("ftrlx.",)
@@ -73,8 +74,6 @@ def _resolve_class(class_path, path="the file"):
 
 _FITTED = ("n_features_in_", "state_", "istate_", "gstate_")
 _FITTED_OPTIONAL = ("n_iter_", "sparse_coef_", "feature_names_in_")
-# the slot (per coordinate and of the intercept) that accumulates squared gradients, so is never negative
-_SQUARES_SLOT = {"ftrl": 1, "adagrad": 1, "lazy_adam": 2}
 _MAX_STEPS = 2.0**53  # a step counter beyond this is no longer an exact integer in float64
 _REMEDY = "the file was altered or damaged; use a copy written by ftrlx.save"
 
@@ -96,7 +95,7 @@ def _is_int(value):
 
 def _check_names(cls, state, path):
     """Only the attributes an estimator of ``cls`` has; returns whether the state is that of a fitted model."""
-    from ftrlx.linear_model._base import OnlineClassifierMixin
+    from ftrlx.linear_model._classifier import OnlineClassifierMixin
 
     params = cls._get_param_names()
     fitted = _FITTED + (("classes_",) if issubclass(cls, OnlineClassifierMixin) else ())
@@ -176,7 +175,7 @@ def _n_outputs(raw):
 def _check_fitted(cls, state, path):
     """Shapes, dtypes, finiteness and consistency of the fitted attributes; the arrays made kernel-ready."""
     from ftrlx._kernels import _online
-    from ftrlx.linear_model._base import OnlineClassifierMixin
+    from ftrlx.linear_model._classifier import OnlineClassifierMixin
 
     n_features = state["n_features_in_"]
     if not _is_int(n_features) or n_features < 1:
@@ -195,7 +194,7 @@ def _check_fitted(cls, state, path):
     state["istate_"] = _state_array(path, "istate_", state["istate_"], (n_outputs, n_islots), why).copy()
     state["gstate_"] = _state_array(path, "gstate_", state["gstate_"], (n_outputs, _online.GLOBAL_SLOTS), why).copy()
     _check_step_counter(path, state["gstate_"])
-    slot = _SQUARES_SLOT.get(cls._algorithm)
+    slot = ALGORITHMS[cls._algorithm].nonnegative_slot
     if slot is not None:
         for name, values in (("state_", slots), ("istate_", state["istate_"])):
             if (values[..., slot] < 0).any():

@@ -65,7 +65,6 @@ from sklearn.base import is_classifier
 
 # The combine step lives in ftrlx._dask_combine (it needs no Dask); its names are used through this module, the
 # ones imported as themselves (``x as x``) only re-exported.
-from ._dask_combine import _SLOTS as _SLOTS
 from ._dask_combine import COMBINES as COMBINES
 from ._dask_combine import Message as Message
 from ._dask_combine import Replica, combine, resolve_combine, update_nbytes

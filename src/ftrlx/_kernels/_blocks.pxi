@@ -180,3 +180,38 @@ cdef void gathered_free(Gathered* g) noexcept nogil:
     free(g.indptr)
     free(g.y)
     memset(g, 0, sizeof(Gathered))
+
+
+cdef Py_ssize_t max_row_nnz(const index_t* indptr, Py_ssize_t n_rows) noexcept nogil:
+    cdef Py_ssize_t i, best = 0
+    for i in range(n_rows):
+        best = max(best, indptr[i + 1] - indptr[i])
+    return best
+
+
+cdef int work_alloc(Work* wk, Py_ssize_t max_row, Py_ssize_t stride, Py_ssize_t n_features) noexcept nogil:
+    """Buffers for rows of up to max_row entries (wk.buf, for batches, grows as needed); -1 if memory runs out."""
+    cdef Py_ssize_t lanes = max_row + 8
+    memset(wk, 0, sizeof(Work))
+    wk.row.n_features = n_features
+    wk.wbuf = <double*>malloc((max_row + 1) * sizeof(double))
+    wk.sbuf = <double*>malloc((max_row + 1) * stride * sizeof(double))
+    wk.row.entries = <Entry*>malloc(lanes * sizeof(Entry))
+    # the row's five arrays of 8-byte (or narrower) lanes, in one allocation
+    wk.row.keys = <int64_t*>malloc(5 * lanes * sizeof(int64_t))
+    if wk.wbuf == NULL or wk.sbuf == NULL or wk.row.entries == NULL or wk.row.keys == NULL:
+        return -1
+    wk.row.ranks64 = wk.row.keys + lanes
+    wk.row.ranks = <int32_t*>(wk.row.keys + 2 * lanes)
+    wk.row.ind = wk.row.keys + 3 * lanes
+    wk.row.val = wk.row.keys + 4 * lanes
+    return 0
+
+
+cdef void work_free(Work* wk) noexcept nogil:
+    free(wk.buf)
+    free(wk.wbuf)
+    free(wk.sbuf)
+    free(wk.row.keys)
+    free(wk.row.entries)
+    memset(wk, 0, sizeof(Work))

@@ -300,88 +300,13 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
 include "_blocks.pxi"
 
 
-cdef void decision_rows(Algo* a, Params* p,
-                        const floating* data, const index_t* indices, const index_t* indptr, Py_ssize_t n_rows,
-                        const double* state, const double* istate, const double* gs,
-                        bint fit_intercept, RowWork* rw, double* out, Py_ssize_t out_stride) noexcept nogil:
-    cdef Py_ssize_t stride = slots(a)
-    cdef Py_ssize_t i, k, n
-    cdef const floating* rv
-    cdef const index_t* ri
-    cdef double m, b
-    read_time(a, p, gs)
-    b = intercept(a, p, istate) if fit_intercept else 0.0
-    for i in range(n_rows):
-        if i + 1 < n_rows:
-            prefetch_row(indices, indptr, i + 1, state, stride)
-        n = open_row(data, indices, indptr, i, False, rw, &rv, &ri)
-        m = b
-        for k in range(n):
-            m += weight(a, p, state + ri[k] * stride) * rv[k]
-        out[i * out_stride] = m
-
-
-cdef void coef_all(Algo* a, Params* p, const double* state, Py_ssize_t n_features,
-                   const double* istate, const double* gs, bint fit_intercept, double* out) noexcept nogil:
-    cdef Py_ssize_t stride = slots(a)
-    cdef Py_ssize_t j
-    read_time(a, p, gs)
-    for j in range(n_features):
-        out[j] = weight(a, p, state + j * stride)
-    out[n_features] = intercept(a, p, istate) if fit_intercept else 0.0
-
-
-cdef Py_ssize_t nonzero_weights(Algo* a, Params* p, const double* state, Py_ssize_t n_features,
-                                const double* gs) noexcept nogil:
-    # the weights as coef_all computes them, counted instead of stored (FTRL's weight is 0 without a division
-    # when |z| <= l1, so a sparse model costs little more than one read of z per coordinate)
-    cdef Py_ssize_t stride = slots(a)
-    cdef Py_ssize_t j, count = 0
-    read_time(a, p, gs)
-    for j in range(n_features):
-        count += weight(a, p, state + j * stride) != 0.0
-    return count
+include "_read.pxi"
 
 
 include "_by_code.pxi"
 
 
 # ---- Python entry points (called by ftrlx.linear_model, never in a loop over rows) ----
-
-cdef Py_ssize_t max_row_nnz(const index_t* indptr, Py_ssize_t n_rows) noexcept nogil:
-    cdef Py_ssize_t i, best = 0
-    for i in range(n_rows):
-        best = max(best, indptr[i + 1] - indptr[i])
-    return best
-
-
-cdef int work_alloc(Work* wk, Py_ssize_t max_row, Py_ssize_t stride, Py_ssize_t n_features) noexcept nogil:
-    """Buffers for rows of up to max_row entries (wk.buf, for batches, grows as needed); -1 if memory runs out."""
-    cdef Py_ssize_t lanes = max_row + 8
-    memset(wk, 0, sizeof(Work))
-    wk.row.n_features = n_features
-    wk.wbuf = <double*>malloc((max_row + 1) * sizeof(double))
-    wk.sbuf = <double*>malloc((max_row + 1) * stride * sizeof(double))
-    wk.row.entries = <Entry*>malloc(lanes * sizeof(Entry))
-    # the row's five arrays of 8-byte (or narrower) lanes, in one allocation
-    wk.row.keys = <int64_t*>malloc(5 * lanes * sizeof(int64_t))
-    if wk.wbuf == NULL or wk.sbuf == NULL or wk.row.entries == NULL or wk.row.keys == NULL:
-        return -1
-    wk.row.ranks64 = wk.row.keys + lanes
-    wk.row.ranks = <int32_t*>(wk.row.keys + 2 * lanes)
-    wk.row.ind = wk.row.keys + 3 * lanes
-    wk.row.val = wk.row.keys + 4 * lanes
-    return 0
-
-
-cdef void work_free(Work* wk) noexcept nogil:
-    free(wk.buf)
-    free(wk.wbuf)
-    free(wk.sbuf)
-    free(wk.row.keys)
-    free(wk.row.entries)
-    memset(wk, 0, sizeof(Work))
-
 
 def _progressive_view(progressive, Py_ssize_t column, Py_ssize_t n_rows):
     # the margins' destination: out[row, column], one row per row of X

@@ -230,12 +230,13 @@ SCRATCH = {
 }
 
 
-def _check():
-    codes = sorted(a.code for a in ALGORITHMS.values())
+def _check(algorithms):
+    """Refuse an inconsistent registry (at import: a mistake in an entry stops the build)."""
+    codes = sorted(a.code for a in algorithms)
     if codes != list(range(len(codes))):
         raise ValueError(f"algorithm codes must be 0..{len(codes) - 1}, got {codes}")
     fields = {}
-    for a in ALGORITHMS.values():
+    for a in algorithms:
         for kind in a.slots + a.intercept_slots:
             if kind not in SLOT_KINDS:
                 raise ValueError(f"{a.name}: unknown slot kind {kind!r}; known: {SLOT_KINDS}")
@@ -250,7 +251,7 @@ def _check():
                 raise ValueError(f"{a.name}: scratch field {name!r} already exists")
 
 
-_check()
+_check(list(ALGORITHMS.values()))
 
 
 def param_fields():

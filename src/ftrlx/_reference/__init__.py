@@ -95,6 +95,11 @@ the cumulative penalty of Tsuruoka et al. (2009): u += eta_t l1, and each
 *present* coordinate is clipped towards zero, w_i <- max(0, w_i - (u + q_i))
 if w_i > 0 or min(0, w_i + (u - q_i)) if w_i < 0, with q_i += (new - old).
 
+Passive-aggressive (``C, variant``; Crammer et al. 2006), classification
+only: the row's derivative is -y tau with l = max(0, 1 - y m), q = |x|^2
+and tau = l / q ('pa'), min(C, l / q) ('pa1') or l / (q + 1 / (2 C))
+('pa2'), 0 for an empty row ('pa2' excepted); then w_i <- w_i - g_i.
+
 Use
 ===
 
@@ -113,6 +118,25 @@ array([0.])
 from .losses import MAX_DLOSS, dloss, learning_rate, soft_threshold
 from .oracles import ALGORITHMS, EagerState, canonical_csr, decision_eager, fit_eager
 
+
+def estimators(algo):
+    """The estimator classes of an algorithm of the registry: ``(classifier, regressor)``, the regressor None for
+    an algorithm that has none."""
+    import ftrlx
+    from ftrlx._kernels.registry import ALGORITHMS as REGISTRY
+
+    names = REGISTRY[algo].estimators
+    return getattr(ftrlx, names[0]), getattr(ftrlx, names[1]) if len(names) > 1 else None
+
+
+def losses(algo):
+    """The losses an algorithm's estimators accept: classifier losses first, then ``'squared_error'`` if it has a
+    regressor."""
+    return [
+        loss for cls in estimators(algo) if cls is not None for loss in cls._parameter_constraints["loss"][0].values
+    ]
+
+
 __all__ = [
     "ALGORITHMS",
     "MAX_DLOSS",
@@ -120,7 +144,9 @@ __all__ = [
     "canonical_csr",
     "decision_eager",
     "dloss",
+    "estimators",
     "fit_eager",
+    "losses",
     "learning_rate",
     "soft_threshold",
 ]

@@ -289,6 +289,33 @@ class OGD(_Primal):
             self.w[i] = new
 
 
+class PassiveAggressive(_Primal):
+    """Passive-aggressive classification (Crammer et al. 2006): PA, PA-I, PA-II.
+
+    Per row, with the hinge loss l = max(0, 1 - y m) and the row's squared norm q::
+
+        tau = l / q  |  min(C, l / q)  |  l / (q + 1 / (2 C))     (variant 'pa' | 'pa1' | 'pa2')
+
+    and the row's loss derivative is -y tau (0 for an empty row, except with 'pa2'); the step is w <- w - g.
+    """
+
+    defaults = {"C": 0.01, "variant": "pa1"}
+
+    def row_gradient(self, loss, margins, y, sqnorms):
+        hinge = np.maximum(0.0, 1.0 - y * margins)
+        C, variant = self.p["C"], self.p["variant"]
+        if variant == "pa2":
+            return -y * hinge / (sqnorms + 0.5 / C)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau = hinge / sqnorms
+        if variant == "pa1":
+            tau = np.minimum(C, tau)
+        return np.where((hinge > 0) & (sqnorms > 0), -y * tau, 0.0)
+
+    def step(self, g, present, t):
+        self.w -= g
+
+
 ALGORITHMS = {
     "ftrl": FTRL,
     "rda": RDA,
@@ -297,6 +324,7 @@ ALGORITHMS = {
     "adagrad": AdaGrad,
     "lazy_adam": LazyAdam,
     "ogd": OGD,
+    "passive_aggressive": PassiveAggressive,
 }
 
 
@@ -361,7 +389,11 @@ def fit_eager(algo, params, X, y, sample_weight=None, loss="log_loss", batch_siz
         Xb = X[rows]
         w = state.model.weights()
         p = Xb @ w[:d] + w[d]
-        dl = dloss(loss, p, y[rows]) * sw[rows] / Xb.shape[0]
+        if hasattr(state.model, "row_gradient"):  # a step size that depends on the row
+            sq = np.asarray(Xb.multiply(Xb).sum(axis=1)).ravel()
+            dl = state.model.row_gradient(loss, p, y[rows], sq) * sw[rows] / Xb.shape[0]
+        else:
+            dl = dloss(loss, p, y[rows]) * sw[rows] / Xb.shape[0]
         g = np.zeros(d + 1)
         g[:d] = Xb.T @ dl
         present = np.zeros(d + 1, dtype=bool)

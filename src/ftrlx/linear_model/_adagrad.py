@@ -2,14 +2,11 @@
 
 from .._docdefaults import derive_defaults
 from .._validation import Options
-from ._base import (
-    NON_NEGATIVE,
-    POSITIVE,
-    OnlineClassifierMixin,
-    OnlineRegressorMixin,
-    _OnlineLinearModel,
-)
+from ._base import _OnlineLinearModel
+from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC
+from ._regressor import OnlineRegressorMixin
+from ._support import NON_NEGATIVE, POSITIVE
 
 
 class _AdaGrad(_OnlineLinearModel):
@@ -24,6 +21,12 @@ class _AdaGrad(_OnlineLinearModel):
         "l2": [NON_NEGATIVE],
         "l1_form": [Options("fobos", "rda")],
     }
+
+    def _merge_kinds(self):
+        slots, islots, averaged = super()._merge_kinds()
+        if self.l1_form == "rda":
+            slots = ("value",) + slots[1:]  # the sum of gradients of dual averaging, not a stored weight
+        return slots, islots, averaged
 
     def _kernel_params(self):
         return {

@@ -15,7 +15,8 @@ runs first, so the bits are the same on every run.  No step is O(n_features): th
 arrays (allocated once per estimator and number of threads, and mapped by the system only where rows land), of
 which a round reads and writes the touched columns only, recognised by a per-column round stamp.
 
-What a merge does with each slot of the state, per algorithm (``KINDS``): for FTRL, z and n are sums over the
+What a merge does with each slot of the state, per algorithm (the registry's slot kinds, see the estimators'
+``_merge_kinds``): for FTRL, z and n are sums over the
 gradients, and their changes in a round add up (n through sqrt(n) squared): the merged state is that of one
 model that saw every thread's gradients, each computed at weights at most one round old.  RDA's sum of gradients
 and AdaGrad's squared gradients add up in the same way; so do the moves of the weights of FOBOS, truncated
@@ -42,29 +43,17 @@ ROUND_ROWS = 2048
 MIN_ROUND_ROWS = 64
 GROWTH = 32
 
-V, Q, W, S = _parallel.VALUE, _parallel.SQRT, _parallel.WEIGHT, _parallel.STAMP
-# per algorithm: the merge kind of each per-column slot, of each intercept slot, and whether to average
-KINDS = {
-    "ftrl": ((V, Q), (V, Q), False),
-    "rda": ((V,), (V,), False),
-    "fobos": ((W, S + 1, S + 2), (V,), False),
-    "truncated_gradient": ((W, S + 1), (V,), False),
-    "adagrad": ((W, V, S + 0), (V, V), False),  # slot 0 is a sum of gradients in l1_form='rda' (see below)
-    "lazy_adam": ((V, V, V), (V, V, V), True),
-    "ogd": ((W, S + 1, V), (V,), False),
-}
+# the merge kernel's code of each slot kind of the registry ("stampK" is STAMP + K)
+_CODES = {"value": _parallel.VALUE, "sqrt": _parallel.SQRT, "weight": _parallel.WEIGHT}
+_CODES.update({f"stamp{k}": _parallel.STAMP + k for k in range(3)})
 
 _BUFFERS = weakref.WeakKeyDictionary()
 _BUFFERS_LOCK = threading.Lock()
 
 
 def _kinds(est):
-    slots, islots, mean = KINDS[est._algorithm]
-    if est._algorithm == "adagrad" and est.l1_form == "rda":
-        slots = (V,) + slots[1:]
-    if est._algorithm == "ogd" and est.l1 > 0:
-        mean = True  # the cumulative L1 penalty clips every thread's weight by the whole pending penalty
-    return np.array(slots, np.int32), np.array(islots, np.int32), mean
+    slots, islots, mean = est._merge_kinds()
+    return np.array([_CODES[k] for k in slots], np.int32), np.array([_CODES[k] for k in islots], np.int32), mean
 
 
 class _Buffers:

@@ -1,15 +1,11 @@
 """L1/L2 FOBOS: the classifier and the regressor (their math is ``ftrlx._kernels._fobos``)."""
 
 from .._docdefaults import derive_defaults
-from ._base import (
-    NON_NEGATIVE,
-    OnlineClassifierMixin,
-    OnlineRegressorMixin,
-    _OnlineLinearModel,
-    _schedule_constraints,
-    _schedule_params,
-)
+from ._base import _OnlineLinearModel
+from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC, _SCHEDULE_DOC
+from ._regressor import OnlineRegressorMixin
+from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params
 
 
 class _FOBOS(_OnlineLinearModel):
@@ -20,6 +16,11 @@ class _FOBOS(_OnlineLinearModel):
         "l1": [NON_NEGATIVE],
         "l2": [NON_NEGATIVE],
     }
+
+    def _global_clock(self):
+        if self.l1 > 0 or self.l2 > 0:
+            return "FOBOS keeps the running product and sum of its proximal steps (l1/l2)"
+        return None
 
     def _kernel_params(self):
         return {**_schedule_params(self), "l1": float(self.l1), "l2": float(self.l2)}

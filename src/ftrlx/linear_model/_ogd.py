@@ -1,15 +1,11 @@
 """Online gradient descent, the baseline: the classifier and the regressor (their math is ``ftrlx._kernels._ogd``)."""
 
 from .._docdefaults import derive_defaults
-from ._base import (
-    NON_NEGATIVE,
-    OnlineClassifierMixin,
-    OnlineRegressorMixin,
-    _OnlineLinearModel,
-    _schedule_constraints,
-    _schedule_params,
-)
+from ._base import _OnlineLinearModel
+from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC, _SCHEDULE_DOC
+from ._regressor import OnlineRegressorMixin
+from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params
 
 
 class _OGD(_OnlineLinearModel):
@@ -28,6 +24,17 @@ class _OGD(_OnlineLinearModel):
                 f"{type(self).__name__}: eta0 * l2 = {top * self.l2:g} must be below 1 (the weight decay factor "
                 "1 - eta * l2 must stay positive); lower eta0 or l2."
             )
+
+    def _merge_kinds(self):
+        slots, islots, averaged = super()._merge_kinds()
+        # the cumulative L1 penalty clips each copy's weight by the whole pending penalty: summed, n copies would
+        # apply it n times
+        return slots, islots, averaged or self.l1 > 0
+
+    def _global_clock(self):
+        if self.l1 > 0 or self.l2 > 0:
+            return "OGD keeps the running L2 scale and cumulative L1 penalty"
+        return None
 
     def _kernel_params(self):
         return {**_schedule_params(self), "l1": float(self.l1), "l2": float(self.l2)}

@@ -2,8 +2,10 @@
 
 from .._docdefaults import derive_defaults
 from .._validation import Options
-from ._base import POSITIVE, OnlineClassifierMixin, _OnlineLinearModel
+from ._base import _OnlineLinearModel
+from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _TRAINING_DOC
+from ._support import POSITIVE
 
 # the kernel's codes of the variants (PA_PLAIN, PA_ONE, PA_TWO in _pa.pxd)
 VARIANTS = {"pa": 0, "pa1": 1, "pa2": 2}

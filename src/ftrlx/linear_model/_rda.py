@@ -1,14 +1,11 @@
 """(Enhanced) L1-RDA: the classifier and the regressor (their math is ``ftrlx._kernels._rda``)."""
 
 from .._docdefaults import derive_defaults
-from ._base import (
-    NON_NEGATIVE,
-    POSITIVE,
-    OnlineClassifierMixin,
-    OnlineRegressorMixin,
-    _OnlineLinearModel,
-)
+from ._base import _OnlineLinearModel
+from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC
+from ._regressor import OnlineRegressorMixin
+from ._support import NON_NEGATIVE, POSITIVE
 
 
 class _RDA(_OnlineLinearModel):

@@ -78,14 +78,7 @@ def threaded(est, n_outputs, n_rows):
 
 def hogwild_refusal(est):
     """Why ``est`` cannot train with ``parallel='hogwild'`` (a sentence), or None when it can."""
-    name = est._algorithm
-    clock = None
-    if name == "fobos" and (est.l1 > 0 or est.l2 > 0):
-        clock = "FOBOS keeps the running product and sum of its proximal steps (l1/l2)"
-    elif name == "truncated_gradient" and (est.gravity > 0 or est.truncation == "rounding"):
-        clock = "truncated gradient keeps the running sum of its truncations"
-    elif name == "ogd" and (est.l1 > 0 or est.l2 > 0):
-        clock = "OGD keeps the running L2 scale and cumulative L1 penalty"
+    clock = est._global_clock()
     if clock is None:
         return None
     return (
@@ -133,7 +126,7 @@ class _Call:
         self.est, self.X, self.order, self.canonical, self.progressive = est, X, order, canonical, progressive
         self.code = est._slots[0]
         self.params = est._kernel_params()
-        from ._base import LOSSES
+        from ._support import LOSSES
 
         self.loss = LOSSES[est.loss]
 

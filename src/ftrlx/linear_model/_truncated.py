@@ -4,15 +4,11 @@ import numpy as np
 
 from .._docdefaults import derive_defaults
 from .._validation import Interval, Options
-from ._base import (
-    NON_NEGATIVE,
-    OnlineClassifierMixin,
-    OnlineRegressorMixin,
-    _OnlineLinearModel,
-    _schedule_constraints,
-    _schedule_params,
-)
+from ._base import _OnlineLinearModel
+from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC, _SCHEDULE_DOC
+from ._regressor import OnlineRegressorMixin
+from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params
 
 
 class _TruncatedGradient(_OnlineLinearModel):
@@ -25,6 +21,11 @@ class _TruncatedGradient(_OnlineLinearModel):
         "period": [Interval(1, None, closed="left", integer=True)],
         "truncation": [Options("gradient", "rounding")],
     }
+
+    def _global_clock(self):
+        if self.gravity > 0 or self.truncation == "rounding":
+            return "truncated gradient keeps the running sum of its truncations"
+        return None
 
     def _kernel_params(self):
         return {

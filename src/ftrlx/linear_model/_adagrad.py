@@ -6,7 +6,7 @@ from ._base import _OnlineLinearModel
 from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC
 from ._regressor import OnlineRegressorMixin
-from ._support import NON_NEGATIVE, POSITIVE
+from ._support import NON_NEGATIVE, POSITIVE, store_params
 
 
 class _AdaGrad(_OnlineLinearModel):
@@ -93,21 +93,7 @@ class AdaGradClassifier(OnlineClassifierMixin, _AdaGrad):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.eta0, self.eps, self.eps_placement, self.initial_accumulator = (
-            eta0,
-            eps,
-            eps_placement,
-            initial_accumulator,
-        )
-        self.l1, self.l2, self.l1_form = l1, l2, l1_form
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
-            shuffle,
-            random_state,
-            warm_start,
-            class_weight,
-        )
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
@@ -136,16 +122,7 @@ class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.eta0, self.eps, self.eps_placement, self.initial_accumulator = (
-            eta0,
-            eps,
-            eps_placement,
-            initial_accumulator,
-        )
-        self.l1, self.l2, self.l1_form = l1, l2, l1_form
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 derive_defaults(AdaGradClassifier)

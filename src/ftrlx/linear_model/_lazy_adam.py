@@ -6,7 +6,7 @@ from ._base import _OnlineLinearModel
 from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC
 from ._regressor import OnlineRegressorMixin
-from ._support import NON_NEGATIVE, POSITIVE
+from ._support import NON_NEGATIVE, POSITIVE, store_params
 
 
 class _LazyAdam(_OnlineLinearModel):
@@ -76,15 +76,7 @@ class LazyAdamClassifier(OnlineClassifierMixin, _LazyAdam):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.eta0, self.beta1, self.beta2, self.epsilon = eta0, beta1, beta2, epsilon
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
-            shuffle,
-            random_state,
-            warm_start,
-            class_weight,
-        )
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
@@ -108,10 +100,7 @@ class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.eta0, self.beta1, self.beta2, self.epsilon = eta0, beta1, beta2, epsilon
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 derive_defaults(LazyAdamClassifier)

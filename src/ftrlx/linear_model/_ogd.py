@@ -5,7 +5,7 @@ from ._base import _OnlineLinearModel
 from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC, _SCHEDULE_DOC
 from ._regressor import OnlineRegressorMixin
-from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params
+from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params, store_params
 
 
 class _OGD(_OnlineLinearModel):
@@ -86,16 +86,7 @@ class OGDClassifier(OnlineClassifierMixin, _OGD):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
-        self.decay_steps, self.eta_final = decay_steps, eta_final
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
-            shuffle,
-            random_state,
-            warm_start,
-            class_weight,
-        )
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 class OGDRegressor(OnlineRegressorMixin, _OGD):
@@ -123,11 +114,7 @@ class OGDRegressor(OnlineRegressorMixin, _OGD):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.eta0, self.learning_rate, self.l1, self.l2 = eta0, learning_rate, l1, l2
-        self.decay_steps, self.eta_final = decay_steps, eta_final
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 derive_defaults(OGDClassifier)

@@ -5,7 +5,7 @@ from .._validation import Options
 from ._base import _OnlineLinearModel
 from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _TRAINING_DOC
-from ._support import POSITIVE
+from ._support import POSITIVE, store_params
 
 # the kernel's codes of the variants (PA_PLAIN, PA_ONE, PA_TWO in _pa.pxd)
 VARIANTS = {"pa": 0, "pa1": 1, "pa2": 2}
@@ -74,15 +74,7 @@ class PassiveAggressiveClassifier(OnlineClassifierMixin, _OnlineLinearModel):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.C, self.variant = C, variant
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
-            shuffle,
-            random_state,
-            warm_start,
-            class_weight,
-        )
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
     def _kernel_params(self):
         return {"C": float(self.C), "variant": VARIANTS[self.variant]}

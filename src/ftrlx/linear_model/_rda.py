@@ -5,7 +5,7 @@ from ._base import _OnlineLinearModel
 from ._classifier import OnlineClassifierMixin
 from ._docs import _ATTRIBUTES_DOC, _CLASSIFIER_DOC, _COMMON_DOC
 from ._regressor import OnlineRegressorMixin
-from ._support import NON_NEGATIVE, POSITIVE
+from ._support import NON_NEGATIVE, POSITIVE, store_params
 
 
 class _RDA(_OnlineLinearModel):
@@ -66,15 +66,7 @@ class RDAClassifier(OnlineClassifierMixin, _RDA):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.l1, self.gamma, self.rho = l1, gamma, rho
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start, self.class_weight = (
-            shuffle,
-            random_state,
-            warm_start,
-            class_weight,
-        )
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 class RDARegressor(OnlineRegressorMixin, _RDA):
@@ -99,10 +91,7 @@ class RDARegressor(OnlineRegressorMixin, _RDA):
         n_jobs=1,
         parallel="outputs",
     ):
-        self.l1, self.gamma, self.rho = l1, gamma, rho
-        self.loss, self.fit_intercept, self.batch_size, self.max_iter = loss, fit_intercept, batch_size, max_iter
-        self.shuffle, self.random_state, self.warm_start = shuffle, random_state, warm_start
-        self.n_jobs, self.parallel = n_jobs, parallel
+        store_params(self, locals())
 
 
 derive_defaults(RDAClassifier)

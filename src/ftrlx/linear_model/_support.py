@@ -118,3 +118,11 @@ def _schedule_params(est):
         "decay_steps": float(est.decay_steps),
         "eta_final": float(eta_final),
     }
+
+
+def store_params(estimator, arguments):
+    """What every estimator's ``__init__`` does with its arguments (``locals()``): keep each, unchanged, as the
+    attribute of its name (scikit-learn's convention: validation happens when the estimator is used)."""
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)

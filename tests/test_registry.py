@@ -78,3 +78,21 @@ def test_make_params_takes_the_registry_defaults():
     rendered = (KERNELS / "_params.pxd").read_text()
     for name, (_, default) in registry.param_fields().items():
         assert f'p.{name} = d.get("{name}", {default!r})' in rendered
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=ids)
+def test_models_pickled_when_the_estimators_shared_one_module_still_load(entry):
+    import pickle
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    cls = getattr(ftrlx, entry.estimators[0])
+    X = sp.csr_matrix(np.eye(4))
+    model = cls().partial_fit(X, [0, 1, 0, 1], classes=[0, 1])
+    new = pickle.dumps(model, protocol=0)  # text protocol: the class's module is a plain line
+    old = new.replace(f"c{cls.__module__}\n".encode(), b"cftrlx.linear_model._estimators\n")
+    assert old != new
+    back = pickle.loads(old)
+    assert type(back) is cls
+    np.testing.assert_array_equal(back.state_, model.state_)

@@ -45,7 +45,8 @@ def _model_classes():
     for name in linear_model.__all__:
         cls = getattr(linear_model, name)
         if isinstance(cls, type) and issubclass(cls, _OnlineLinearModel):
-            for module in ("ftrlx", "ftrlx.linear_model", cls.__module__):
+            # the estimators' own modules, and the one they all shared before they had their own
+            for module in ("ftrlx", "ftrlx.linear_model", cls.__module__, "ftrlx.linear_model._estimators"):
                 names[f"{module}.{name}"] = cls
     return names
 

@@ -107,8 +107,8 @@ class _StreamingTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         return self
 
     def _apply_scale(self, X, copy, inverse):
-        """Validate X (a copy unless ``copy`` is False), then divide (or multiply, for the inverse) each column
-        by ``scale_``."""
+        """Validate X (copied as ``copy`` says; None: as the ``copy`` parameter says), then divide (or multiply,
+        for the inverse) each column by ``scale_``."""
         check_is_fitted(self)
         copy = self.copy if copy is None else copy
         X = self._validate(X, reset=False, copy=copy)

@@ -14,6 +14,7 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+from _machine import cpu_model
 from sklearn.metrics import log_loss
 
 import ftrlx
@@ -24,12 +25,7 @@ BITS = 20
 
 def machine():
     """What the numbers were measured on, and how busy it was."""
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model("unknown")
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

@@ -22,6 +22,7 @@ import time
 import numpy as np
 import pyarrow as pa
 import sklearn
+from _machine import cpu_model
 from sklearn.feature_extraction import FeatureHasher
 
 from ftrlx.hashing import CategoricalHasher
@@ -50,15 +51,7 @@ def best_of(repeat, fn):
 
 
 def machine():
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model("unknown CPU")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} "

@@ -96,43 +96,36 @@ def gap(loss, reference):
     return 100.0 * (loss / reference - 1.0)
 
 
+def _modes_row(est, data, n_workers, n_rounds, ref, delta_details=False):
+    """One table row: every combine mode's test log loss and gap at ``n_workers`` x ``n_rounds``; printed."""
+    row = {"workers": n_workers, "rounds": n_rounds, "rows_per_round": data["X"].shape[0] // n_rounds, "single": ref}
+    for mode in MODES:
+        out = mix(est, data, n_workers, n_rounds, mode)
+        row[mode] = out["loss"]
+        row[f"{mode}_gap_%"] = gap(out["loss"], ref)
+        if delta_details and mode == "delta":
+            row.update(
+                union=out["union_per_round"],
+                up=out["bytes_up_per_round"],
+                down=out["bytes_down_per_round"],
+                seconds=out["seconds"],
+            )
+    print(row, flush=True)
+    return row
+
+
 def experiment_workers(data, n_rounds=100):
     """FTRL: test log loss against the number of workers at a fixed number of rounds, each combine mode."""
     est = ftrlx.FTRLClassifier()
     ref = test_loss(single_process(est, data), data)
-    rows = []
-    for W in WORKERS:
-        row = {"workers": W, "rounds": n_rounds, "rows_per_round": data["X"].shape[0] // n_rounds, "single": ref}
-        for mode in MODES:
-            out = mix(est, data, W, n_rounds, mode)
-            row[mode] = out["loss"]
-            row[f"{mode}_gap_%"] = gap(out["loss"], ref)
-            if mode == "delta":
-                row.update(
-                    union=out["union_per_round"],
-                    up=out["bytes_up_per_round"],
-                    down=out["bytes_down_per_round"],
-                    seconds=out["seconds"],
-                )
-        rows.append(row)
-        print(row, flush=True)
-    return rows
+    return [_modes_row(est, data, W, n_rounds, ref, delta_details=True) for W in WORKERS]
 
 
 def experiment_rounds(data, n_workers=8, rounds=(5, 10, 25, 50, 100, 200, 400)):
     """FTRL at a fixed number of workers: test log loss against the number of mixing rounds."""
     est = ftrlx.FTRLClassifier()
     ref = test_loss(single_process(est, data), data)
-    rows = []
-    for R in rounds:
-        row = {"workers": n_workers, "rounds": R, "rows_per_round": data["X"].shape[0] // R, "single": ref}
-        for mode in MODES:
-            out = mix(est, data, n_workers, R, mode)
-            row[mode] = out["loss"]
-            row[f"{mode}_gap_%"] = gap(out["loss"], ref)
-        rows.append(row)
-        print(row, flush=True)
-    return rows
+    return [_modes_row(est, data, n_workers, R, ref) for R in rounds]
 
 
 def experiment_algorithms(data, n_workers=8, n_rounds=100):

@@ -22,17 +22,11 @@ import sys
 import tempfile
 import time
 
+from _machine import cpu_model
+
 
 def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model(platform.machine())
     mem = ""
     try:
         with open("/proc/meminfo") as fh:

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real datasets live, and the list of estimators."""
+"""Shared fixtures: where the real datasets live, the list of estimators, and synthetic click logs."""
 
 import os
 from pathlib import Path
@@ -19,3 +19,17 @@ def datasets_dir():
     if not path.is_dir():
         pytest.skip(f"real datasets not found at {path} (set FTRLX_DATA)")
     return path
+
+
+@pytest.fixture(scope="session")
+def click_log(tmp_path_factory):
+    """``click_log(n_rows, seed, name="clicks.tsv", **options)``: a synthetic click log written by
+    :func:`ftrlx.datasets.write_click_data` into a folder of its own; returns its path."""
+    from ftrlx.datasets import write_click_data
+
+    def write(n_rows, seed, name="clicks.tsv", **options):
+        path = tmp_path_factory.mktemp("clicks") / name
+        write_click_data(path, n_rows, seed=seed, **options)
+        return path
+
+    return write

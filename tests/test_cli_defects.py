@@ -10,7 +10,6 @@ import pytest
 
 import ftrlx
 from ftrlx.cli import _cli_remedies, build_parser, main
-from ftrlx.datasets import write_click_data
 
 
 def run(*args, stdin=None):
@@ -21,10 +20,8 @@ def run(*args, stdin=None):
 
 
 @pytest.fixture(scope="module")
-def svm_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("svm") / "clicks.svm"
-    write_click_data(path, 1500, format="svmlight", seed=3, n_features=2**10)
-    return path
+def svm_file(click_log):
+    return click_log(1500, seed=3, name="clicks.svm", format="svmlight", n_features=2**10)
 
 
 @pytest.mark.parametrize("where", ["before", "after"])

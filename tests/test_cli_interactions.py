@@ -12,10 +12,8 @@ from ftrlx.hashing import CategoricalHasher
 
 
 @pytest.fixture(scope="module")
-def clicks(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cross") / "clicks.tsv"
-    write_click_data(path, 3000, seed=6)
-    return path
+def clicks(click_log):
+    return click_log(3000, seed=6)
 
 
 def test_crosses_are_trained_recorded_and_predicted_the_same_way(clicks, tmp_path, capsys):

@@ -6,14 +6,11 @@ import pytest
 import ftrlx
 import ftrlx.io
 from ftrlx.cli import main
-from ftrlx.datasets import write_click_data
 
 
 @pytest.fixture(scope="module")
-def clicks(tmp_path_factory):
-    path = tmp_path_factory.mktemp("jobs") / "clicks.tsv"
-    write_click_data(path, 6000, seed=2)
-    return path
+def clicks(click_log):
+    return click_log(6000, seed=2)
 
 
 def train(clicks, out, *flags):

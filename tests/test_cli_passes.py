@@ -10,7 +10,6 @@ import scipy.sparse as sp
 import ftrlx
 import ftrlx.io
 from ftrlx.cli import main
-from ftrlx.datasets import write_click_data
 from ftrlx.stream import fit_stream
 from ftrlx.stream._passes import should_stop
 
@@ -124,10 +123,8 @@ def test_bad_pass_options(kwargs, match):
 
 
 @pytest.fixture(scope="module")
-def clicks(tmp_path_factory):
-    path = tmp_path_factory.mktemp("passes") / "clicks.tsv"
-    write_click_data(path, 5000, seed=4)
-    return path
+def clicks(click_log):
+    return click_log(5000, seed=4)
 
 
 def test_cli_passes_with_early_stop(clicks, tmp_path, capsys):

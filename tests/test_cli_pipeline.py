@@ -8,14 +8,12 @@ from sklearn.metrics import log_loss
 
 import ftrlx
 from ftrlx.cli import main
-from ftrlx.datasets import criteo_hasher, iter_criteo, write_click_data
+from ftrlx.datasets import criteo_hasher, iter_criteo
 
 
 @pytest.fixture(scope="module")
-def criteo_tsv(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tsv") / "clicks.tsv"
-    write_click_data(path, 3000, seed=2)
-    return path
+def criteo_tsv(click_log):
+    return click_log(3000, seed=2)
 
 
 def test_tsv_with_the_criteo_layout_is_read_as_criteo(criteo_tsv, tmp_path, capsys):

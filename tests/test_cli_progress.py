@@ -12,15 +12,12 @@ import scipy.sparse as sp
 
 import ftrlx
 from ftrlx.cli import main
-from ftrlx.datasets import write_click_data
 from ftrlx.stream import ProgressTable, fit_stream
 
 
 @pytest.fixture(scope="module")
-def log(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("progress") / "clicks.tsv")
-    write_click_data(path, 9000, seed=3)
-    return path
+def log(click_log):
+    return str(click_log(9000, seed=3))
 
 
 def _table_lines(err):

@@ -9,15 +9,13 @@ import ftrlx
 from ftrlx._cli_common import _hasher_for, _open
 from ftrlx._invert import sample_map
 from ftrlx.cli import main
-from ftrlx.datasets import iter_criteo, write_click_data
+from ftrlx.datasets import iter_criteo
 from ftrlx.hashing import CategoricalHasher
 
 
 @pytest.fixture(scope="module")
-def clicks(tmp_path_factory):
-    path = tmp_path_factory.mktemp("top") / "clicks.tsv"
-    write_click_data(path, 3000, seed=5)
-    return path
+def clicks(click_log):
+    return click_log(3000, seed=5)
 
 
 def test_the_map_names_every_column_the_reader_hashes(clicks):

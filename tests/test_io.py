@@ -253,6 +253,19 @@ def test_export_sparse_predicts_like_the_model(tmp_path):
         SparseModel.load(full)
 
 
+def test_a_file_of_the_wrong_kind_is_named_with_its_kind(tmp_path):
+    model, _ = fitted(l1=2.0)
+    full, export = tmp_path / "full.ftrlx", tmp_path / "w.sparse"
+    ftrlx.save(model, full)
+    export_sparse(model, export)
+    with pytest.raises(FormatError, match=r"full.ftrlx' is a saved model, not a training checkpoint; pass the file"):
+        fio._load_checkpoint(full)
+    with pytest.raises(FormatError, match=r"w.sparse' is a saved sparse, not a training checkpoint"):
+        fio._load_checkpoint(export)
+    with pytest.raises(FormatError, match=r"full.ftrlx' is a full model file, not a sparse export; use ftrlx.load"):
+        SparseModel.load(full)
+
+
 def test_export_sparse_with_string_labels_and_hinge(tmp_path):
     X, y = make_data()
     labels = np.where(y == 1, "click", "skip")

@@ -303,24 +303,27 @@ def test_batch_norm_against_torch(kind, momentum):
     _compare(layer, x, R, lambda xt, g, b: F.batch_norm(xt, rm, rv, g, b, False, 0.1, layer.eps))
 
 
-@pytest.mark.torch
-@pytest.mark.parametrize("kind", ["layer1", "layer2"])
-def test_layer_norm_against_torch(kind):
-    torch = pytest.importorskip("torch")
-    layer, x = _layer_and_input(kind, np.random.default_rng(12))
-    R = np.random.default_rng(0).normal(size=x.shape)
-    fn = lambda xt, g, b: torch.nn.functional.layer_norm(xt, layer.normalized_shape, g, b, layer.eps)  # noqa: E731
-    _compare(layer, x, R, fn)
+_TORCH_NORMS = {
+    "layer": lambda F, layer: lambda xt, g, b: F.layer_norm(xt, layer.normalized_shape, g, b, layer.eps),
+    "instance": lambda F, layer: lambda xt, g, b: F.instance_norm(xt, weight=g, bias=b, eps=layer.eps),
+}
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("kind", ["instance3d", "instance4d"])
-def test_instance_norm_against_torch(kind):
+@pytest.mark.parametrize(
+    "kind, seeds, norm",
+    [
+        ("layer1", (12, 0), "layer"),
+        ("layer2", (12, 0), "layer"),
+        ("instance3d", (13, 1), "instance"),
+        ("instance4d", (13, 1), "instance"),
+    ],
+)
+def test_layer_and_instance_norm_against_torch(kind, seeds, norm):
     torch = pytest.importorskip("torch")
-    layer, x = _layer_and_input(kind, np.random.default_rng(13))
-    R = np.random.default_rng(1).normal(size=x.shape)
-    fn = lambda xt, g, b: torch.nn.functional.instance_norm(xt, weight=g, bias=b, eps=layer.eps)  # noqa: E731
-    _compare(layer, x, R, fn)
+    layer, x = _layer_and_input(kind, np.random.default_rng(seeds[0]))
+    R = np.random.default_rng(seeds[1]).normal(size=x.shape)
+    _compare(layer, x, R, _TORCH_NORMS[norm](torch.nn.functional, layer))
 
 
 @pytest.mark.torch

@@ -57,6 +57,11 @@ def transform_compiled(hasher, X):
     return blocks.csr(dtype)
 
 
+def _buffers(view):
+    """A TokenView's arrays, in the order the emitting kernels take them."""
+    return view.codes, view.offsets, view.data, view.validity, view.validity_offset
+
+
 class _Blocks:
     """The C and V blocks of one chunk, filled one field (column) at a time."""
 
@@ -68,50 +73,21 @@ class _Blocks:
         self.V = np.empty((n_fields, n_rows), dtype=np.float64) if with_values else None
         self.j = 0
 
+    def _emit(self, kernel, *args):
+        """Fill row ``j`` of C (and V) with ``kernel(*args, seed, n_features, signed, C, V, j)``; next row."""
+        kernel(*args, self.seed, self.n_features, self.signed, self.C, self.V, self.j)
+        self.j += 1
+
     def tokens(self, name, view):
         """A field of tokens ``b"<name>\\x00<token>"``."""
         prefix = np.frombuffer(name.encode("utf-8") + b"\x00", dtype=np.uint8)
-        _kernel.emit_tokens(
-            prefix,
-            view.codes,
-            view.offsets,
-            view.data,
-            view.validity,
-            view.validity_offset,
-            self.seed,
-            self.n_features,
-            self.signed,
-            self.C,
-            self.V,
-            self.j,
-        )
-        self.j += 1
+        self._emit(_kernel.emit_tokens, prefix, *_buffers(view))
 
     def pair(self, a, b, view_a, view_b):
         """The interaction field ``b"<a>\\x00<token a>\\x00<b>\\x00<token b>"``."""
         head = np.frombuffer(a.encode("utf-8") + b"\x00", dtype=np.uint8)
         mid = np.frombuffer(b"\x00" + b.encode("utf-8") + b"\x00", dtype=np.uint8)
-        _kernel.emit_pairs(
-            head,
-            mid,
-            view_a.codes,
-            view_a.offsets,
-            view_a.data,
-            view_a.validity,
-            view_a.validity_offset,
-            view_b.codes,
-            view_b.offsets,
-            view_b.data,
-            view_b.validity,
-            view_b.validity_offset,
-            self.seed,
-            self.n_features,
-            self.signed,
-            self.C,
-            self.V,
-            self.j,
-        )
-        self.j += 1
+        self._emit(_kernel.emit_pairs, head, mid, *_buffers(view_a), *_buffers(view_b))
 
     def values(self, name, x):
         """A numeric value field: the hash of the name alone, holding x (no entry for NaN or 0)."""

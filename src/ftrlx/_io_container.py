@@ -115,6 +115,15 @@ def _read_container(path, *, arrays=True):
     return header, loaded
 
 
+def _read_kind(path, kind, wrong):
+    """``(header, arrays)`` of a model file whose header entry ``kind`` is ``kind``; a file of another kind raises
+    FormatError(``wrong``, formatted with ``path`` and the kind ``found``)."""
+    header, arrays = _read_container(path)
+    if header.get("kind") != kind:
+        raise FormatError(wrong.format(path=path, found=header.get("kind")))
+    return header, arrays
+
+
 def _parse_container(path, data):
     """The header (a dict, with ``format_version`` added) and the payload's offset; the checksum verified."""
     if len(data) < _PREFIX.size or data[:8] != MAGIC:

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._io_checks import _REMEDY, _bad, _check_classes, _class_path, _decoded, _describe, _is_int
-from ._io_container import FormatError, _header, _read_container, _write_container
+from ._io_container import FormatError, _header, _read_kind, _write_container
 from ._io_encoding import _Encoder
 
 _LINKS = {"log_loss": "logistic"}
@@ -224,12 +224,12 @@ class SparseModel:
     def load(cls, path):
         """Read a file written by :func:`export_sparse`."""
         path = os.fspath(path)
-        header, arrays = _read_container(path)
-        if header.get("kind") != "sparse":
-            raise FormatError(
-                f"{os.fspath(path)!r} is a full {header.get('kind')} file, not a sparse export; "
-                "use ftrlx.load, or write one with ftrlx.io.export_sparse"
-            )
+        header, arrays = _read_kind(
+            path,
+            "sparse",
+            "{path!r} is a full {found} file, not a sparse export; use ftrlx.load, or write one with "
+            "ftrlx.io.export_sparse",
+        )
         return cls._from_container(header, arrays, path)
 
     @classmethod

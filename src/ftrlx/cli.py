@@ -92,33 +92,41 @@ def build_parser():
     return parser
 
 
+def _add_model_on_input(sub, kw, name, func, flags, flag_options, **parser_options):
+    """A command that reads MODEL and INPUT (predict, evaluate): its one own flag, then the reader options."""
+    p = sub.add_parser(name, **parser_options, **kw)
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument(*flags, **flag_options)
+    _add_reader_options(p, defaults_from_model=True)
+    p.set_defaults(func=func)
+
+
 def _add_predict(sub, kw):
-    p = sub.add_parser(
+    _add_model_on_input(
+        sub,
+        kw,
         "predict",
+        cmd_predict,
+        ("-o", "--output"),
+        {"default": "-", "metavar": "OUT", "help": "output file (default: standard output)"},
         help="write predicted probabilities, one per line",
-        **kw,
         description="Score INPUT with MODEL: the positive-class probability "
         "(decision value for non-probabilistic losses), one per line.",
     )
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("input", metavar="INPUT")
-    p.add_argument("-o", "--output", default="-", metavar="OUT", help="output file (default: standard output)")
-    _add_reader_options(p, defaults_from_model=True)
-    p.set_defaults(func=cmd_predict)
 
 
 def _add_evaluate(sub, kw):
-    p = sub.add_parser(
+    _add_model_on_input(
+        sub,
+        kw,
         "evaluate",
+        cmd_evaluate,
+        ("--json",),
+        {"action": "store_true", "help": "print one JSON object"},
         help="log loss, AUC and accuracy of a model on a file",
-        **kw,
         description="Evaluate MODEL on the labelled INPUT.",
     )
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("input", metavar="INPUT")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_reader_options(p, defaults_from_model=True)
-    p.set_defaults(func=cmd_evaluate)
 
 
 def _add_info(sub, kw):

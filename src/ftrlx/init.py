@@ -126,6 +126,14 @@ def _check_shape(fan_in, fan_out):
     return _check_count(fan_in, "fan_in"), _check_count(fan_out, "fan_out")
 
 
+def _glorot_scale(fan_in, fan_out, gain, dtype, numerator):
+    """The checked shape and dtype, and ``gain * sqrt(numerator / (fan_in + fan_out))``."""
+    m, n = _check_shape(fan_in, fan_out)
+    g = _check_positive(gain, "gain")
+    dt = _check_dtype(dtype)
+    return m, n, dt, g * np.sqrt(numerator / (m + n))
+
+
 def fan_in_uniform(fan_in, fan_out, *, rng=None, dtype=np.float64):
     """Draw weights from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
@@ -191,10 +199,7 @@ def glorot_uniform(fan_in, fan_out, *, gain=1.0, rng=None, dtype=np.float64):
     >>> bool(abs(W).max() <= (6 / 16) ** 0.5)
     True
     """
-    m, n = _check_shape(fan_in, fan_out)
-    g = _check_positive(gain, "gain")
-    dt = _check_dtype(dtype)
-    bound = g * np.sqrt(6.0 / (m + n))
+    m, n, dt, bound = _glorot_scale(fan_in, fan_out, gain, dtype, 6.0)
     return check_rng(rng).uniform(-bound, bound, size=(m, n)).astype(dt, copy=False)
 
 
@@ -226,10 +231,7 @@ def glorot_normal(fan_in, fan_out, *, gain=1.0, rng=None, dtype=np.float64):
     >>> round(float(W.std() / (2 / 500) ** 0.5), 1)
     1.0
     """
-    m, n = _check_shape(fan_in, fan_out)
-    g = _check_positive(gain, "gain")
-    dt = _check_dtype(dtype)
-    std = g * np.sqrt(2.0 / (m + n))
+    m, n, dt, std = _glorot_scale(fan_in, fan_out, gain, dtype, 2.0)
     return check_rng(rng).normal(0.0, std, size=(m, n)).astype(dt, copy=False)
 
 

@@ -117,7 +117,7 @@ from ._io_checks import (
     _resolve_class,
 )
 from ._io_container import _PIECE as _PIECE
-from ._io_container import FORMAT_VERSION, FormatError, _header, _read_container, _write_container
+from ._io_container import FORMAT_VERSION, FormatError, _header, _read_container, _read_kind, _write_container
 from ._io_container import MAGIC as MAGIC
 from ._io_container import _npy_bytes as _npy_bytes
 from ._io_container import _npy_data as _npy_data
@@ -384,12 +384,11 @@ def _save_checkpoint(model, path, stream_state, metadata=None):
 
 def _load_checkpoint(path):
     path = os.fspath(path)
-    header, arrays = _read_container(path)
-    if header.get("kind") != "checkpoint":
-        raise FormatError(
-            f"{path!r} is a saved {header.get('kind')}, not a training checkpoint; "
-            "pass the file written by fit_stream(checkpoint=...)"
-        )
+    header, arrays = _read_kind(
+        path,
+        "checkpoint",
+        "{path!r} is a saved {found}, not a training checkpoint; pass the file written by fit_stream(checkpoint=...)",
+    )
     return _build(header, arrays, path), _decoded(path, header, "extra", arrays)
 
 

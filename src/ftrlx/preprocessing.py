@@ -106,8 +106,13 @@ class _StreamingTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         self._set_statistics(None if first_call else self, X)
         return self
 
-    def _scale_columns(self, X, factor, inverse):
-        """Divide (or multiply, for the inverse) each column of X by ``factor``, in place."""
+    def _apply_scale(self, X, copy, inverse):
+        """Validate X (copied as ``copy`` says; None: as the ``copy`` parameter says), then divide (or multiply,
+        for the inverse) each column by ``scale_``."""
+        check_is_fitted(self)
+        copy = self.copy if copy is None else copy
+        X = self._validate(X, reset=False, copy=copy)
+        factor = self.scale_
         if sp.issparse(X):
             f = factor[_entry_index(X, axis=1)]
             X.data[...] = X.data * f if inverse else X.data / f
@@ -132,10 +137,7 @@ class _StreamingTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Same dtype as ``X`` (float32 or float64), sparse if ``X`` is.
         """
-        check_is_fitted(self)
-        copy = self.copy if copy is None else copy
-        X = self._validate(X, reset=False, copy=copy)
-        return self._scale_columns(X, self.scale_, inverse=False)
+        return self._apply_scale(X, copy, inverse=False)
 
     def inverse_transform(self, X, copy=None):
         """Undo :meth:`transform` (``X * scale_``).
@@ -151,10 +153,7 @@ class _StreamingTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         -------
         X_orig : {ndarray, sparse matrix} of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
-        copy = self.copy if copy is None else copy
-        X = self._validate(X, reset=False, copy=copy)
-        return self._scale_columns(X, self.scale_, inverse=True)
+        return self._apply_scale(X, copy, inverse=True)
 
 
 class StreamingMaxAbsScaler(_StreamingTransformer):

@@ -168,6 +168,21 @@ def _levels(objective, Z):
     return np.linspace(float(np.min(Z)), float(np.max(Z)), 25)
 
 
+def _axes_and_runs(ax, results):
+    """The Axes to draw on (a new figure's when ``ax`` is None) and ``(name, result, colour)`` of each run."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    colors = plt.get_cmap("tab20")
+    return ax, [(name, res, colors(i % 20)) for i, (name, res) in enumerate(results.items())]
+
+
+def _finish(ax, legend):
+    if legend:
+        ax.legend(fontsize=6, loc="best", ncol=2)
+    return ax
+
+
 def plot_trajectories(objective, results, ax=None, *, resolution=200, legend=True):
     """Draw the iterates of each run over the contour plot of a 2-D objective.
 
@@ -195,28 +210,23 @@ def plot_trajectories(objective, results, ax=None, *, resolution=200, legend=Tru
     >>> ax.get_title()
     'Beale'
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
+    ax, runs = _axes_and_runs(ax, results)
     xs = np.linspace(*objective.xlim, resolution)
     ys = np.linspace(*objective.ylim, resolution)
     X, Y = np.meshgrid(xs, ys)
     Z = np.vectorize(lambda a, b: objective(np.array([a, b])))(X, Y)
     ax.contour(X, Y, Z, levels=_levels(objective, Z), cmap="Greys", linewidths=0.6, alpha=0.8)
-    colors = plt.get_cmap("tab20")
-    for i, (name, res) in enumerate(results.items()):
+    for name, res, color in runs:
         path = res.trajectory
-        ax.plot(path[:, 0], path[:, 1], "-", lw=1.2, color=colors(i % 20), label=name)
-        ax.plot(path[-1, 0], path[-1, 1], "o", ms=3, color=colors(i % 20))
+        ax.plot(path[:, 0], path[:, 1], "-", lw=1.2, color=color, label=name)
+        ax.plot(path[-1, 0], path[-1, 1], "o", ms=3, color=color)
     ax.plot(*objective.x0, "k^", ms=6)
     if objective.xmin is not None:
         ax.plot(*objective.xmin, "r*", ms=10)
     ax.set_xlim(*objective.xlim)
     ax.set_ylim(*objective.ylim)
     ax.set_title(objective.name)
-    if legend:
-        ax.legend(fontsize=6, loc="best", ncol=2)
-    return ax
+    return _finish(ax, legend)
 
 
 def plot_loss_curves(objective, results, ax=None, *, legend=True):
@@ -235,15 +245,12 @@ def plot_loss_curves(objective, results, ax=None, *, legend=True):
     >>> ax.get_yscale()
     'log'
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
-    colors = plt.get_cmap("tab20")
+    ax, runs = _axes_and_runs(ax, results)
     bounded = math.isfinite(objective.fmin)
-    for i, (name, res) in enumerate(results.items()):
+    for name, res, color in runs:
         f = np.asarray(res.fun_history, dtype=float)
         y = np.maximum(f - objective.fmin, 1e-16) if bounded else f
-        ax.plot(np.arange(len(y)), y, lw=1.2, color=colors(i % 20), label=name)
+        ax.plot(np.arange(len(y)), y, lw=1.2, color=color, label=name)
     if bounded:
         ax.set_yscale("log")
         ax.set_ylabel("f(x_k) - f*")
@@ -255,9 +262,7 @@ def plot_loss_curves(objective, results, ax=None, *, legend=True):
         ax.set_ylabel("f(x_k)")
     ax.set_xlabel("iteration k")
     ax.set_title(f"{objective.name}: loss")
-    if legend:
-        ax.legend(fontsize=6, loc="best", ncol=2)
-    return ax
+    return _finish(ax, legend)
 
 
 def plot_optimizers(objectives=None, optimizers=None, *, max_iter=200, figsize=None, resolution=200):

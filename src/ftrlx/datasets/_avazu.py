@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 from ..hashing import CategoricalHasher
 from ._tabular import TextReader, _combined
+from ._tabular_text import _click_log_args
 
 __all__ = ["iter_avazu", "avazu_hasher"]
 
@@ -69,19 +70,8 @@ class AvazuReader(TextReader):
     _hour_column = "hour"
 
     def __init__(self, path, chunk_size, hasher, on_bad_lines, labels=True):
-        if labels not in (True, False):
-            raise ValueError(f"labels must be True or False, got {labels!r}")
-        super().__init__(
-            path,
-            chunk_size,
-            "click" if labels else None,
-            (),
-            (),
-            avazu_hasher() if hasher is None else hasher,
-            on_bad_lines,
-            sep=",",
-            header=True,
-        )
+        args = _click_log_args(labels, "click", hasher, avazu_hasher)
+        super().__init__(path, chunk_size, *args, on_bad_lines, sep=",", header=True)
 
     def _columns_needed(self, names):
         return super()._columns_needed(list(names) + AVAZU_DERIVED)

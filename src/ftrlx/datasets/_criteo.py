@@ -2,6 +2,7 @@
 
 from ..hashing import CategoricalHasher
 from ._tabular import TextReader
+from ._tabular_text import _click_log_args
 
 __all__ = ["iter_criteo", "CRITEO_COLUMNS", "criteo_hasher"]
 
@@ -44,25 +45,13 @@ class CriteoReader(TextReader):
     _compiled = True
 
     def __init__(self, path, chunk_size, hasher, on_bad_lines, labels=True, id_field=None):
-        if labels not in (True, False):
-            raise ValueError(f"labels must be True or False, got {labels!r}")
+        args = _click_log_args(labels, "label", hasher, criteo_hasher)
         names = CRITEO_COLUMNS if labels else CRITEO_COLUMNS[1:]
         if id_field is not None:  # a first field that names the row (not a Criteo column)
             if id_field in CRITEO_COLUMNS:
                 raise ValueError(f"the id field cannot be named like a Criteo column, got {id_field!r}")
             names = [id_field] + names
-        super().__init__(
-            path,
-            chunk_size,
-            "label" if labels else None,
-            (),
-            (),
-            criteo_hasher() if hasher is None else hasher,
-            on_bad_lines,
-            sep="\t",
-            header=False,
-            column_names=names,
-        )
+        super().__init__(path, chunk_size, *args, on_bad_lines, sep="\t", header=False, column_names=names)
         self.id_column = id_field
         # Criteo values never contain quotes; treating '"' as data is faster and safer.
         self.quote = None

@@ -291,6 +291,15 @@ class _CompiledPlan:
         return _tsv.BlockParser(*self._args, merge=not self.exact)
 
 
+def _click_log_args(labels, label_column, hasher, default_hasher):
+    """The label, categorical, numeric and hasher arguments a fixed-layout click-log reader (Criteo, Avazu)
+    passes to :class:`TextReader`: ``label_column`` unless ``labels`` is False, ``default_hasher()`` for no
+    hasher. ``labels`` must be True or False."""
+    if labels not in (True, False):
+        raise ValueError(f"labels must be True or False, got {labels!r}")
+    return label_column if labels else None, (), (), default_hasher() if hasher is None else hasher
+
+
 def _sep_name(sep):
     return {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space", "|": "pipe"}.get(sep, repr(sep))
 

@@ -11,7 +11,7 @@ not (``1_000``, ``nan``, a label with non-ASCII digits), parses the block itself
 VW: :class:`VwParser` parses ``label [importance [base]] ['tag]|namespace[:weight] feature[:value] ...`` and
 hashes the features; see ``ftrlx.datasets.iter_vw`` for the grammar and the hashing.
 """
-# The pieces, by job: _growbuf.pxd (growable buffers), _svm_number.pxd (decimal numbers), _svm_rowsort.pxi (sorting
+# The pieces, by job: _growbuf.pxd (growable buffers), _svm_number.pxi (decimal numbers), _svm_rowsort.pxi (sorting
 # and summing a row) and _svm_vw.pxi (the VW parser, reading this module's byte tables); the .pxi files are
 # included here.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
@@ -23,7 +23,6 @@ import numpy as np
 
 from ftrlx._kernels._growbuf cimport Vec, reserve
 from ftrlx._kernels._murmur cimport murmurhash3_32
-from ftrlx._kernels._svm_number cimport parse_number
 
 # _SPACE: what bytes.split() splits on, except '\n', which ends a line. _SVM_STOP ends an svmlight token (a space
 # or the '#' of a comment); _VW_STOP ends a VW word (a space or the '|' of a namespace).
@@ -43,6 +42,7 @@ def _fill_tables():
 _fill_tables()
 
 
+include "_svm_number.pxi"
 include "_svm_rowsort.pxi"
 
 

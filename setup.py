@@ -57,4 +57,13 @@ extensions = [
     if not ONLY or pyx.stem in ONLY
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, include_path=["src"]))
+# Cython regenerates a C file when a source it depends on changes, not when the directives do: a switch between
+# the debug and the optimised build (recorded next to the generated files) regenerates them all.
+mode_stamp = kernel_dir / ".build-mode"
+mode = "debug" if DEBUG else "release"
+force = not mode_stamp.exists() or mode_stamp.read_text() != mode
+modules = cythonize(extensions, compiler_directives=directives, include_path=["src"], force=force)
+if not ONLY:  # a partial build leaves the other modules as they were
+    mode_stamp.write_text(mode)
+
+setup(ext_modules=modules)

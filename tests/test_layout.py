@@ -15,8 +15,6 @@ SOURCE_SUFFIXES = (".py", ".pyx", ".pxd", ".pxi", ".tp")
 
 # path below src/ftrlx -> why it may be longer than MAX_FILE_LINES
 LONG_FILES = {
-    "_kernels/_tsv.pyx": "being split",
-    "_kernels/_svm.pyx": "being split",
     "_path.py": "being split",
 }
 

@@ -54,6 +54,21 @@ def test_generated_c_is_kept_out_of_the_wheel():
     assert {"_kernels/*.pyx", "_kernels/*.pxd"} <= set(tool["package-data"]["ftrlx"])
 
 
+def test_every_kind_of_cython_source_is_shipped():
+    # The kernels are split into .pyx modules, cimported .pxd files, included .pxi files and the templates (.tp)
+    # the build renders from the algorithm registry: an sdist (MANIFEST.in)
+    # or a wheel (package-data) that left one kind out could not rebuild the modules from what it ships.
+    kernels = ROOT / "src" / "ftrlx" / "_kernels"
+    suffixes = {p.suffix for p in kernels.iterdir() if p.suffix in (".pyx", ".pxd", ".pxi", ".tp")}
+    assert suffixes >= {".pyx", ".pxd"}
+    package_data = set(_pyproject()["tool"]["setuptools"]["package-data"]["ftrlx"])
+    manifest = (ROOT / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
+    shipped = {word for line in manifest if line.startswith("recursive-include src/ftrlx ") for word in line.split()}
+    for suffix in suffixes:
+        assert f"_kernels/*{suffix}" in package_data, suffix
+        assert f"*{suffix}" in shipped, suffix
+
+
 def test_docs_extra_lists_the_documentation_tools():
     extra = " ".join(_pyproject()["project"]["optional-dependencies"]["docs"])
     for name in ("sphinx", "numpydoc"):

@@ -131,14 +131,26 @@ class _Call:
         self.loss = LOSSES[est.loss]
 
     def fit(
-        self, y, sw, state, istate, gstate, column, indptr=None, order=None, progressive=None, journal=None, stats=None
+        self,
+        y,
+        sw,
+        state,
+        istate,
+        gstate,
+        column,
+        indptr=None,
+        order=None,
+        progressive=None,
+        journal=None,
+        stats=None,
+        params=None,
     ):
         """One kernel call (rows ``indptr`` of X, or rows ``order``); returns the kernel's first result, the
         position of a diverged row or -1.  ``journal``: the output's undo journal (one thread per output only)."""
         X, est = self.X, self.est
         return _online.fit(
             self.code,
-            self.params,
+            self.params if params is None else params,
             X.data,
             X.indices,
             X.indptr if indptr is None else indptr,
@@ -252,19 +264,34 @@ def _hogwild(call, y, sw, state, istate, gstate, column, n_threads):
     size = -(-HOGWILD_BLOCK // est.batch_size) * est.batch_size
     blocks = [(a, min(n_rows, a + size)) for a in range(0, n_rows, size)]
     t0 = gstate[0]
-    # FTRL never reads its step counter: each thread counts on a copy, which spares the threads a cache line that
-    # every step would write; the other algorithms read the shared, approximately counted clock
-    private = est._algorithm == "ftrl"
-    clocks = [gstate.copy() if private else gstate for _ in range(n_threads)]
+    # Each thread counts steps on a private copy of the global state, which spares the threads a cache line that
+    # every step would write, and whose unsynchronised increments would lose steps (the clock is only the step
+    # count here: hogwild is refused where a regulariser's clock moves).  Thread k's copy starts at t0 + k + 1 and
+    # advances by n_threads a step, so that the algorithms that read the step count (RDA's threshold, the
+    # schedules, Adam's bias correction) see the count of every thread's steps, as if the threads took turns; one
+    # step ahead, because the others may have stepped before a thread's first read (a fresh RDA model read at
+    # step 0 has no scale for the sums the other threads wrote).
+    clocks = [gstate.copy() for _ in range(n_threads)]
+    for k, clock in enumerate(clocks):
+        clock[0] = t0 + k + 1
+    params = {**call.params, "clock_step": float(n_threads)}
 
     def task(k):
         for a, b in blocks[k::n_threads]:
             if call.order is not None:
-                bad = call.fit(y, sw, state, istate, clocks[k], column, order=call.order[a:b])
+                bad = call.fit(y, sw, state, istate, clocks[k], column, order=call.order[a:b], params=params)
             else:
                 prog = None if call.progressive is None else call.progressive[a:b]
                 bad = call.fit(
-                    y[a:b], sw[a:b], state, istate, clocks[k], column, indptr=call.X.indptr[a : b + 1], progressive=prog
+                    y[a:b],
+                    sw[a:b],
+                    state,
+                    istate,
+                    clocks[k],
+                    column,
+                    indptr=call.X.indptr[a : b + 1],
+                    progressive=prog,
+                    params=params,
                 )
             if bad >= 0:
                 return a + bad

@@ -15,7 +15,6 @@ SOURCE_SUFFIXES = (".py", ".pyx", ".pxd", ".pxi", ".tp")
 
 # path below src/ftrlx -> why it may be longer than MAX_FILE_LINES
 LONG_FILES = {
-    "_path.py": "being split",
 }
 
 # "path::qualified.name" -> why the function may have more than MAX_FUNCTION_LINES lines of code

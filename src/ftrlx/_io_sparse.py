@@ -319,16 +319,9 @@ class SparseModel:
                 f"predict_proba needs a model trained with loss='log_loss', this one used "
                 f"loss={self.loss!r}; use decision_function"
             )
-        from scipy.special import expit
+        from ._margins import probabilities
 
-        d = self.decision_function(X)
-        if d.ndim == 1:
-            p = expit(d)
-            return np.column_stack([1.0 - p, p])
-        p = expit(d)
-        total = p.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total == 0, 1.0 / p.shape[1], p / total)
+        return probabilities(self.decision_function(X))
 
     def predict(self, X):
         """Class labels for a classifier, scores for a regressor."""

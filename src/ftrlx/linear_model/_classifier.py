@@ -3,13 +3,13 @@
 import numbers
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
+from .._margins import probabilities
 from .._validation import (
     ClassWeight,
     Options,
@@ -227,14 +227,7 @@ class OnlineClassifierMixin(ClassifierMixin):
     @available_if(_has_proba)
     def predict_proba(self, X):
         """Probabilities (log loss only): [1 - p, p] for two classes, normalised one-vs-rest sigmoids otherwise."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = expit(scores)
-            return np.column_stack([1.0 - p, p])
-        p = expit(scores)
-        total = p.sum(axis=1, keepdims=True)
-        uniform = np.full_like(p, 1.0 / p.shape[1])
-        return np.divide(p, total, out=uniform, where=total > 0)
+        return probabilities(self.decision_function(X))
 
     @available_if(_has_proba)
     def predict_log_proba(self, X):

@@ -1,4 +1,5 @@
-"""Layout of the sources: no file over 500 lines, no function with more than 80 lines of code.
+"""Layout of the sources: no file over 500 lines, no function with more than 80 lines of code; and no benchmark
+script or test file over 500 lines (their functions are not measured).
 
 A long file or function is allowed only with a stated reason, in the lists below.  An entry whose file or function
 no longer exceeds its limit (or is gone) must leave the list, so the list never hides new growth."""
@@ -8,17 +9,21 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "src" / "ftrlx"
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "src" / "ftrlx"
+SCRIPT_FOLDERS = ("bench", "tests")  # their *.py files keep to MAX_FILE_LINES
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 80
 SOURCE_SUFFIXES = (".py", ".pyx", ".pxd", ".pxi", ".tp")
 
 # path below src/ftrlx -> why it may be longer than MAX_FILE_LINES
-LONG_FILES = {
-}
+LONG_FILES = {}
 
 # "path::qualified.name" -> why the function may have more than MAX_FUNCTION_LINES lines of code
 LONG_FUNCTIONS = {}
+
+# path below the repository (one of SCRIPT_FOLDERS) -> why it may be longer than MAX_FILE_LINES
+LONG_SCRIPTS = {}
 
 
 def _sources(root):
@@ -71,23 +76,29 @@ def measure(root):
     return files, functions
 
 
-def violations(root, long_files, long_functions):
-    """What breaks the limits without an entry in the allow-lists, and the entries that are no longer needed."""
-    files, functions = measure(root)
+def _file_problems(files, long_files, list_name):
+    """The files of ``{path: lines}`` over MAX_FILE_LINES without an entry in ``long_files``, and the entries of
+    ``long_files`` that are no longer needed."""
     problems = [
         f"{rel} has {n} lines (at most {MAX_FILE_LINES}): split it by job"
         for rel, n in files.items()
         if n > MAX_FILE_LINES and rel not in long_files
     ]
+    return problems + [
+        f"{rel} is allowed to be long but now has {files.get(rel, 0)} lines: remove it from {list_name}"
+        for rel in long_files
+        if files.get(rel, 0) <= MAX_FILE_LINES
+    ]
+
+
+def violations(root, long_files, long_functions):
+    """What breaks the limits without an entry in the allow-lists, and the entries that are no longer needed."""
+    files, functions = measure(root)
+    problems = _file_problems(files, long_files, "LONG_FILES")
     problems += [
         f"{key} has {n} lines of code (at most {MAX_FUNCTION_LINES}): split it into named steps"
         for key, n in functions.items()
         if n > MAX_FUNCTION_LINES and key not in long_functions
-    ]
-    problems += [
-        f"{rel} is allowed to be long but now has {files.get(rel, 0)} lines: remove it from LONG_FILES"
-        for rel in long_files
-        if files.get(rel, 0) <= MAX_FILE_LINES
     ]
     problems += [
         f"{key} is allowed to be long but now has {functions.get(key, 0)} lines of code: remove it from LONG_FUNCTIONS"
@@ -97,12 +108,25 @@ def violations(root, long_files, long_functions):
     return problems
 
 
+def script_violations(root, long_scripts, folders=SCRIPT_FOLDERS):
+    """The ``*.py`` files directly in ``folders`` of ``root`` over MAX_FILE_LINES without an entry in
+    ``long_scripts`` (paths relative to ``root``), and the entries that are no longer needed."""
+    files = {
+        f"{folder}/{path.name}": _n_lines(path) for folder in folders for path in sorted((root / folder).glob("*.py"))
+    }
+    return _file_problems(files, long_scripts, "LONG_SCRIPTS")
+
+
 def test_files_and_functions_keep_to_the_limits():
     assert violations(PACKAGE, LONG_FILES, LONG_FUNCTIONS) == []
 
 
+def test_benchmark_scripts_and_test_files_keep_to_the_file_limit():
+    assert script_violations(REPO, LONG_SCRIPTS) == []
+
+
 def test_every_allowed_exception_states_its_reason():
-    for key, reason in {**LONG_FILES, **LONG_FUNCTIONS}.items():
+    for key, reason in {**LONG_FILES, **LONG_FUNCTIONS, **LONG_SCRIPTS}.items():
         assert isinstance(reason, str) and reason.strip(), key
 
 
@@ -149,4 +173,26 @@ def test_an_allowed_entry_that_no_longer_exceeds_must_leave_the_list(tmp_path):
         "short.py is allowed to be long but now has 1 lines: remove it from LONG_FILES",
         "gone.pyx is allowed to be long but now has 0 lines: remove it from LONG_FILES",
         "short.py::f is allowed to be long but now has 0 lines of code: remove it from LONG_FUNCTIONS",
+    ]
+
+
+def test_a_long_benchmark_script_or_test_file_is_caught_but_not_its_long_functions(tmp_path):
+    for folder in SCRIPT_FOLDERS:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "fits.py").write_text("x = 1\n" * MAX_FILE_LINES)
+        _write_function(tmp_path / folder / "long_function.py", "f", MAX_FUNCTION_LINES + 10)
+    (tmp_path / "bench" / "results").mkdir()
+    (tmp_path / "bench" / "results" / "below.py").write_text("x = 1\n" * (MAX_FILE_LINES + 1))  # not a script
+    (tmp_path / "bench" / "notes.md").write_text("x\n" * (MAX_FILE_LINES + 1))
+    assert script_violations(tmp_path, {}) == []
+    (tmp_path / "bench" / "grown.py").write_text("x = 1\n" * (MAX_FILE_LINES + 1))
+    (tmp_path / "tests" / "test_grown.py").write_text("x = 1\n" * (MAX_FILE_LINES + 2))
+    assert script_violations(tmp_path, {}) == [
+        f"bench/grown.py has {MAX_FILE_LINES + 1} lines (at most 500): split it by job",
+        f"tests/test_grown.py has {MAX_FILE_LINES + 2} lines (at most 500): split it by job",
+    ]
+    assert script_violations(tmp_path, {"bench/grown.py": "reason", "tests/test_grown.py": "reason"}) == []
+    assert script_violations(tmp_path, {"bench/grown.py": "reason", "tests/fits.py": "reason"}) == [
+        f"tests/test_grown.py has {MAX_FILE_LINES + 2} lines (at most 500): split it by job",
+        f"tests/fits.py is allowed to be long but now has {MAX_FILE_LINES} lines: remove it from LONG_SCRIPTS",
     ]

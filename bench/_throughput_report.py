@@ -126,6 +126,8 @@ def check_targets(rows, small):
 
 
 def write_markdown(path, report):
+    # Long on purpose: the report's text, paragraph by paragraph in the order it is read; split, it would read
+    # as fragments of one page.
     m, cfg = report["machine"], report["config"]
     v = m["versions"]
     lines = [

@@ -119,6 +119,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    # Long on purpose: the benchmark's one sequence (select the learners, build each width's data, run the learners
+    # interleaved and print their rows, then the small-batch table and the outputs), whose steps read best in order.
     args = parse_args(argv)
     command = " ".join(
         ["python bench/bench_throughput.py"] + [shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)]

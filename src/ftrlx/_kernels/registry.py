@@ -52,7 +52,9 @@ class Algorithm:
     prefix : the prefix of the functions and constants of its math file ``_<module>.pxd``.
     module : that file's module name.
     params : the hyper-parameters its math reads from the parameter struct, name -> (C type, default); the
-        estimator's ``_kernel_params()`` gives their values.  Names shared with other algorithms share a field.
+        estimator's ``_kernel_params()`` gives their values.  Names shared with other algorithms share a field.  The
+        default is only what the kernel reads when a caller leaves the value out (a neutral, safe value): the
+        estimators always pass theirs, and their defaults live in their signatures.
     scratch : extra per-call working fields of the struct its math uses (name -> C type), beyond ``SCRATCH``.
     slots, intercept_slots : the merge kind (``SLOT_KINDS``) of each slot of a coordinate and of the intercept; their
         number is the width of the state, which the compiled module checks against ``P_SLOTS``/``P_ISLOTS``.

@@ -218,3 +218,16 @@ def test_demo_without_matplotlib(tmp_path, monkeypatch, capsys):
     assert main(["demo", "--rows", "3000", "--chunk-size", "1000", "--bits", "12", "-q"]) == 0
     assert "matplotlib is not installed" in capsys.readouterr().err
     assert not (tmp_path / "ftrlx-demo.png").exists()
+
+
+def test_a_margin_classifier_trains_from_the_command_line_without_a_log_loss(click_files, tmp_path):
+    # passive-aggressive (and any hinge-loss model) has no probabilities: its summary says so instead of "nan"
+    train, test = click_files
+    model = tmp_path / "pa.ftrlx"
+    rc, out, err = run("train", train, "--format", "criteo", "--bits", "16", "--algo", "pa", "-o", model)
+    assert rc == 0, err
+    summary = next(line for line in err.splitlines() if line.startswith("progressive"))
+    assert "log loss n/a" in summary and "nan" not in summary
+    assert type(ftrlx.load(model)) is ftrlx.PassiveAggressiveClassifier
+    rc, out, err = run("evaluate", model, test, "--format", "criteo")
+    assert rc == 0, err

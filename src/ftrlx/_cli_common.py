@@ -247,7 +247,9 @@ def _write_lines(path, lines):
 
 
 def _fmt_metric(value, digits=6):
-    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    # "n/a" where there is no value: no rows yet, or a log loss of a model without probabilities (hinge loss,
+    # passive-aggressive)
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def _check_outputs(*outputs):

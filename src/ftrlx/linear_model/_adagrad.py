@@ -12,7 +12,6 @@ from ._support import NON_NEGATIVE, POSITIVE, store_params
 class _AdaGrad(_OnlineLinearModel):
     _algorithm = "adagrad"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         "eta0": [POSITIVE],
         "eps": [NON_NEGATIVE],
         "eps_placement": [Options("outside", "inside")],
@@ -70,7 +69,6 @@ class AdaGradClassifier(OnlineClassifierMixin, _AdaGrad):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_AdaGrad._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(
         self,
@@ -100,7 +98,6 @@ class AdaGradRegressor(OnlineRegressorMixin, _AdaGrad):
     __doc__ = (
         "Linear regression trained online by diagonal AdaGrad.\n" + _ADAGRAD_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_AdaGrad._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(
         self,

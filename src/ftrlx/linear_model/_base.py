@@ -45,7 +45,8 @@ DivergenceWarning = _guard.DivergenceWarning
 
 
 class _OnlineLinearModel(BaseEstimator):
-    """Base class: subclasses set ``_algorithm`` and extend ``_parameter_constraints`` and ``_kernel_params``."""
+    """Base class: subclasses set ``_algorithm`` and ``_kernel_params``, and declare the constraints of their own
+    parameters in ``_parameter_constraints``."""
 
     _algorithm = None
     _parameter_constraints = {
@@ -59,6 +60,15 @@ class _OnlineLinearModel(BaseEstimator):
         "n_jobs": [_threads.NJobs()],
         "parallel": [Options(*_threads.PARALLEL)],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A class's constraints are its bases' (the mixins' included) and then its own, so that each class declares
+        # only its own parameters, and may narrow one of its bases' (passive-aggressive's loss).
+        merged = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(klass.__dict__.get("_parameter_constraints", {}))
+        cls._parameter_constraints = merged
 
     # ---- hooks for subclasses ----
 

@@ -11,7 +11,6 @@ from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params, sto
 class _FOBOS(_OnlineLinearModel):
     _algorithm = "fobos"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         **_schedule_constraints(),
         "l1": [NON_NEGATIVE],
         "l2": [NON_NEGATIVE],
@@ -53,7 +52,6 @@ class FOBOSClassifier(OnlineClassifierMixin, _FOBOS):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_FOBOS._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(
         self,
@@ -80,7 +78,6 @@ class FOBOSClassifier(OnlineClassifierMixin, _FOBOS):
 
 class FOBOSRegressor(OnlineRegressorMixin, _FOBOS):
     __doc__ = "Linear regression trained online by L1/L2 FOBOS.\n" + _FOBOS_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
-    _parameter_constraints = {**_FOBOS._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(
         self,

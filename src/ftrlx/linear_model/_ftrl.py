@@ -11,7 +11,6 @@ from ._support import NON_NEGATIVE, POSITIVE, store_params
 class _FTRL(_OnlineLinearModel):
     _algorithm = "ftrl"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         "alpha": [POSITIVE],
         "beta": [NON_NEGATIVE],
         "l1": [NON_NEGATIVE],
@@ -63,7 +62,6 @@ class FTRLClassifier(OnlineClassifierMixin, _FTRL):
     24
     """
     )
-    _parameter_constraints = {**_FTRL._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(
         self,
@@ -94,7 +92,6 @@ class FTRLRegressor(OnlineRegressorMixin, _FTRL):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_FTRL._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(
         self,

@@ -12,7 +12,6 @@ from ._support import NON_NEGATIVE, POSITIVE, store_params
 class _LazyAdam(_OnlineLinearModel):
     _algorithm = "lazy_adam"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         "eta0": [POSITIVE],
         "beta1": [Interval(0, 1, closed="left")],
         "beta2": [Interval(0, 1, closed="left")],
@@ -56,7 +55,6 @@ class LazyAdamClassifier(OnlineClassifierMixin, _LazyAdam):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_LazyAdam._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(
         self,
@@ -81,7 +79,6 @@ class LazyAdamClassifier(OnlineClassifierMixin, _LazyAdam):
 
 class LazyAdamRegressor(OnlineRegressorMixin, _LazyAdam):
     __doc__ = "Linear regression trained online by LazyAdam.\n" + _ADAM_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
-    _parameter_constraints = {**_LazyAdam._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(
         self,

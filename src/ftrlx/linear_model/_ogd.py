@@ -11,7 +11,6 @@ from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params, sto
 class _OGD(_OnlineLinearModel):
     _algorithm = "ogd"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         **_schedule_constraints(),
         "l1": [NON_NEGATIVE],
         "l2": [NON_NEGATIVE],
@@ -64,7 +63,6 @@ class OGDClassifier(OnlineClassifierMixin, _OGD):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_OGD._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(
         self,
@@ -93,7 +91,6 @@ class OGDRegressor(OnlineRegressorMixin, _OGD):
     __doc__ = (
         "Linear regression trained by online gradient descent.\n" + _OGD_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_OGD._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(
         self,

@@ -51,8 +51,6 @@ class PassiveAggressiveClassifier(OnlineClassifierMixin, _OnlineLinearModel):
     )
     _algorithm = "passive_aggressive"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
-        **OnlineClassifierMixin._parameter_constraints,
         "C": [POSITIVE],
         "variant": [Options(*VARIANTS)],
         "loss": [Options("hinge")],

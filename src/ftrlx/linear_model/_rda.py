@@ -11,7 +11,6 @@ from ._support import NON_NEGATIVE, POSITIVE, store_params
 class _RDA(_OnlineLinearModel):
     _algorithm = "rda"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         "l1": [NON_NEGATIVE],
         "gamma": [POSITIVE],
         "rho": [NON_NEGATIVE],
@@ -47,7 +46,6 @@ class RDAClassifier(OnlineClassifierMixin, _RDA):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_RDA._parameter_constraints, **OnlineClassifierMixin._parameter_constraints}
 
     def __init__(
         self,
@@ -73,7 +71,6 @@ class RDARegressor(OnlineRegressorMixin, _RDA):
     __doc__ = (
         "Linear regression trained online by (enhanced) L1-RDA.\n" + _RDA_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {**_RDA._parameter_constraints, **OnlineRegressorMixin._parameter_constraints}
 
     def __init__(
         self,

@@ -12,14 +12,15 @@ threads that each run one kernel call train at once.  Three ways to use them (``
     every thread trains the same state arrays with one kernel call per block, at once and without locks (Recht,
     Re, Wright & Niu, 2011).  Two threads
     may update one coordinate at the same moment and one update can then be lost or read half-way; sparse rows
-    make that rare, and the model is not reproducible.  The intercept and the step counter are shared too; the
+    make that rare, and the model is not reproducible.  The intercept is shared too.  The step counter is not:
+    each thread counts on a private copy that stands for every thread's steps (``_hogwild``), and the shared
     counter is set to the exact number of steps at the end of the call.
 ``'deterministic'``
     ``ftrlx.linear_model._deterministic``: rounds of rows, a private copy of the touched columns per thread,
     merged after every round in a fixed order; reproducible for a fixed ``n_jobs``.
 
-Hogwild needs the global state of the algorithm to be a step counter only (a lost increment then shifts a
-learning rate by one step).  FOBOS, truncated gradient and OGD keep running clocks of their lazy regularisers in
+Hogwild needs the global state of the algorithm to be a step counter only (which each thread can count on its
+own copy).  FOBOS, truncated gradient and OGD keep running clocks of their lazy regularisers in
 ``gstate_`` that every step reads at its start and writes at its end; two threads interleaving those
 read-modify-writes lose whole steps of regularisation, or move a clock backwards, for every coordinate.  Those
 estimators are refused with ``parallel='hogwild'`` while the clock moves (a regulariser is on); the deterministic

@@ -14,7 +14,6 @@ from ._support import NON_NEGATIVE, _schedule_constraints, _schedule_params, sto
 class _TruncatedGradient(_OnlineLinearModel):
     _algorithm = "truncated_gradient"
     _parameter_constraints = {
-        **_OnlineLinearModel._parameter_constraints,
         **_schedule_constraints(),
         "gravity": [NON_NEGATIVE],
         "theta": [Interval(0, None, closed="left", allow_inf=True)],
@@ -67,10 +66,6 @@ class TruncatedGradientClassifier(OnlineClassifierMixin, _TruncatedGradient):
         + "\n"
         + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {
-        **_TruncatedGradient._parameter_constraints,
-        **OnlineClassifierMixin._parameter_constraints,
-    }
 
     def __init__(
         self,
@@ -101,10 +96,6 @@ class TruncatedGradientRegressor(OnlineRegressorMixin, _TruncatedGradient):
     __doc__ = (
         "Linear regression trained online by truncated gradient.\n" + _TG_DOC + _COMMON_DOC + "\n" + _ATTRIBUTES_DOC
     )
-    _parameter_constraints = {
-        **_TruncatedGradient._parameter_constraints,
-        **OnlineRegressorMixin._parameter_constraints,
-    }
 
     def __init__(
         self,

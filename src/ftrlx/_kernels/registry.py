@@ -26,7 +26,8 @@ and, where its entry says so, ``p_update_exact``/``p_suspect`` (``exact``) or ``
 The developer guide ("Adding an algorithm") walks through the steps.
 """
 
-from dataclasses import dataclass, field
+from collections import namedtuple
+from types import MappingProxyType
 
 __all__ = ["Algorithm", "ALGORITHMS", "BY_CODE", "SLOT_KINDS", "GLOBAL_SLOTS", "render"]
 
@@ -43,8 +44,14 @@ SLOT_KINDS = ("value", "sqrt", "weight", "stamp0", "stamp1", "stamp2")
 GLOBAL_SLOTS = 3
 
 
-@dataclass(frozen=True)
-class Algorithm:
+# a named tuple rather than a dataclass: ``import ftrlx`` reads the registry, and the dataclasses module (with the
+# inspect module it imports) would add about 10 ms to it
+_FIELDS = ("name", "code", "prefix", "module", "params", "slots", "intercept_slots", "scratch", "clocks", "averaged")
+_FIELDS += ("nonnegative_slot", "gathers", "exact", "row_gradient", "estimators", "cli")
+_DEFAULTS = (MappingProxyType({}), ("sum", "sum"), False, None, False, False, False, (), "")
+
+
+class Algorithm(namedtuple("Algorithm", _FIELDS, defaults=_DEFAULTS)):
     """One sparse online learner, as the kernel and the estimators know it.
 
     name : the estimators' ``_algorithm`` and the key saved models record.
@@ -70,25 +77,10 @@ class Algorithm:
         scaled by a step size that depends on the row (its squared norm); otherwise the driver uses ``dloss``.
     estimators : the public estimator classes, defined in ``ftrlx.linear_model.<module>`` (the math file's name):
         exported by ``ftrlx.linear_model`` and ``ftrlx``; the first is a classifier, which the command line trains.
-    cli : the command line's name for it (``ftrlx train --algorithm``).
+    cli : the command line's name for it (``ftrlx train --algo``).
     """
 
-    name: str
-    code: int
-    prefix: str
-    module: str
-    params: dict
-    slots: tuple
-    intercept_slots: tuple
-    scratch: dict = field(default_factory=dict)
-    clocks: tuple = ("sum", "sum")
-    averaged: bool = False
-    nonnegative_slot: object = None
-    gathers: bool = False
-    exact: bool = False
-    row_gradient: bool = False
-    estimators: tuple = ()
-    cli: str = ""
+    __slots__ = ()
 
 
 _SCHEDULE = {

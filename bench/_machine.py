@@ -1,5 +1,8 @@
-"""What a benchmark ran on: the CPU's model name, shared by the benchmarks' machine descriptions."""
+"""What a benchmark ran on (the CPU's model name, shared by the benchmarks' machine descriptions), and where its
+results go."""
 
+import json
+import os
 import platform
 
 
@@ -14,3 +17,15 @@ def cpu_model(fallback):
     except OSError:
         pass
     return cpu
+
+
+def write_results(out, name, quick, report, text):
+    """``report`` as ``out/NAME.json`` and ``text`` as ``out/NAME.md`` (NAME_quick for a smoke run), then print
+    ``text``."""
+    name = f"{name}_quick" if quick else name
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, f"{name}.json"), "w") as fh:
+        json.dump(report, fh, indent=2)
+    with open(os.path.join(out, f"{name}.md"), "w") as fh:
+        fh.write(text)
+    print(text)

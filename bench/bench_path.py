@@ -17,7 +17,6 @@ in-memory passes (<= 0.7).  Results go to bench/results/path.md and .json (or ``
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,6 +24,7 @@ import tempfile
 import time
 
 import numpy as np
+from _machine import write_results
 
 import ftrlx
 from ftrlx.datasets import iter_criteo, write_click_data
@@ -170,13 +170,7 @@ def main(argv=None):
         args.rows, args.repeats, args.chunk_size = 100_000, 1, 20_000
     report = run(args)
     command = "python bench/bench_path.py" + (" --quick" if args.quick else "")
-    os.makedirs(args.out, exist_ok=True)
-    name = "path_quick" if args.quick else "path"
-    with open(os.path.join(args.out, f"{name}.json"), "w") as fh:
-        json.dump(report, fh, indent=2)
-    with open(os.path.join(args.out, f"{name}.md"), "w") as fh:
-        fh.write(markdown(report, command))
-    print(markdown(report, command))
+    write_results(args.out, "path", args.quick, report, markdown(report, command))
 
 
 if __name__ == "__main__":

@@ -34,14 +34,15 @@ ALL = [getattr(lm, n) for n in lm.__all__ if n.endswith(("Classifier", "Regresso
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def raw_csr(rng, n, d, max_nnz, max_repeat, dtype=np.float64, index_dtype=np.int32):
-    """Rows of up to max_nnz entries in random order, each column at most max_repeat times in a row."""
+def raw_csr(rng, n, d, max_nnz, max_repeat, dtype=np.float64, index_dtype=np.int32, in_order=False):
+    """Rows of up to max_nnz entries in random order (``in_order``: sorted), each column at most max_repeat times in
+    a row."""
     indices, data, indptr = [], [], [0]
     for _ in range(n):
         cols = rng.choice(d, size=min(d, int(rng.integers(0, max_nnz + 1))), replace=False)
         cols = np.concatenate([cols] + [cols[rng.random(cols.size) < 0.3] for _ in range(max_repeat - 1)])
         rng.shuffle(cols)
-        indices.extend(cols)
+        indices.extend(np.sort(cols) if in_order else cols)
         data.extend(rng.integers(-16, 17, size=cols.size) / 8.0 if dtype == np.float32 else rng.normal(size=cols.size))
         indptr.append(len(indices))
     return sp.csr_matrix(
@@ -92,14 +93,22 @@ def check_same(a, b, X, exact):
     int64=st.booleans(),
     n_features=st.integers(1, 12),
     cuts=st.lists(st.integers(0, 40), max_size=2),
+    in_order=st.booleans(),
 )
 def test_non_canonical_rows_train_as_their_summed_copy(
-    algo, seed, batch_size, max_repeat, regression, float32, int64, n_features, cuts
+    algo, seed, batch_size, max_repeat, regression, float32, int64, n_features, cuts, in_order
 ):
     regression = regression and estimators(algo)[1] is not None  # classification for a classifier-only algorithm
     rng = np.random.default_rng(seed)
     X = raw_csr(
-        rng, 40, n_features, 6, max_repeat, np.float32 if float32 else np.float64, np.int64 if int64 else np.int32
+        rng,
+        40,
+        n_features,
+        6,
+        max_repeat,
+        np.float32 if float32 else np.float64,
+        np.int64 if int64 else np.int32,
+        in_order,
     )
     y = rng.normal(size=40) if regression else rng.integers(0, 3, size=40)
     cuts = sorted(cuts)
@@ -225,3 +234,30 @@ def test_n_nonzero_counts_the_coefficients(cls):
     coef = np.atleast_2d(est.coef_)
     assert est.n_nonzero_ == np.count_nonzero(coef)
     assert est.n_nonzero_ > 0
+
+
+@given(
+    keys=st.lists(st.integers(0, 2**31 - 1), unique=True, max_size=130),
+)
+@EXAMPLES
+def test_row_ranks_of_every_path_are_the_sorted_places(keys):
+    # the AVX2 path (where the processor has it) and the plain loop: each key's place in the sorted row
+    keys = np.asarray(keys, dtype=np.int32)
+    expected = np.empty(keys.size, dtype=np.int32)
+    expected[np.argsort(keys, kind="stable")] = np.arange(keys.size)
+    for generic in (False, True):
+        assert_array_equal(_online._row_ranks(keys, generic), expected)
+
+
+def test_sorted_rows_with_repeated_columns_merge_in_order():
+    # sorted rows whose only fault is a repeated column skip the sort: the merge alone, values summed in order
+    X = sp.csr_matrix(
+        (np.array([1.0, 2.0, 4.0, 0.5, 0.25]), np.array([0, 0, 3, 1, 1], dtype=np.int32), np.array([0, 3, 5])),
+        shape=(2, 5),
+    )
+    assert not X.has_canonical_format
+    y = np.array([0, 1])
+    a = lm.FTRLClassifier(l1=0.0).partial_fit(X, y, classes=[0, 1])
+    b = lm.FTRLClassifier(l1=0.0).partial_fit(summed(X), y, classes=[0, 1])
+    assert_array_equal(a.state_, b.state_)
+    assert_array_equal(a.decision_function(X), b.decision_function(summed(X)))

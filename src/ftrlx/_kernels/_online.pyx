@@ -28,6 +28,7 @@ from libc.string cimport memcpy, memset
 
 from ftrlx._kernels._common cimport index_t
 from ftrlx._kernels._params cimport Params, make_params
+from ftrlx._kernels._ranks cimport ranks32, ranks32_path, ranks64
 from ftrlx._kernels._journal cimport Journal, finite_all, journal_record, journal_reserve
 from ftrlx._kernels._scan cimport (CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, increasing,
                                    scan_rows)
@@ -474,3 +475,17 @@ def count_nonzero(int algo, dict params, const double[:, ::1] state, const doubl
     with nogil:
         count = nonzero_weights_by_code(algo, &p, s, n_features, &gs[0])
     return count
+
+
+def _row_ranks(const int32_t[::1] keys, bint generic=False):
+    """The place of each of a row's distinct keys in their sorted order, as the kernels rank the entries of a row
+    that is not canonical: by the path of this processor, or (``generic``) the plain loop of those without AVX2."""
+    cdef Py_ssize_t n = keys.shape[0], m = (n + 7) & ~7
+    padded = np.zeros(m, dtype=np.int32)
+    padded[:n] = keys
+    ranks = np.empty(m, dtype=np.int32)
+    cdef int32_t[::1] k = padded, r = ranks
+    if n > 0:
+        with nogil:
+            ranks32_path(&k[0], &r[0], n, generic)
+    return ranks[:n]

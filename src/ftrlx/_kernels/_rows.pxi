@@ -2,39 +2,6 @@
 
 # ---- rows that are not canonical: sorted and merged in a small buffer ----
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    /* compiled for AVX2 and for the baseline; the loader picks the one the processor runs */
-    #define FTRLX_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-    #else
-    #define FTRLX_SIMD_CLONES
-    #endif
-
-    /* ranks[i] = how many of the n distinct keys are smaller than keys[i].  keys and ranks hold n rounded up to a
-       multiple of 8 (the padding lanes' ranks mean nothing).  n^2 comparisons, eight lanes at a time and without a
-       branch: for the few dozen entries of a row this beats a comparison sort, whose branches the processor
-       mispredicts about once per entry. */
-    #define FTRLX_RANKS(name, type)                                                  \\
-    FTRLX_SIMD_CLONES static void name(const type* keys, type* ranks, int64_t n) {   \\
-        int64_t i, j, l;                                                             \\
-        for (i = 0; i < n; i += 8) {                                                 \\
-            type acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                  \\
-            for (j = 0; j < n; j++) {                                                \\
-                type x = keys[j];                                                    \\
-                for (l = 0; l < 8; l++) acc[l] += x < keys[i + l];                   \\
-            }                                                                        \\
-            for (l = 0; l < 8; l++) ranks[i + l] = acc[l];                           \\
-        }                                                                            \\
-    }
-    FTRLX_RANKS(ftrlx_ranks32, int32_t)
-    FTRLX_RANKS(ftrlx_ranks64, int64_t)
-    """
-    void ranks32 "ftrlx_ranks32"(const int32_t* keys, int32_t* ranks, int64_t n) noexcept nogil
-    void ranks64 "ftrlx_ranks64"(const int64_t* keys, int64_t* ranks, int64_t n) noexcept nogil
-
-
 cdef struct Entry:
     int64_t j       # column
     int64_t k       # position in the batch (or row), so that merged values are summed in order of appearance
@@ -97,31 +64,48 @@ cdef void rank_entries(const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept n
             rw.ranks[rw.entries[k].k] = <int32_t>k
 
 
+cdef inline bint in_order(const index_t* ind, Py_ssize_t n) noexcept nogil:
+    """Whether a row's columns never decrease (a sorted row, perhaps with repeated columns)."""
+    cdef Py_ssize_t k
+    cdef bint ok = True
+    for k in range(1, n):
+        ok &= ind[k] >= ind[k - 1]
+    return ok
+
+
 cdef Py_ssize_t canonical_row(const floating* data, const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
     """A row's entries sorted by column into rw.ind/rw.val, a repeated column's values summed in their order of
     appearance and in their own precision (as scipy's ``sum_duplicates`` sums them; a zero sum stays an entry);
     returns the number of distinct columns (n >= 1)."""
     cdef index_t* oi = <index_t*>rw.ind
     cdef floating* ov = <floating*>rw.val
+    cdef const index_t* si = ind
+    cdef const floating* sv = data
     cdef Py_ssize_t k, m
     cdef bint repeated = False
-    rank_entries(ind, n, rw)
-    for k in range(n):
-        oi[rw.ranks[k]] = ind[k]
-        ov[rw.ranks[k]] = data[k]
-    for k in range(1, n):
-        repeated |= oi[k] == oi[k - 1]
-    if not repeated:
-        return n
-    # equal columns are adjacent, in their order of appearance (the position breaks the tie)
+    if not in_order(ind, n):
+        rank_entries(ind, n, rw)
+        for k in range(n):
+            oi[rw.ranks[k]] = ind[k]
+            ov[rw.ranks[k]] = data[k]
+        for k in range(1, n):
+            repeated |= oi[k] == oi[k - 1]
+        if not repeated:
+            return n
+        si, sv = oi, ov
+    # equal columns are adjacent, in their order of appearance (the position breaks the tie); a sorted row with
+    # repeated columns is merged straight from its place in X (element by element: the rows are short, and a
+    # library copy costs more than the loop)
+    oi[0] = si[0]
+    ov[0] = sv[0]
     m = 0
     for k in range(1, n):
-        if oi[k] == oi[m]:
-            ov[m] = ov[m] + ov[k]
+        if si[k] == oi[m]:
+            ov[m] = ov[m] + sv[k]
         else:
             m += 1
-            oi[m] = oi[k]
-            ov[m] = ov[k]
+            oi[m] = si[k]
+            ov[m] = sv[k]
     return m + 1
 
 

@@ -11,11 +11,11 @@ quote, a cell that Python's ``int``/``float`` might read differently, a value ou
 UTF-8, ...) makes ``parse`` answer *unsupported*; a bad line answers *bad* when bad lines are errors. The reader
 then hands the rest of the file to the Python path, which gives its own result or error.
 """
-# The pieces, by job: _tsv_defs.pxd (the shared constants and structs), _tsv_simd.pxd (the field split and the
-# narrow row sort, in C), _tsv_numbers.pxd and _tsv_cells.pxd (reading the cells), _murmur_stream.pxd (hashing a
-# key in pieces), _tsv_logbin.pxd with _tsv_bin_tables.pxi (log-bin codes, their tables), _tsv_emit.pxd (hashing
-# the fields of a row) and _tsv_csr.pxd with _tsv_csr.pxi (assembling a chunk). The .pxi files are included here:
-# they hold Python-level entry points and module state.
+# The pieces, by job: _tsv_defs.pxd (the shared constants and structs), _tsv_simd.pxd (the field split, in C),
+# _ranks.pxd (the narrow row sort), _tsv_numbers.pxd and _tsv_cells.pxd (reading the cells), _murmur_stream.pxd
+# (hashing a key in pieces), _tsv_logbin.pxd with _tsv_bin_tables.pxi (log-bin codes, their tables), _tsv_emit.pxd
+# (hashing the fields of a row) and _tsv_csr.pxd with _tsv_csr.pxi (assembling a chunk). The .pxi files are
+# included here: they hold Python-level entry points and module state.
 import numpy as np
 
 cimport cython
@@ -155,7 +155,7 @@ cdef class BlockParser:
         self.rows.keys = NULL
         self.rows.sorted_keys = NULL
         self.rows.keys32 = NULL
-        self.rows.sorted32 = NULL
+        self.rows.place32 = NULL
         self.active = NULL
         self.rows.vrow = NULL
 
@@ -197,7 +197,7 @@ cdef class BlockParser:
         self.rows.keys = <uint64_t*>malloc((self.n_slots + 1) * sizeof(uint64_t))
         self.rows.sorted_keys = <uint64_t*>malloc((self.n_slots + 1) * sizeof(uint64_t))
         self.rows.keys32 = <int32_t*>malloc((self.n_slots + 8) * sizeof(int32_t))
-        self.rows.sorted32 = <int32_t*>malloc((self.n_slots + 8) * sizeof(int32_t))
+        self.rows.place32 = <int32_t*>malloc((self.n_slots + 8) * sizeof(int32_t))
         self.active = <int*>malloc((self.n_sources + 1) * sizeof(int))
         # Rows sort faster on 31-bit keys (column << slot_bits | slot), where the output is narrow enough.
         self.rows.slot_bits = max(1, (self.n_slots - 1).bit_length())
@@ -206,7 +206,7 @@ cdef class BlockParser:
         # keys are below n_features << SLOT_BITS; their top 6 bits pick one of 64 buckets
         self.rows.bucket_shift = max(0, ((n_features - 1) << SLOT_BITS | ((1 << SLOT_BITS) - 1)).bit_length() - 6)
         if not (self.sources and self.slots and self.fs and self.rows.keys and self.rows.sorted_keys
-                and self.rows.vrow and self.rows.keys32 and self.rows.sorted32 and self.active):
+                and self.rows.vrow and self.rows.keys32 and self.rows.place32 and self.active):
             raise MemoryError()
         for i, (kind, col) in enumerate(sources):
             self.sources[i].kind = kind
@@ -279,7 +279,7 @@ cdef class BlockParser:
         free(self.rows.keys)
         free(self.rows.sorted_keys)
         free(self.rows.keys32)
-        free(self.rows.sorted32)
+        free(self.rows.place32)
         free(self.active)
         free(self.rows.vrow)
 

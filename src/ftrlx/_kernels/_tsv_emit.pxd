@@ -4,7 +4,7 @@ from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
 
 from ftrlx._kernels._murmur_stream cimport MState, mstate_finish, mstate_update
 from ftrlx._kernels._tsv_defs cimport (CMAX, SLOT_BITS, SLOT_CAT, SLOT_BIN, SLOT_VALUE, ST_OK, Slot, Source)
-from ftrlx._kernels._tsv_simd cimport ftrlx_rank_sort
+from ftrlx._kernels._ranks cimport ranks32
 
 
 cdef struct ColumnMap:
@@ -20,11 +20,11 @@ cdef struct RowSort:
     uint64_t* keys
     uint64_t* sorted_keys
     int32_t* keys32
-    int32_t* sorted32
+    int32_t* place32    # the place of each narrow key in the sorted row
     double* vrow
     int bucket_shift   # wide keys: the shift that leaves their top 6 bits
     int slot_bits      # narrow keys: the bits of the slot
-    bint narrow        # whether the keys fit 31 bits (then keys32 and sorted32 are used)
+    bint narrow        # whether the keys fit 31 bits (then keys32 and place32 are used)
 
 
 cdef inline uint32_t column_of(const ColumnMap* m, uint32_t h) noexcept nogil:
@@ -113,15 +113,16 @@ cdef inline int emit_row(Slot* slots, int n_slots, Source* sources, const Py_ssi
 
 
 cdef inline void write_narrow(const RowSort* rs, int m, uint32_t* cols, double* vals) noexcept nogil:
-    cdef int32_t* keys = rs.sorted32
+    cdef int32_t* keys = rs.keys32
+    cdef int32_t* place = rs.place32   # each key's place in the sorted row
     cdef int i, sb = rs.slot_bits
     cdef int32_t mask = (1 << sb) - 1
-    ftrlx_rank_sort(rs.keys32, m, keys)
+    ranks32(keys, place, m)
     for i in range(m):
-        cols[i] = <uint32_t>(keys[i] >> sb)
+        cols[place[i]] = <uint32_t>(keys[i] >> sb)
     if vals != NULL:
         for i in range(m):
-            vals[i] = rs.vrow[keys[i] & mask]
+            vals[place[i]] = rs.vrow[keys[i] & mask]
 
 
 cdef inline void write_wide(const RowSort* rs, int m, uint32_t* cols, double* vals) noexcept nogil:

@@ -1,10 +1,8 @@
-# The two hot loops of the compiled Criteo/Avazu parser written in C (ftrlx._kernels._tsv): the field split of a
-# line and the sort of a row's narrow keys.
+# The field split of a line, the hottest loop of the compiled Criteo/Avazu parser (ftrlx._kernels._tsv), in C.
 from libc.stdint cimport int32_t, uint8_t
 
-# Two hot loops in C, for the vector instructions Cython cannot express: the field split compares 16 bytes at a
-# time with SSE2 (part of every x86-64; a byte loop elsewhere), and the row sort is compiled twice, for AVX2 and
-# for the baseline, with GCC picking one when the module loads. Both give the same results on every path.
+# In C, for the vector instructions Cython cannot express: the split compares 16 bytes at a time with SSE2 (part
+# of every x86-64; a byte loop elsewhere). Both give the same results.
 cdef extern from *:
     """
     #include <stdint.h>
@@ -77,26 +75,6 @@ cdef extern from *:
         return nf;
     }
 
-    /* Sort n distinct non-negative keys by counting, for each, the keys below it: no data-dependent branch,
-       and the counting loop vectorizes (a row holds a few dozen keys). keys must have room for a multiple of
-       8: it is padded with INT32_MAX, which no key counts, so the vector loop needs no scalar remainder. */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    __attribute__((target_clones("avx2", "default")))
-    #endif
-    static void ftrlx_rank_sort(int32_t* keys, int n, int32_t* out) {
-        int i, j, r, padded = (n + 7) & ~7;
-        int32_t v;
-        for (j = n; j < padded; j++)
-            keys[j] = INT32_MAX;
-        for (i = 0; i < n; i++) {
-            v = keys[i];
-            r = 0;
-            for (j = 0; j < padded; j++)
-                r += keys[j] < v;
-            out[r] = v;
-        }
-    }
     """
     int ftrlx_split(const uint8_t* buf, Py_ssize_t s, Py_ssize_t e, int sep, int quote, Py_ssize_t* fs, int cap,
                     int* flags) nogil
-    void ftrlx_rank_sort(int32_t* keys, int n, int32_t* out) nogil

@@ -3,6 +3,7 @@
 import csv
 import functools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from ftrlx import (
 )
 from ftrlx._path import PathResult, Selection, fit_frontier, l1_param
 from ftrlx.datasets import iter_criteo, make_click_data, write_click_data
+from ftrlx.linear_model import DivergenceError, DivergenceWarning
 
 
 @pytest.fixture(scope="module")
@@ -207,10 +209,44 @@ def test_empty_stream_and_bad_labels(chunks):
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_failing_model_names_its_configuration(n_jobs):
-    X = sp.csr_matrix(np.array([[1.0, np.nan], [0.0, 1.0]]))
-    with pytest.raises(ValueError) as info:
-        ftrlx.path(FTRLClassifier(), [(X, np.array([0, 1]))], l1=[0.5, 2.0], n_jobs=n_jobs)
-    assert any("{'l1': 0.5}" in note for note in getattr(info.value, "__notes__", []))
+    # the second chunk makes the model with the huge learning rate diverge, and only that one
+    small = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]] * 3))
+    huge = sp.csr_matrix(np.array([[1e100, 0.0], [0.0, 1.0]] * 3))
+    y = np.array([0, 1] * 3)
+    with pytest.raises(DivergenceError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        ftrlx.path(FTRLClassifier(), [(small, y), (huge, y)], alpha=[0.1, 1e300], n_jobs=n_jobs)
+    notes = getattr(info.value, "__notes__", [])
+    assert any("{'alpha': 1e+300}" in note for note in notes), notes
+    assert "undone" not in str(info.value)  # the path keeps no journal: the failed model is discarded
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_bad_chunk_is_named_and_checked_once(n_jobs, monkeypatch):
+    from ftrlx._kernels import _check
+
+    calls = []
+    scan = _check.scan_csr
+    monkeypatch.setattr(_check, "scan_csr", lambda *a: calls.append(1) or scan(*a))
+    good = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    bad = sp.csr_matrix(np.array([[1.0, np.nan, 0.0], [0.0, 1.0, 0.0]]))
+    y = np.array([0, 1])
+    result = ftrlx.path(FTRLClassifier(), [(good, y)] * 3, l1=[0.5, 2.0, 4.0], n_jobs=n_jobs)
+    assert len(calls) == 3  # once per chunk, not once per model and chunk
+    assert not ftrlx._validation._CHECKED
+    with pytest.raises(ValueError, match="NaN or infinity") as info:
+        ftrlx.path(FTRLClassifier(), [(good, y), (bad, y)], l1=[0.5, 2.0], n_jobs=n_jobs)
+    assert any("chunk 1" in note for note in info.value.__notes__)
+    assert not ftrlx._validation._CHECKED
+    # the models the path returns undo a failed call again, as any model does
+    model = result.estimators[0]
+    assert "_no_undo" not in model.__dict__
+    before = model.state_.copy()
+    huge = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1e200]]))  # a column not learnt yet
+    with pytest.raises(DivergenceError, match="undone"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        model.partial_fit(huge, y)
+    np.testing.assert_array_equal(model.state_, before)
 
 
 def test_select(chunks):

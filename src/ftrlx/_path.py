@@ -184,14 +184,57 @@ def _as_csr(X):
     return X.tocsr() if sp.issparse(X) and X.format != "csr" else X
 
 
+def _ftrlx_models(tracks):
+    """The name of the models' class when every model is an ftrlx linear model (one class: clones of one
+    template), else None."""
+    from .linear_model._base import _OnlineLinearModel
+
+    ok = all(isinstance(track.model, _OnlineLinearModel) for track in tracks)
+    return type(tracks[0].model).__name__ if ok else None
+
+
+@contextlib.contextmanager
+def _discarded_on_failure(tracks, ftrlx_models):
+    """For the pass: the models keep no undo journal (a pass that fails returns no model, so the journal, most of
+    what an in-place call costs beyond training fresh state, would never be read).  The flag is gone afterwards:
+    the models the path returns undo a failed call as any model does."""
+    if ftrlx_models:
+        for track in tracks:
+            track.model.__dict__["_no_undo"] = True
+    try:
+        yield
+    finally:
+        for track in tracks:
+            track.model.__dict__.pop("_no_undo", None)
+
+
+def _checked(X, name, index):
+    """``(X, canonical)`` of a chunk for ftrlx models (their class ``name``), checked once for all of them; a fault
+    is reported with its chunk."""
+    from ._validation import kernel_csr
+
+    try:
+        return kernel_csr(X, name)
+    except ValueError as exc:
+        exc.add_note(f"ftrlx.path: in chunk {index} of the data (the fault is the data's, not a configuration's)")
+        raise
+
+
 def _one_pass(tracks, configs, data, classes, n_threads, prefetch_chunks):
-    """Read ``data`` once; train every track on each chunk before the next chunk is taken.  Returns the rows."""
+    """Read ``data`` once; train every track on each chunk before the next chunk is taken.  Returns the rows.
+
+    For ftrlx models each sparse chunk is checked once (``checked_once``), not once per model."""
+    import scipy.sparse as sp
+
+    from ._validation import checked_once
     from .stream._loop import _check_labels
     from .stream._source import prefetch, split_chunk
 
     rows = 0
+    name = _ftrlx_models(tracks)
     pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="ftrlx-path") if n_threads > 1 else None
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_discarded_on_failure(tracks, name))
         if pool is not None:
             stack.enter_context(pool)
         source = stack.enter_context(contextlib.closing(prefetch(data, prefetch_chunks)))
@@ -200,7 +243,10 @@ def _one_pass(tracks, configs, data, classes, n_threads, prefetch_chunks):
             if X.shape[0] == 0:
                 continue
             X, yb, first = _as_csr(X), _check_labels(y, classes, index), rows == 0
-            _run_all(pool, tracks, configs, lambda track: track.step(X, y, w, yb, classes, first))
+            once = name is not None and sp.issparse(X)
+            X, canonical = _checked(X, name, index) if once else (X, None)
+            with checked_once(X, canonical) if once else contextlib.nullcontext():
+                _run_all(pool, tracks, configs, lambda track: track.step(X, y, w, yb, classes, first))
             rows += X.shape[0]
         if rows == 0:
             raise ValueError("path: the data yielded no rows; give it at least one non-empty (X, y) chunk")
@@ -264,7 +310,9 @@ def path(
     ------
     ValueError
         For an invalid grid or configuration (before any data is read), bad labels or an empty stream.  An error
-        of one model names its configuration in the exception's notes.
+        of one model names its configuration in the exception's notes, a fault of the data its chunk.  A pass
+        that raises returns no model, so the models keep no undo journal while it runs (the models it returns
+        undo a failed ``partial_fit`` as any model does).
 
     Examples
     --------

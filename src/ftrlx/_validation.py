@@ -4,6 +4,7 @@ Kernels trust their input completely; everything they rely on is checked here, o
 is touched, so that a rejected call leaves a fitted model exactly as it was.
 """
 
+import contextlib
 import math
 from numbers import Integral, Real
 
@@ -15,6 +16,8 @@ import scipy.sparse as sp
 MAX_WEIGHT = 1e150
 # integer hyper-parameters reach the kernels as 64-bit integers
 _INT_LIMIT = 2**63
+# chunks checked once by a caller that hands each chunk to many models (``checked_once``): id -> (X, canonical)
+_CHECKED = {}
 
 
 class Interval:
@@ -143,6 +146,9 @@ def kernel_csr(X, estimator_name, scan=True):
     """
     from ._kernels._check import CANONICAL, NOT_CANONICAL, scan_csr
 
+    known = _CHECKED.get(id(X))
+    if known is not None and known[0] is X:
+        return X, known[1] if scan else None
     if not sp.issparse(X):
         X = sp.csr_matrix(X)
     elif X.format != "csr":
@@ -165,6 +171,19 @@ def kernel_csr(X, estimator_name, scan=True):
     if code > NOT_CANONICAL:
         raise_csr_fault(X, code, row, pos, estimator_name)
     return X, code == CANONICAL
+
+
+@contextlib.contextmanager
+def checked_once(X, canonical):
+    """For one chunk that many models train on (``ftrlx.path``), checked once by the caller: inside the block,
+    ``kernel_csr`` of this very matrix (what ``kernel_csr`` returned for the chunk) answers ``(X, canonical)``
+    without scanning it again.  The chunk cannot change meanwhile: the caller holds it until every model is
+    done."""
+    _CHECKED[id(X)] = (X, canonical)
+    try:
+        yield
+    finally:
+        _CHECKED.pop(id(X), None)
 
 
 def raise_csr_fault(X, code, row, pos, name):

@@ -278,9 +278,5 @@ def run_process(argv=None):
         gc.freeze()
 
 
-def _entry():
-    sys.exit(run_process())
-
-
 if __name__ == "__main__":  # pragma: no cover
-    _entry()
+    sys.exit(run_process())

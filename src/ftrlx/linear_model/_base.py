@@ -320,7 +320,8 @@ class _OnlineLinearModel(BaseEstimator):
             undo = None
         else:
             state, istate, gstate = self.state_, self.istate_, self.gstate_
-            undo = _guard.Undo(self, state, istate, gstate)
+            # ``_no_undo``: the caller discards this model if the call fails (``_guard``), so nothing is recorded
+            undo = None if self.__dict__.get("_no_undo") else _guard.Undo(self, state, istate, gstate)
         canonical = self._canonical(X)
         stats = np.zeros(1)
         try:

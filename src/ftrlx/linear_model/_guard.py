@@ -5,6 +5,9 @@
 * ``Undo``: the in-place training of a fitted model, recorded by the kernel's ``UndoJournal`` (one per output;
   each coordinate's slots the first time the call changes them) and the intercept and global state copied (a few
   numbers per output), so that a call that raises leaves the state bitwise as it was.
+  A caller that throws the model away when a call fails (``ftrlx.path``, on its own clones) sets ``_no_undo``
+  for the pass: the kernel then keeps no journal, which is most of what training a fitted model in place costs
+  beyond training fresh state.
 * the errors of a failed step, naming the row and the remedy, and the one-time warning of margins past a sane
   bound.
 
@@ -19,7 +22,7 @@ import numpy as np
 
 from .._kernels import _online
 
-TRANSIENT = ("_validated_params", "_validated_predict", "_scanned", "_lock", "_undo", "_margin_warned")
+TRANSIENT = ("_validated_params", "_validated_predict", "_scanned", "_lock", "_undo", "_margin_warned", "_no_undo")
 
 # margins beyond MARGIN_BOUND times the scale of the targets (at least 1) are reported once per estimator: a
 # logistic model is then certain of every answer (exp(-1e6) is 0), and a regressor predicts a million times the
@@ -77,6 +80,7 @@ def divergence_error(estimator, row, undone):
     """The DivergenceError for a margin that overflowed at ``row``; ``undone``: the call leaves the model as it was."""
     from ._base import DivergenceError
 
+    undone = undone and not estimator.__dict__.get("_no_undo")
     after = "; the call was undone and the model is as it was." if undone else "."
     return DivergenceError(
         f"{type(estimator).__name__}: the margin of row {row} overflowed (the model diverged){after} Lower the "
@@ -106,10 +110,11 @@ def overflow_error(estimator, X, weights, order, position, output):
     )
     cls = getattr(estimator, "classes_", None)
     of = f" of class {cls[output]!r}" if cls is not None and len(cls) > 2 else ""
+    undone = "" if estimator.__dict__.get("_no_undo") else "; the call was undone and the model is as it was"
     return DivergenceError(
-        f"{type(estimator).__name__}: the model state{of} overflowed while training on {where}{value}; the call "
-        "was undone and the model is as it was. Lower the learning rate, or scale the features (e.g. "
-        "ftrlx.preprocessing or sklearn's MaxAbsScaler), or lower the sample or class weights."
+        f"{type(estimator).__name__}: the model state{of} overflowed while training on {where}{value}{undone}. "
+        "Lower the learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler), or "
+        "lower the sample or class weights."
     )
 
 

@@ -2,6 +2,9 @@
 
 import copy
 import pickle
+import threading
+import time
+from collections import Counter
 
 import joblib
 import numpy as np
@@ -110,6 +113,37 @@ def test_outputs_on_threads_are_bitwise_one_thread(cls, four_classes):
     one.partial_fit(X[::-1], y[::-1])
     three.partial_fit(X[::-1], y[::-1])
     assert same_model(one, three)
+
+
+def test_more_tasks_than_threads_share_the_threads():
+    # four classes on two threads: each thread trains two, so every task runs alongside another one (a thread
+    # that took three while the other took one would wait at the barrier alone, and break it)
+    barrier = threading.Barrier(2, timeout=30)
+    ran = []
+
+    def task(k):
+        ran.append((k, threading.get_ident()))
+        barrier.wait()
+        return k
+
+    assert _threads._run_all([lambda k=k: task(k) for k in range(4)], 2) == [0, 1, 2, 3]
+    assert sorted(k for k, _ in ran) == [0, 1, 2, 3]
+    assert sorted(Counter(ident for _, ident in ran).values()) == [2, 2]
+
+
+def test_a_task_that_raises_stops_the_tasks_not_yet_started():
+    started = []
+
+    def task(k):
+        started.append(k)
+        if k == 1:
+            raise MemoryError("task 1")
+        time.sleep(0.002)  # the others take a while (releasing the GIL), the failure none
+        return k
+
+    with pytest.raises(MemoryError, match="task 1"):
+        _threads._run_all([lambda k=k: task(k) for k in range(50)], 2)
+    assert len(started) < 50
 
 
 def test_outputs_check_the_data_of_a_fresh_model_before_any_thread_trains(four_classes):

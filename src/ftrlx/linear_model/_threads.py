@@ -101,22 +101,38 @@ def _executor(n_threads):
 
 
 def _run_all(tasks, n_threads):
-    """Run the callables ``tasks`` on ``n_threads`` threads (the caller's one among them); their results in order."""
+    """Run the callables ``tasks`` on ``n_threads`` threads (the caller's one among them); their results in order.
+
+    Every thread takes the next task not yet started until none is left, so that more tasks than threads (four
+    classes on two threads) share the threads evenly.  Once a task raises (an interrupt, memory), no further task
+    starts; those running end, and then the error of the first task that raised, in task order, is raised (tasks
+    start in order, so it is the first failing task of all)."""
     if n_threads <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
-    futures = [_executor(n_threads - 1).submit(task) for task in tasks[1:]]
-    first_error, results = None, [None] * len(tasks)
+    results, errors = [None] * len(tasks), [None] * len(tasks)
+    pending = iter(range(len(tasks)))
+    take = threading.Lock()
+
+    def work():
+        while True:
+            with take:
+                i = None if any(e is not None for e in errors) else next(pending, None)
+            if i is None:
+                return
+            try:
+                results[i] = tasks[i]()
+            except BaseException as exc:  # raised below, once the running tasks have ended
+                errors[i] = exc
+
+    helpers = [_executor(n_threads - 1).submit(work) for _ in range(min(n_threads, len(tasks)) - 1)]
     try:
-        results[0] = tasks[0]()
-    except BaseException as exc:  # the other tasks still run to the end: wait for them before raising
-        first_error = exc
-    for i, future in enumerate(futures, 1):
-        try:
-            results[i] = future.result()
-        except BaseException as exc:
-            first_error = first_error or exc
-    if first_error is not None:
-        raise first_error
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()
+    for exc in errors:
+        if exc is not None:
+            raise exc
     return results
 
 

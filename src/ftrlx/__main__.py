@@ -7,7 +7,7 @@ import sys
 def _entry():
     # The command line trains and predicts with its own kernels and threads (--jobs); it makes no BLAS call that
     # needs more than one thread.  NumPy and SciPy each load an OpenBLAS whose worker threads would otherwise
-    # spin at start-up on every core, taking a quarter of a second of CPU from the job on a 2-core machine.  A
+    # spin at start-up on every core, taking about 0.2 s of CPU from the job on a 2-core machine.  A
     # value the user set is kept.  (Here, not in ftrlx.cli: importing that module from Python changes nothing.)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from ftrlx.cli import run_process

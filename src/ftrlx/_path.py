@@ -208,25 +208,28 @@ def _discarded_on_failure(tracks, ftrlx_models):
             track.model.__dict__.pop("_no_undo", None)
 
 
-def _checked(X, name, index):
-    """``(X, canonical)`` of a chunk for ftrlx models (their class ``name``), checked once for all of them; a fault
-    is reported with its chunk."""
-    from ._validation import kernel_csr
+def _checked_once(X, name, index):
+    """``(X, scope)``: for ftrlx models (their class ``name``) and a sparse chunk, the chunk checked once, here,
+    with a fault reported with its chunk, and the scope in which the models' own checks find the answer
+    (``checked_once``); otherwise X as it is and an empty scope."""
+    import scipy.sparse as sp
 
+    from ._validation import checked_once, kernel_csr
+
+    if name is None or not sp.issparse(X):
+        return X, contextlib.nullcontext()
     try:
-        return kernel_csr(X, name)
+        X, canonical = kernel_csr(X, name)
     except ValueError as exc:
         exc.add_note(f"ftrlx.path: in chunk {index} of the data (the fault is the data's, not a configuration's)")
         raise
+    return X, checked_once(X, canonical)
 
 
 def _one_pass(tracks, configs, data, classes, n_threads, prefetch_chunks):
     """Read ``data`` once; train every track on each chunk before the next chunk is taken.  Returns the rows.
 
     For ftrlx models each sparse chunk is checked once (``checked_once``), not once per model."""
-    import scipy.sparse as sp
-
-    from ._validation import checked_once
     from .stream._loop import _check_labels
     from .stream._source import prefetch, split_chunk
 
@@ -243,9 +246,8 @@ def _one_pass(tracks, configs, data, classes, n_threads, prefetch_chunks):
             if X.shape[0] == 0:
                 continue
             X, yb, first = _as_csr(X), _check_labels(y, classes, index), rows == 0
-            once = name is not None and sp.issparse(X)
-            X, canonical = _checked(X, name, index) if once else (X, None)
-            with checked_once(X, canonical) if once else contextlib.nullcontext():
+            X, scope = _checked_once(X, name, index)
+            with scope:
                 _run_all(pool, tracks, configs, lambda track: track.step(X, y, w, yb, classes, first))
             rows += X.shape[0]
         if rows == 0:

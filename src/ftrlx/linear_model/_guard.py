@@ -76,12 +76,19 @@ def _rows_of_step(position, batch_size, n_rows, order):
     return positions if order is None else np.asarray(order)[positions]
 
 
+def _undone_clause(estimator, undone):
+    """What a failed call's error says of the model: undone (``undone``, and the caller keeps a journal: not
+    ``_no_undo``), or nothing."""
+    if undone and not estimator.__dict__.get("_no_undo"):
+        return "; the call was undone and the model is as it was"
+    return ""
+
+
 def divergence_error(estimator, row, undone):
     """The DivergenceError for a margin that overflowed at ``row``; ``undone``: the call leaves the model as it was."""
     from ._base import DivergenceError
 
-    undone = undone and not estimator.__dict__.get("_no_undo")
-    after = "; the call was undone and the model is as it was." if undone else "."
+    after = _undone_clause(estimator, undone) + "."
     return DivergenceError(
         f"{type(estimator).__name__}: the margin of row {row} overflowed (the model diverged){after} Lower the "
         "learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler)."
@@ -110,9 +117,9 @@ def overflow_error(estimator, X, weights, order, position, output):
     )
     cls = getattr(estimator, "classes_", None)
     of = f" of class {cls[output]!r}" if cls is not None and len(cls) > 2 else ""
-    undone = "" if estimator.__dict__.get("_no_undo") else "; the call was undone and the model is as it was"
     return DivergenceError(
-        f"{type(estimator).__name__}: the model state{of} overflowed while training on {where}{value}{undone}. "
+        f"{type(estimator).__name__}: the model state{of} overflowed while training on {where}{value}"
+        f"{_undone_clause(estimator, True)}. "
         "Lower the learning rate, or scale the features (e.g. ftrlx.preprocessing or sklearn's MaxAbsScaler), or "
         "lower the sample or class weights."
     )

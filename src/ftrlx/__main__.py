@@ -3,6 +3,9 @@
 import os
 import sys
 
+# the modules whose import the command defers to their first use (see ftrlx._deferred)
+DEFERRED = ("scipy.stats", "pandas")
+
 
 def _entry():
     # The command line trains and predicts with its own kernels and threads (--jobs); it makes no BLAS call that
@@ -10,6 +13,11 @@ def _entry():
     # spin at start-up on every core, taking about 0.2 s of CPU from the job on a 2-core machine.  A
     # value the user set is kept.  (Here, not in ftrlx.cli: importing that module from Python changes nothing.)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # scikit-learn imports SciPy's statistics and pandas when it is imported, and no command needs them to start:
+    # with scikit-learn 1.9 they are 1.4 s of CPU of every command's start-up.  Deferred, they load on first use.
+    from ftrlx._deferred import defer
+
+    defer(*DEFERRED)
     from ftrlx.cli import run_process
 
     sys.exit(run_process())

@@ -4,7 +4,6 @@ import io
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.datasets import load_svmlight_file
 
 from .._kernels import _svm
 from . import _base
@@ -283,6 +282,8 @@ class SvmlightReader(ChunkReader):
         data_lines = first_line + np.flatnonzero(data_line_starts(buf, starts, ends, 35))
         parsed = None
         if data_lines.size:
+            from sklearn.datasets import load_svmlight_file  # here: importing sklearn.datasets takes 0.3 s
+
             try:
                 X, y = load_svmlight_file(io.BytesIO(block), zero_based=True, dtype=np.float64)
             except (ValueError, OverflowError):

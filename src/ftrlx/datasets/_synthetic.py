@@ -8,7 +8,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import scipy.sparse as sp
-from sklearn.datasets import dump_svmlight_file
 
 from ..hashing import CategoricalHasher, murmurhash3_32_many
 from ._base import check_chunk_size, open_binary_write
@@ -382,6 +381,8 @@ def write_click_data(path, n_samples, format="criteo", seed=0, chunk_size=100_00
     if unknown:
         raise TypeError(f"write_click_data got unexpected arguments {sorted(unknown)}")
     if format == "svmlight":
+        from sklearn.datasets import dump_svmlight_file  # here: importing sklearn.datasets takes 0.3 s
+
         with open_binary_write(path) as fh:
             for X, y in iter_click_data(n_samples, chunk_size=chunk_size, seed=seed, **kwargs):
                 dump_svmlight_file(X, y.astype(np.int64), fh, zero_based=False)

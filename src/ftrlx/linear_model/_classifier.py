@@ -18,6 +18,17 @@ from .._validation import (
 from ._support import _atomic, _labels_outside
 
 
+def _classes_1d(classes):
+    """``classes`` as a 1-D array: a 1-D list or array of numbers or strings as it is, anything else through
+    scikit-learn's ``column_or_1d`` (which words the errors and warns of a column vector).  The stream passes
+    ``classes`` with every chunk; the plain case skips ``column_or_1d``'s data-frame probes, which load pandas."""
+    if isinstance(classes, (list, tuple, np.ndarray)):
+        array = np.asarray(classes)
+        if array.ndim == 1 and array.dtype.kind in "biufUS":
+            return array
+    return column_or_1d(classes)
+
+
 class OnlineClassifierMixin(ClassifierMixin):
     """Classification: labels, one-vs-rest, class weights, probabilities."""
 
@@ -184,7 +195,7 @@ class OnlineClassifierMixin(ClassifierMixin):
                 "appear, e.g. classes=[0, 1])."
             )
         if classes is not None:
-            classes = np.unique(column_or_1d(classes))
+            classes = np.unique(_classes_1d(classes))
             if not first and not np.array_equal(classes, self.classes_):
                 raise ValueError(
                     f"{name}: classes={classes.tolist()} is not the same as on the first call to partial_fit "

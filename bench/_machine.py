@@ -19,6 +19,22 @@ def cpu_model(fallback):
     return cpu
 
 
+def shown_argv(argv, folders=("--data-dir", "--out")):
+    """``argv`` as a results file shows it: the folders given to ``folders`` flags, which are this machine's,
+    read ``DIR``."""
+    shown, hide = [], False
+    for arg in argv:
+        flag, eq, _ = arg.partition("=")
+        if hide:
+            shown.append("DIR")
+        elif eq and flag in folders:
+            shown.append(f"{flag}=DIR")
+        else:
+            shown.append(arg)
+        hide = arg in folders
+    return shown
+
+
 def write_results(out, name, quick, report, text):
     """``report`` as ``out/NAME.json`` and ``text`` as ``out/NAME.md`` (NAME_quick for a smoke run), then print
     ``text``."""

@@ -25,7 +25,7 @@ that the targets are read from.  The in-memory line times ``FTRLClassifier.parti
 hashed (the speed the pipeline is measured against).
 
     python bench/bench_pipeline.py                       # 1M and 10M rows, 2^20 and 2^24 bits, 3 repeats
-    python bench/bench_pipeline.py --quick --out /tmp/p  # 100k rows, one repeat, a smoke run
+    python bench/bench_pipeline.py --quick --out DIR  # 100k rows, one repeat, a smoke run
 """
 
 import argparse
@@ -43,6 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import _peers  # noqa: E402
+from _machine import shown_argv  # noqa: E402
 
 P = _peers.FTRL_PARAMS
 VW_FTRL = f"--ftrl --ftrl_alpha {P['alpha']} --ftrl_beta {P['beta']} --l1 {P['l1']} --l2 {P['l2']}"
@@ -373,7 +374,7 @@ def markdown(results, args):
     out = [
         "# The main job: a file in, a model out",
         "",
-        f"`python bench/bench_pipeline.py {' '.join(args.argv)}` on {_machine()}; medians of "
+        f"`python bench/bench_pipeline.py {' '.join(shown_argv(args.argv))}` on {_machine()}; medians of "
         f"{args.repeats} interleaved runs of whole processes (start-up included).",
         "",
     ]
@@ -470,7 +471,11 @@ def main(argv=None):
     results = run(args)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "pipeline.json"), "w") as fh:
-        json.dump({"machine": _machine(), "argv": argv, "results": results, "ratios": ratios(results)}, fh, indent=1)
+        json.dump(
+            {"machine": _machine(), "argv": shown_argv(argv), "results": results, "ratios": ratios(results)},
+            fh,
+            indent=1,
+        )
     text = markdown(results, args)
     with open(os.path.join(args.out, "pipeline.md"), "w") as fh:
         fh.write(text)

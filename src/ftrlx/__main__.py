@@ -14,7 +14,7 @@ def _entry():
     # value the user set is kept.  (Here, not in ftrlx.cli: importing that module from Python changes nothing.)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # scikit-learn imports SciPy's statistics and pandas when it is imported, and no command needs them to start:
-    # with scikit-learn 1.9 they are 1.4 s of CPU of every command's start-up.  Deferred, they load on first use.
+    # with scikit-learn 1.9 they took 1.5-2 s of CPU from every command's start-up.  Deferred, they load on first use.
     from ftrlx._deferred import defer
 
     defer(*DEFERRED)

@@ -134,3 +134,34 @@ def test_train_prints_the_per_row_progressive_log_loss(criteo_tsv, tmp_path, cap
     assert summary["progressive_logloss"] == pytest.approx(log_loss(ys, ps), rel=1e-9)
     assert summary["nnz"] == est.n_nonzero_
     np.testing.assert_array_equal(ftrlx.load(tmp_path / "m.ftrlx").coef_, est.coef_)
+
+
+def test_train_reads_ahead_while_importing_and_trains_the_same_model(criteo_tsv, tmp_path, capsys, monkeypatch):
+    """The first chunks are read while the estimator is made: the model is the one of fit_stream on the file."""
+    from ftrlx import _cli_train
+    from ftrlx.stream import _source
+
+    started = []
+
+    class Counted(_source.HeadStart):
+        def take(self):
+            started.append(len(self._held))
+            return super().take()
+
+    monkeypatch.setattr(_source, "HeadStart", Counted)
+    monkeypatch.setattr(_cli_train, "HEAD_START_CHUNKS", 3)
+    model = tmp_path / "m.ftrlx"
+    argv = ["train", str(criteo_tsv), "--format", "criteo", "--bits", "12", "--chunk-size", "500", "-q"]
+    assert main([*argv, "-o", str(model)]) == 0
+    assert len(started) == 1
+    est = ftrlx.FTRLClassifier()
+    ftrlx.fit_stream(est, iter_criteo(criteo_tsv, chunk_size=500, hasher=criteo_hasher(2**12)), progress=False)
+    got = ftrlx.load(model)
+    for key, value in est.__getstate__().items():
+        if isinstance(value, np.ndarray):
+            assert value.tobytes() == got.__getstate__()[key].tobytes(), key
+    # a bad value is still a usage error once the input is being read, and nothing is written
+    bad = tmp_path / "bad.ftrlx"
+    assert main([*argv, "--alpha", "-1", "-o", str(bad)]) == 2
+    assert "alpha" in capsys.readouterr().err
+    assert not bad.exists()

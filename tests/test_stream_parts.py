@@ -8,6 +8,7 @@ import pytest
 
 from ftrlx.stream import prefetch
 from ftrlx.stream._loop import _Cadence
+from ftrlx.stream._source import HeadStart
 
 
 def test_prefetch_keeps_order_and_bounds_read_ahead():
@@ -72,6 +73,71 @@ def test_prefetch_depth_zero_reads_in_the_caller():
 def test_prefetch_rejects_bad_depth(depth):
     with pytest.raises(ValueError, match="prefetch depth"):
         list(prefetch([1], depth=depth))
+
+
+def _recording(n, names, produced, done=None):
+    try:
+        for i in range(n):
+            names.append(threading.current_thread().name)
+            produced.append(i)
+            yield i
+    finally:
+        if done is not None:
+            done.set()
+
+
+def test_head_start_reads_at_most_its_limit_in_another_thread_then_the_rest_in_order():
+    names, produced = [], []
+    early = HeadStart(_recording(10, names, produced), limit=3)
+    deadline = time.monotonic() + 5
+    while len(produced) < 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(0.05)  # room for a fourth item, were the limit not kept
+    assert produced == [0, 1, 2]
+    assert set(names) == {"ftrlx-head-start"}
+    assert list(early.take()) == list(range(10))
+    assert names[3:] == [threading.current_thread().name] * 7  # the rest: read by the thread that iterates
+
+
+def test_head_start_raises_source_errors_after_the_chunks_before_them():
+    def source():
+        yield 0
+        raise OSError("disk gone")
+
+    early = HeadStart(source(), limit=5)
+    got = []
+    with pytest.raises(OSError, match="disk gone"):
+        for item in early.take():
+            got.append(item)
+    assert got == [0]
+
+
+def test_head_start_of_a_short_stream_ends_it():
+    with HeadStart(iter([1, 2]), limit=4) as early:
+        assert list(early.take()) == [1, 2]
+
+
+def test_head_start_closed_without_take_closes_the_stream():
+    names, produced, done = [], [], threading.Event()
+    with HeadStart(_recording(1000, names, produced, done), limit=2):
+        pass
+    assert done.is_set()  # the generator was closed: its file would be
+    assert len(produced) <= 2
+
+
+def test_head_start_close_after_take_leaves_the_taken_stream_alone():
+    names, produced, done = [], [], threading.Event()
+    with HeadStart(_recording(5, names, produced, done), limit=1) as early:
+        rest = early.take()
+        assert next(rest) == 0
+    assert not done.is_set()
+    assert list(rest) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, True, None])
+def test_head_start_rejects_bad_limit(limit):
+    with pytest.raises(ValueError, match="HeadStart limit"):
+        HeadStart(iter([1]), limit=limit)
 
 
 def test_cadence_meets_the_same_multiples_after_a_resume():

@@ -3,8 +3,10 @@
 import os
 import sys
 
-# the modules whose import the command defers to their first use (see ftrlx._deferred)
-DEFERRED = ("scipy.stats", "pandas")
+# the modules whose import the command defers to their first use (see ftrlx._deferred): scikit-learn's imports of
+# SciPy's statistics and pandas, array_api_compat's of numpy.f2py (through numpy's lazy attribute), joblib's of
+# asyncio, and ftrlx's own of pyarrow.compute, which only the pyarrow paths of the readers use
+DEFERRED = ("scipy.stats", "pandas", "numpy.f2py", "asyncio", "pyarrow.compute")
 
 
 def _entry():

@@ -148,7 +148,6 @@ def cmd_train(args):
     cfg = _reader_config(args)
     _check_weight(cfg)
     _check_keep(cfg, args.inputs[0])
-    est = _estimator(args)
     for path in args.inputs:
         if path != STDIN and not os.path.exists(path):
             raise FileNotFoundError(f"input file {path!r} does not exist")
@@ -157,7 +156,41 @@ def cmd_train(args):
     _check_counts(args)
     _check_early_stop(args)
     with _replayable(args.inputs, args.epochs) as inputs:
-        return _train(args, cfg, est, inputs)
+        _check_train_outputs(args)
+        hasher, n_features = _input_hasher(args, cfg, inputs)
+        if args.resume:
+            _adopt_decisions(args.checkpoint, cfg)
+        one_pass = _pass_over(args, cfg, inputs, hasher, n_features)
+        with _reading_ahead(args, inputs, one_pass) as one_pass:
+            # the estimator's import (scikit-learn: about half a second of Python) runs while the first chunks
+            # are parsed; a bad value is still reported before any training
+            est = _estimator(args)
+            return _train(args, cfg, est, inputs, hasher, one_pass)
+
+
+#: Chunks of the first input read while the estimators are imported (at most; see ftrlx.stream._source.HeadStart).
+HEAD_START_CHUNKS = 2
+
+
+@contextlib.contextmanager
+def _reading_ahead(args, inputs, one_pass):
+    """``one_pass`` whose first pass is already being read in a background thread (inputs that are regular files;
+    others are read when training starts, as a pipe may block)."""
+    if not all(path != STDIN and os.path.isfile(path) for path in inputs):
+        yield one_pass
+        return
+    from ftrlx.stream._source import HeadStart
+
+    limit = HEAD_START_CHUNKS
+    if args.max_rows is not None:
+        limit = max(1, min(limit, -(-args.max_rows // args.chunk_size)))
+    with HeadStart(one_pass(), limit) as early:
+        started = [early]
+
+        def passes():
+            return started.pop().take() if started else one_pass()
+
+        yield passes
 
 
 def _check_weight(cfg):
@@ -259,12 +292,7 @@ def _spool(path):
     return spooled
 
 
-def _train(args, cfg, est, inputs):
-    _check_train_outputs(args)
-    hasher, n_features = _input_hasher(args, cfg, inputs)
-    if args.resume:
-        _adopt_decisions(args.checkpoint, cfg)
-    one_pass = _pass_over(args, cfg, inputs, hasher, n_features)
+def _train(args, cfg, est, inputs, hasher, one_pass):
     training = {
         "inputs": [os.path.basename(p) for p in args.inputs],
         "epochs": args.epochs,

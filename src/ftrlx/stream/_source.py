@@ -1,5 +1,6 @@
 """The source of a stream: chunks read ahead in a background thread, and the checks of each chunk's shape."""
 
+import collections
 import queue
 import threading
 
@@ -97,6 +98,82 @@ def prefetch(chunks, depth=2):
         stop.set()
         # the reader stops at its next chunk; one blocked on a silent pipe is left behind (it is a daemon)
         reader.join(timeout=_JOIN_SECONDS)
+
+
+class HeadStart:
+    """The first chunks of a stream, read in a background thread while the caller does other work.
+
+    A command spends its first half second importing scikit-learn and the estimators: Python code, holding the GIL,
+    on one core.  The compiled readers parse and hash with the GIL released, so reading the first chunks meanwhile
+    puts the other core to work.  :meth:`take` stops the reading at the chunk in progress and returns an iterator
+    over the whole stream, in order: the chunks read so far, then the rest, read by whichever thread iterates it.
+    At most ``limit`` chunks are held.  An exception of the stream is raised by that iterator after the chunks
+    before it, as the stream itself would raise it.  Leaving the ``with`` block without :meth:`take` (an error of
+    the caller's own work) stops the thread and closes the stream.
+
+    The thread is joined without a timeout: ``chunks`` must not block indefinitely (a regular file, not a pipe).
+    """
+
+    def __init__(self, chunks, limit=2):
+        if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+            raise ValueError(f"HeadStart limit must be a positive integer, got {limit!r}")
+        self._chunks = iter(chunks)
+        self._limit = int(limit)
+        self._held = collections.deque()
+        self._failure = None
+        self._ended = False
+        self._taken = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="ftrlx-head-start", daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        try:
+            while len(self._held) < self._limit and not self._stop.is_set():
+                chunk = next(self._chunks, _DONE)
+                if chunk is _DONE:
+                    self._ended = True
+                    return
+                self._held.append(chunk)
+        except BaseException as exc:  # noqa: BLE001 - raised by the iterator of take(), in stream order
+            self._failure = exc
+
+    def _halt(self):
+        self._stop.set()
+        self._thread.join()
+
+    def take(self):
+        """The whole stream, from its first chunk (the reading ahead stops first)."""
+        self._halt()
+        self._taken = True
+        return self._replay()
+
+    def _replay(self):
+        held = self._held
+        while held:
+            yield held.popleft()
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        if not self._ended:
+            yield from self._chunks
+
+    def close(self):
+        """Stop reading ahead, drop the chunks held and close the stream (a no-op after :meth:`take`: the stream
+        is then the taken iterator's)."""
+        if self._taken:
+            return
+        self._halt()
+        self._held.clear()
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _get(slots):

@@ -409,3 +409,31 @@ def test_parse_in_threads(tmp_path):
     with ThreadPoolExecutor(3) as pool:
         for result in pool.map(read, range(3)):
             assert all((a != b).nnz == 0 for a, b in zip(result, reference))
+
+
+def test_hashing_core_reads_compiled_and_bitwise_as_the_hasher(tmp_path):
+    """The scikit-learn-free core (what ``ftrlx train`` reads with) takes the compiled path and gives the chunks of
+    ``criteo_hasher``; a subclass of the hasher, which may hash otherwise, is read through its own transform."""
+    from ftrlx._hashing_core import HashingCore, exact_hasher
+    from ftrlx.datasets._criteo import criteo_hashing
+
+    rng = np.random.default_rng(8)
+    path = tmp_path / "t.tsv"
+    path.write_text("\n".join(criteo_line(rng) for _ in range(50)) + "\n")
+    core = HashingCore(**criteo_hashing(2**12))
+    assert core.get_spec() == criteo_hasher(2**12).get_spec()
+    fast = assert_same_pass(lambda: iter_criteo(path, chunk_size=16, hasher=core), expect_compiled=True)
+    assert fast.hasher is core
+    for (X1, y1), (X2, y2) in zip(
+        iter_criteo(path, chunk_size=16, hasher=core), iter_criteo(path, chunk_size=16, hasher=criteo_hasher(2**12))
+    ):
+        for a, b in ((X1.data, X2.data), (X1.indices, X2.indices), (X1.indptr, X2.indptr), (y1, y2)):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+    class Own(CategoricalHasher):
+        pass
+
+    assert exact_hasher(core) and exact_hasher(criteo_hasher()) and not exact_hasher(Own())
+    assert_same_pass(
+        lambda: iter_criteo(path, chunk_size=16, hasher=Own(**criteo_hashing(2**12))), expect_compiled=False
+    )

@@ -318,3 +318,29 @@ def test_numeric_column_with_text_is_an_error():
         CategoricalHasher(numeric=["a"]).transform(table)
     with pytest.raises(ValueError, match="infinite"):
         CategoricalHasher(numeric=["b"]).transform({"b": np.array([1.0, np.inf])})
+
+
+def test_core_without_scikit_learn_hashes_as_the_transformer():
+    """HashingCore (no scikit-learn API) has the transformer's spec, checks and output; the readers and the
+    command line's train path import without scikit-learn."""
+    import subprocess
+    import sys
+
+    from ftrlx._hashing_core import HashingCore
+
+    data = {"site": np.array(["a", "b", "", "a"], dtype=object), "n": np.array([0.0, 3.0, 250.0, -1.0])}
+    params = {"n_features": 2**8, "numeric": ["n"], "numeric_mode": "both", "interactions": [("site", "n")]}
+    full, core = CategoricalHasher(**params), HashingCore(**params)
+    assert core.get_spec() == full.get_spec()
+    assert type(HashingCore.from_spec(full.get_spec())) is HashingCore
+    X1, X2 = core.transform(data), full.transform(data)
+    for a, b in ((X1.data, X2.data), (X1.indices, X2.indices), (X1.indptr, X2.indptr)):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    with pytest.raises(ValueError, match="numeric_mode"):
+        HashingCore(numeric_mode="nope").get_spec()
+    code = (
+        "import sys, ftrlx.datasets, ftrlx.cli, ftrlx.stream, ftrlx.io, ftrlx._hashing_core; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -198,19 +198,34 @@ def _column_names(path, cfg):
 
 
 def _hasher_for(cfg, path, bits, spec=None):
-    """The hasher to read ``path`` with: from ``spec``, or the reader's default at ``bits``."""
+    """The hasher to read ``path`` with: from ``spec``, or the reader's default at ``bits``.
+
+    A :class:`~ftrlx._hashing_core.HashingCore`: it hashes as ``CategoricalHasher`` does, and needs no scikit-learn,
+    so that ``train`` can start reading while scikit-learn is imported."""
     if cfg["format"] in ("svmlight", "vw"):
         return None
-    from ftrlx.hashing import CategoricalHasher
+    from ftrlx._hashing_core import HashingCore
 
     if spec is None:
-        spec = dict(_open(path, cfg, 1).hasher.get_spec())
+        spec = dict(_default_spec(path, cfg))
         if cfg.get("keep") and cfg["format"] == "criteo":
             spec["categorical"] = [c for c in spec["categorical"] if c in cfg["keep"]]
             spec["numeric"] = [c for c in spec["numeric"] if c in cfg["keep"]]
         if bits is not None:
             spec["n_features"] = 2**bits
-    return CategoricalHasher.from_spec(spec)
+    return HashingCore.from_spec(spec)
+
+
+def _default_spec(path, cfg):
+    """The spec of the reader's default hasher for ``path``; the click-log layouts' without opening a reader."""
+    from ftrlx._hashing_core import HashingCore
+    from ftrlx.datasets._avazu import avazu_hashing
+    from ftrlx.datasets._criteo import criteo_hashing
+
+    layouts = {"criteo": criteo_hashing, "avazu": avazu_hashing}
+    if cfg["format"] in layouts:
+        return HashingCore(**layouts[cfg["format"]]()).get_spec()
+    return _open(path, cfg, 1).hasher.get_spec()
 
 
 #: Flags that count rows, chunks or passes: each must be at least 1 when given.

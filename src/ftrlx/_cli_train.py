@@ -418,15 +418,13 @@ def _with_interactions(hasher, cfg, pairs):
         return hasher
     if hasher is None:
         raise UsageError(f"--interactions crosses hashed fields; {cfg['format']} input has no fields to cross")
-    from ftrlx.hashing import CategoricalHasher
-
     spec = dict(hasher.get_spec())
     spec["interactions"] = [list(p) for p in spec["interactions"]] + parsed
     fields = set(spec["categorical"] or ()) | set(spec["numeric"] or ())
     unknown = [c for p in parsed for c in p if spec["categorical"] is not None and c not in fields]
     if unknown:
         raise UsageError(f"--interactions: no field {unknown[0]!r} among the hashed fields {', '.join(sorted(fields))}")
-    return CategoricalHasher.from_spec(spec)
+    return type(hasher).from_spec(spec)
 
 
 def _inverse_map(args, cfg, path, hasher):

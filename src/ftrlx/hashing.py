@@ -17,22 +17,16 @@ as token tables), ``_hashing_transform`` (the compiled transform) and
 the compiled one to, bit for bit).
 """
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._hashing_reference import transform_reference
+from ._hashing_core import _EXACT, _NUMERIC_MODES, _SPEC_VERSION, HashingCore  # noqa: F401
 from ._hashing_tables import _columns_of, _names  # noqa: F401 (_names: imported by the readers)
 from ._hashing_tokens import _as_float, _log_bin_codes, _log_bin_token, _value_token  # noqa: F401
-from ._hashing_transform import transform_compiled
 from ._hashing_views import pack_tokens
 from ._kernels import _hashing as _kernel
 
 __all__ = ["CategoricalHasher"]
-
-_NUMERIC_MODES = ("value", "log_bin", "both")
-_SPEC_VERSION = 1
 
 
 def murmurhash3_32_many(tokens, seed=0):
@@ -66,7 +60,7 @@ def murmurhash3_32_many(tokens, seed=0):
     return _kernel.hash_table(offsets, data, int(seed & 0xFFFFFFFF))
 
 
-class CategoricalHasher(TransformerMixin, BaseEstimator):
+class CategoricalHasher(TransformerMixin, BaseEstimator, HashingCore):
     """Hash categorical and numeric columns into a sparse CSR matrix.
 
     Each categorical cell becomes the token ``b"<field>\\x00<value>"``, which is
@@ -153,124 +147,6 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
     0
     """
 
-    def __init__(
-        self,
-        n_features=2**20,
-        categorical=None,
-        numeric=None,
-        numeric_mode="value",
-        interactions=(),
-        signed=False,
-        seed=0,
-        dtype=np.float64,
-    ):
-        self.n_features = n_features
-        self.categorical = categorical
-        self.numeric = numeric
-        self.numeric_mode = numeric_mode
-        self.interactions = interactions
-        self.signed = signed
-        self.seed = seed
-        self.dtype = dtype
-
-    # -- parameters ---------------------------------------------------------
-    def _check_params(self):
-        n = self.n_features
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 2**32:
-            raise ValueError(f"n_features must be an integer in [1, 2**32], got {n!r}")
-        if self.numeric_mode not in _NUMERIC_MODES:
-            raise ValueError(f"numeric_mode must be one of {_NUMERIC_MODES}, got {self.numeric_mode!r}")
-        seed = self.seed
-        if not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
-            raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
-        dtype = np.dtype(self.dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-        numeric = _names(self.numeric) or []
-        categorical = _names(self.categorical)
-        if categorical is not None:
-            both = sorted(set(categorical) & set(numeric))
-            if both:
-                raise ValueError(f"columns {both} are listed both as categorical and numeric")
-        pairs = []
-        for pair in self.interactions:
-            pair = _names(pair)
-            if len(pair) != 2:
-                raise ValueError(f"each interaction must be a pair of column names, got {pair!r}")
-            pairs.append(tuple(pair))
-        return categorical, numeric, pairs, dtype
-
-    def get_spec(self):
-        """Return all parameters as a JSON-serialisable dict.
-
-        Returns
-        -------
-        spec : dict
-            Enough to rebuild an identical hasher with :meth:`from_spec`.
-
-        Examples
-        --------
-        >>> import json
-        >>> spec = CategoricalHasher(n_features=16, categorical=["a"]).get_spec()
-        >>> json.loads(json.dumps(spec)) == spec
-        True
-        >>> spec["n_features"], spec["categorical"]
-        (16, ['a'])
-        """
-        categorical, numeric, pairs, dtype = self._check_params()
-        return {
-            "type": "CategoricalHasher",
-            "version": _SPEC_VERSION,
-            "hash": "murmurhash3_32",
-            "n_features": int(self.n_features),
-            "categorical": categorical,
-            "numeric": numeric,
-            "numeric_mode": self.numeric_mode,
-            "interactions": [list(p) for p in pairs],
-            "signed": bool(self.signed),
-            "seed": int(self.seed),
-            "dtype": dtype.name,
-        }
-
-    @classmethod
-    def from_spec(cls, spec):
-        """Rebuild a hasher from the dict of :meth:`get_spec`.
-
-        Parameters
-        ----------
-        spec : dict
-            A dict returned by :meth:`get_spec` (possibly through JSON).
-
-        Returns
-        -------
-        hasher : CategoricalHasher
-
-        Examples
-        --------
-        >>> h = CategoricalHasher(n_features=8, signed=True, seed=3)
-        >>> CategoricalHasher.from_spec(h.get_spec()).get_spec() == h.get_spec()
-        True
-        """
-        if not isinstance(spec, dict) or spec.get("type") != "CategoricalHasher":
-            raise ValueError(
-                "spec is not a CategoricalHasher spec (its 'type' entry should be "
-                "'CategoricalHasher'); build it with CategoricalHasher.get_spec()"
-            )
-        if spec.get("version", _SPEC_VERSION) > _SPEC_VERSION:
-            raise ValueError(
-                f"spec version {spec['version']} is newer than this ftrlx understands ({_SPEC_VERSION}); upgrade ftrlx"
-            )
-        return cls(
-            n_features=spec["n_features"],
-            categorical=spec["categorical"],
-            numeric=spec["numeric"] or None,
-            numeric_mode=spec["numeric_mode"],
-            interactions=[tuple(p) for p in spec["interactions"]],
-            signed=spec["signed"],
-            seed=spec["seed"],
-            dtype=np.dtype(spec["dtype"]).type,
-        )
-
     # -- sklearn API ----------------------------------------------------------
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -304,44 +180,5 @@ class CategoricalHasher(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
 
-    def _plan(self, names):
-        categorical, numeric, pairs, dtype = self._check_params()
-        if categorical is None:
-            numeric_set = set(numeric)
-            categorical = [c for c in names if c not in numeric_set]
-        available = set(names)
-        wanted = list(categorical) + list(numeric) + [c for p in pairs for c in p]
-        missing = [c for c in dict.fromkeys(wanted) if c not in available]
-        if missing:
-            raise ValueError(
-                f"column(s) {missing} not found in the input, which has columns {names}; "
-                "check the categorical, numeric and interactions parameters"
-            )
-        return categorical, numeric, pairs, dtype
 
-    def transform(self, X):
-        """Hash a table into a CSR matrix of shape (n_rows, n_features).
-
-        Parameters
-        ----------
-        X : DataFrame, pyarrow Table or RecordBatch, dict of 1-D arrays or 2-D array
-            The rows to hash. A 2-D array's columns are named "0", "1", ...
-
-        Returns
-        -------
-        Xt : scipy.sparse.csr_matrix
-            Sorted indices, duplicates summed, no explicit zeros.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = np.array([["a", "x"], ["a", "y"]], dtype=object)
-        >>> Xt = CategoricalHasher(n_features=64).transform(X)
-        >>> Xt.sum(axis=1).ravel().tolist()  # two tokens per row, unless they collide
-        [[2.0, 2.0]]
-        """
-        return transform_compiled(self, X)
-
-    def _transform_reference(self, X):
-        """:meth:`transform` computed by the NumPy reference implementation (for tests)."""
-        return transform_reference(self, X)
+_EXACT.add(CategoricalHasher)

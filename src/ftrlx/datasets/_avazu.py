@@ -6,7 +6,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..hashing import CategoricalHasher
 from ._tabular import TextReader, _combined
 from ._tabular_text import _click_log_args
 
@@ -59,7 +58,14 @@ def avazu_hasher(n_features=2**20):
     >>> len(avazu_hasher().get_spec()["categorical"])
     23
     """
-    return CategoricalHasher(n_features=n_features, categorical=AVAZU_CATEGORICAL + AVAZU_DERIVED)
+    from ..hashing import CategoricalHasher  # here: scikit-learn is not needed to read a file
+
+    return CategoricalHasher(**avazu_hashing(n_features))
+
+
+def avazu_hashing(n_features=2**20):
+    """The parameters of :func:`avazu_hasher` (for a hasher class of one's own: ``HashingCore(**params)``)."""
+    return {"n_features": n_features, "categorical": AVAZU_CATEGORICAL + AVAZU_DERIVED}
 
 
 class AvazuReader(TextReader):

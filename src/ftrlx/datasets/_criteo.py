@@ -1,6 +1,5 @@
 """Reader for the Criteo display-advertising click logs."""
 
-from ..hashing import CategoricalHasher
 from ._tabular import TextReader
 from ._tabular_text import _click_log_args
 
@@ -32,9 +31,19 @@ def criteo_hasher(n_features=2**20):
     >>> criteo_hasher(2**18).get_spec()["numeric_mode"]
     'log_bin'
     """
-    return CategoricalHasher(
-        n_features=n_features, categorical=CRITEO_CATEGORICAL, numeric=CRITEO_INTEGER, numeric_mode="log_bin"
-    )
+    from ..hashing import CategoricalHasher  # here: scikit-learn is not needed to read a file
+
+    return CategoricalHasher(**criteo_hashing(n_features))
+
+
+def criteo_hashing(n_features=2**20):
+    """The parameters of :func:`criteo_hasher` (for a hasher class of one's own: ``HashingCore(**params)``)."""
+    return {
+        "n_features": n_features,
+        "categorical": CRITEO_CATEGORICAL,
+        "numeric": CRITEO_INTEGER,
+        "numeric_mode": "log_bin",
+    }
 
 
 class CriteoReader(TextReader):

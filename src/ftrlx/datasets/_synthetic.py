@@ -9,7 +9,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import scipy.sparse as sp
 
-from ..hashing import CategoricalHasher, murmurhash3_32_many
 from ._base import check_chunk_size, open_binary_write
 
 __all__ = ["make_click_data", "iter_click_data", "write_click_data"]
@@ -80,6 +79,8 @@ class _ClickModel:
         self.intercept = _solve_intercept(self._logit_without_intercept(pilot), positive_rate)
 
     def hasher(self):
+        from ..hashing import CategoricalHasher
+
         return CategoricalHasher(n_features=self.n_features, categorical=self.names)
 
     def _draw_ids(self, rng, n):
@@ -433,6 +434,8 @@ def _hex_column(field, ids, missing):
     """8-hex-digit categorical values, formatted once per distinct id."""
     uniques, codes = np.unique(ids, return_inverse=True)
     prefix = b"f%d\x00" % field
+    from ..hashing import murmurhash3_32_many
+
     hashes = murmurhash3_32_many([prefix + b"%d" % v for v in uniques.tolist()])
     values = pa.array([f"{h:08x}" for h in hashes.tolist()])
     indices = pa.array(codes.reshape(-1).astype(np.int32), mask=missing)

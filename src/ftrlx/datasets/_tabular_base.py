@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..hashing import CategoricalHasher, _names
+from .._hashing_tables import _names
 from ._base import ChunkReader, bad_line, rows_record
 
 # The column that carries each row's line number through a table when rows are tracked.
@@ -73,6 +73,8 @@ class TabularReader(ChunkReader):
         categorical = _names(categorical) or []
         numeric = _names(numeric) or []
         if hasher is None:
+            from ..hashing import CategoricalHasher
+
             hasher = CategoricalHasher(n_features=2**20, categorical=categorical or None, numeric=numeric or None)
         elif not hasattr(hasher, "transform"):
             raise TypeError(f"hasher must be a CategoricalHasher or transformer, got {hasher!r}")

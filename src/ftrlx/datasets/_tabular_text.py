@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from ..hashing import CategoricalHasher
+from .._hashing_core import exact_hasher
 from ._base import bad_line, iter_line_blocks, open_binary, split_lines
 from ._tabular_base import _LINE, TabularReader, _header_text, _text_sep, _weight_name
 
@@ -194,11 +194,12 @@ class TextReader(TabularReader):
     def _compiled_plan(self, names, needed):
         """The kernel's configuration for this file, or None where only the pyarrow path is exact.
 
-        Supported: a :class:`CategoricalHasher` with explicit ``categorical`` columns, a 0/1 label, and every
+        Supported: a :class:`~ftrlx.hashing.CategoricalHasher` (or its scikit-learn-free core,
+        :class:`~ftrlx._hashing_core.HashingCore`) with explicit ``categorical`` columns, a 0/1 label, and every
         hashed column read from the file (or derived by the kernel); any numeric columns, numeric mode,
         interactions, signs, seed and dtype.
         """
-        if not self.binary_label or self.label is None or type(self.hasher) is not CategoricalHasher:
+        if not self.binary_label or self.label is None or not exact_hasher(self.hasher):
             return None
         try:
             spec = self.hasher.get_spec()

@@ -204,6 +204,32 @@ def test_parse_a_buffer_prefix_and_count_its_lines(tmp_path):
         plan.new_parser().parse(text, 1, False, None, len(text) + 1)
 
 
+def test_buffers_handed_back_fit_any_block_of_the_same_buffer_size(tmp_path):
+    # the blocks of a file fill their reused buffers to different lengths; the output buffers of one parse must
+    # serve the next whatever its length, or every longer block allocates (and page-faults) a fresh set
+    from ftrlx.datasets import criteo_hasher
+    from ftrlx.datasets._criteo import CRITEO_COLUMNS
+
+    rng = np.random.default_rng(5)
+    lines = [criteo_line(rng).encode() + b"\n" for _ in range(40)]
+    reader = iter_criteo(tmp_path / "unused.tsv", hasher=criteo_hasher())
+    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    parser = plan.new_parser()
+    size = sum(map(len, lines)) + 64
+    spare = None
+    for k in (10, 11, 25, 40):  # ever longer blocks in buffers of one size
+        text = b"".join(lines[:k])
+        buf = bytearray(text + bytes(size - len(text)))
+        status, piece, _, _, buffers, n_lines = parser.parse(buf, 0, False, spare, len(text))
+        assert status == _tsv.OK and n_lines == k and piece[3].size == k
+        fresh = parser.parse(text, 0, False)[1]
+        for a, b in zip(piece, fresh):
+            assert (a is None and b is None) or np.array_equal(a, b)
+        if spare is not None:
+            assert all(x is y for x, y in zip(buffers, spare))
+        spare = buffers
+
+
 # --------------------------------------------------------------------------
 # reused output arrays
 # --------------------------------------------------------------------------

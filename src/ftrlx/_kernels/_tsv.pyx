@@ -305,8 +305,10 @@ cdef class BlockParser:
             raise ValueError(f"size {n} exceeds the block's {block.shape[0]} bytes")
         cdef const uint8_t* buf = &block[0] if block.shape[0] else <const uint8_t*>b""
         # A line of the right shape holds n_names - 1 separators and a label: at least n_names bytes, newline
-        # included, so this bounds the rows (untouched capacity costs address space only).
-        cdef Py_ssize_t cap_rows = n // self.n_names + 1
+        # included, so this bounds the rows (untouched capacity costs address space only). The bound is taken
+        # from the whole buffer, not the part parsed: the reused buffers of a file have one size, so buffers
+        # handed back as ``spare`` fit every later block (a bound a few bytes short would allocate anew).
+        cdef Py_ssize_t cap_rows = block.shape[0] // self.n_names + 1
         cdef Py_ssize_t cap_entries = cap_rows * self.n_slots
         if spare is None or spare[3].shape[0] < cap_rows or spare[1].shape[0] < cap_entries \
                 or (spare[2] is None) == self.need_vals:

@@ -28,6 +28,14 @@ def criteo_line(rng, missing=0.2):
     return "\t".join([str(int(rng.random() < 0.3))] + ints + cats)
 
 
+def criteo_plan(tmp_path, hasher=None):
+    """The compiled plan of a Criteo reader over the full column set (the default hashing when ``hasher`` is None)."""
+    from ftrlx.datasets._criteo import CRITEO_COLUMNS
+
+    reader = iter_criteo(tmp_path / "unused.tsv", hasher=hasher)
+    return reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+
+
 def one_pass(make_reader, compiled, threads=None):
     """Chunks, counters, and the error that ended the pass (if any)."""
     reader = make_reader()
@@ -186,13 +194,9 @@ def test_pooled_blocks_are_the_blocks_of_iter_line_blocks(data, block_bytes, hol
 
 
 def test_parse_a_buffer_prefix_and_count_its_lines(tmp_path):
-    from ftrlx.datasets import criteo_hasher
-    from ftrlx.datasets._criteo import CRITEO_COLUMNS
-
     rng = np.random.default_rng(4)
     text = ("\n".join(criteo_line(rng) for _ in range(30)) + "\n\n").encode()
-    reader = iter_criteo(tmp_path / "unused.tsv", hasher=criteo_hasher())
-    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    plan = criteo_plan(tmp_path)
     whole = plan.new_parser().parse(text, 5, False)
     padded = bytearray(text + b"1\t2\t3\n" * 7)
     prefix = plan.new_parser().parse(padded, 5, False, None, len(text))
@@ -207,13 +211,9 @@ def test_parse_a_buffer_prefix_and_count_its_lines(tmp_path):
 def test_buffers_handed_back_fit_any_block_of_the_same_buffer_size(tmp_path):
     # the blocks of a file fill their reused buffers to different lengths; the output buffers of one parse must
     # serve the next whatever its length, or every longer block allocates (and page-faults) a fresh set
-    from ftrlx.datasets import criteo_hasher
-    from ftrlx.datasets._criteo import CRITEO_COLUMNS
-
     rng = np.random.default_rng(5)
     lines = [criteo_line(rng).encode() + b"\n" for _ in range(40)]
-    reader = iter_criteo(tmp_path / "unused.tsv", hasher=criteo_hasher())
-    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    plan = criteo_plan(tmp_path)
     parser = plan.new_parser()
     size = sum(map(len, lines)) + 64
     spare = None
@@ -279,7 +279,7 @@ def test_chunks_kept_by_the_caller_stay_intact(tmp_path, monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_features, dtype):
     # tiny widths make many collisions, signed ones cancel to zero: runs summed and dropped by the parse
-    from ftrlx.datasets._criteo import CRITEO_CATEGORICAL, CRITEO_COLUMNS, CRITEO_INTEGER
+    from ftrlx.datasets._criteo import CRITEO_CATEGORICAL, CRITEO_INTEGER
     from ftrlx.hashing import CategoricalHasher
 
     hasher = CategoricalHasher(
@@ -293,8 +293,7 @@ def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_feat
     )
     rng = np.random.default_rng(11)
     text = ("\n".join(criteo_line(rng) for _ in range(300)) + "\n").encode()
-    reader = iter_criteo(tmp_path / "unused.tsv", hasher=hasher)
-    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    plan = criteo_plan(tmp_path, hasher)
     assert not plan.exact
     cut = text.index(b"\n", len(text) // 2) + 1
     raw, merged = [], []
@@ -311,11 +310,9 @@ def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_feat
 
 
 def test_merge_refuses_numbers_as_values(tmp_path):
-    from ftrlx.datasets._criteo import CRITEO_COLUMNS
     from ftrlx.hashing import CategoricalHasher
 
     hasher = CategoricalHasher(n_features=64, categorical=["C1"], numeric=["I1"], numeric_mode="value")
-    reader = iter_criteo(tmp_path / "unused.tsv", hasher=hasher)
-    plan = reader._compiled_plan(CRITEO_COLUMNS, reader._columns_needed(CRITEO_COLUMNS))
+    plan = criteo_plan(tmp_path, hasher)
     with pytest.raises(ValueError, match="merged rows need values"):
         _tsv.BlockParser(*plan._args, merge=True)

@@ -261,3 +261,44 @@ def test_sorted_rows_with_repeated_columns_merge_in_order():
     b = lm.FTRLClassifier(l1=0.0).partial_fit(summed(X), y, classes=[0, 1])
     assert_array_equal(a.state_, b.state_)
     assert_array_equal(a.decision_function(X), b.decision_function(summed(X)))
+
+
+def first_csr_fault(X, n_features, check_finite):
+    """The scan's verdict by plain Python: the first (row, position) holding a bad column or (``check_finite``)
+    a non-finite value, else whether some row repeats or misorders a column."""
+    from ftrlx._kernels import _check
+
+    canonical = True
+    for i in range(X.shape[0]):
+        for k in range(X.indptr[i], X.indptr[i + 1]):
+            j = X.indices[k]
+            if j < 0:
+                return _check.NEGATIVE_INDEX, i, k
+            if j >= n_features:
+                return _check.INDEX_TOO_LARGE, i, k
+            if check_finite and not np.isfinite(X.data[k]):
+                return _check.NOT_FINITE, i, k
+            canonical &= k == X.indptr[i] or j > X.indices[k - 1]
+    return (_check.CANONICAL if canonical else _check.NOT_CANONICAL), -1, -1
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 2**32 - 1), in_order=st.booleans(), faults=st.integers(0, 3))
+def test_the_scan_finds_the_first_fault_of_rows_in_any_order(seed, in_order, faults):
+    # rows out of order take the branch-free range check, rows in order the first/last one: either way the first
+    # fault by row and position, its kind, and whether the rows are canonical, as an element-by-element walk finds
+    from ftrlx._kernels import _check
+
+    rng = np.random.default_rng(seed)
+    X = raw_csr(rng, 30, 12, 8, 2, in_order=in_order)
+    for _ in range(faults if X.nnz else 0):
+        k = rng.integers(X.nnz)
+        kind = rng.integers(3)
+        if kind == 0:
+            X.indices[k] = -int(rng.integers(1, 4))
+        elif kind == 1:
+            X.indices[k] = 12 + int(rng.integers(0, 3))
+        else:
+            X.data[k] = np.nan
+    expected = first_csr_fault(X, 12, True)
+    assert _check.scan_csr(X.data, X.indices, X.indptr, 12) == expected

@@ -1,10 +1,12 @@
-"""Rows with unsorted or repeated column indices, handled inside the kernels (each such row sorted and merged in
-a small buffer as it is reached), against the path they replace: training on ``X.copy(); X.sum_duplicates()``.
+"""Rows with unsorted or repeated column indices, handled inside the kernels, against the paths they replace.
 
-Bitwise equal when no column appears more than twice in a row (two values sum the same in either order), equal
-to rounding otherwise (scipy's sort does not keep the order of equal columns; the kernels sum in order of
-appearance).  Also: shuffled epochs, which gather rows in the permuted order, against training on the permuted
-rows themselves; and the non-zero count against ``coef_``.
+A row is trained on in its own order, each repeated column's values summed into its first appearance in order of
+appearance: bitwise what training on that merged row gives (``merged_in_place``), and the model of the canonical
+form ``X.copy(); X.sum_duplicates()`` to the rounding of the margin's sum, whose terms come in another order.
+Sorted rows give the canonical form's model bitwise when no column appears more than twice in a row (two values
+sum the same in either order; scipy's sort does not keep the order of three equal columns).  Also: shuffled
+epochs, which gather rows in the permuted order, against training on the permuted rows themselves; the scan's
+verdict against a plain walk; and the non-zero count against ``coef_``.
 """
 
 import numpy as np
@@ -16,7 +18,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import ftrlx
 from ftrlx import linear_model as lm
-from ftrlx._kernels import _online
+from ftrlx._kernels import _online, _row_paths
 from ftrlx._reference import estimators
 
 # other settings than test_progressive's: other schedules, AdaGrad's RDA form, rounding truncation
@@ -57,6 +59,23 @@ def summed(X):
     return X
 
 
+def merged_in_place(X):
+    """X with each row's repeated columns summed into their first appearance, in order of appearance and in the
+    values' own precision, the row otherwise in its own order (what the kernels train on)."""
+    indices, data, indptr = [], [], [0]
+    for i in range(X.shape[0]):
+        row = {}
+        for j, v in zip(X.indices[X.indptr[i] : X.indptr[i + 1]], X.data[X.indptr[i] : X.indptr[i + 1]]):
+            row[j] = row[j] + v if j in row else v
+        indices.extend(row)
+        data.extend(row.values())
+        indptr.append(len(indices))
+    return sp.csr_matrix(
+        (np.asarray(data, dtype=X.dtype), np.asarray(indices, dtype=X.indices.dtype), np.asarray(indptr)),
+        shape=X.shape,
+    )
+
+
 def make(algo, regression, **kw):
     classifier, regressor = estimators(algo)
     cls = regressor if regression else classifier
@@ -70,7 +89,8 @@ def stream(est, X, y, cuts, regression):
     return est
 
 
-def check_same(a, b, X, exact):
+def check_same(a, b, X, exact, form=summed):
+    """a trained on X, b on form(X): the same state and the same scores (a's on X itself, no copy)."""
     compare = assert_array_equal if exact else lambda u, v: assert_allclose(u, v, rtol=1e-12, atol=1e-14)
     for name in ("state_", "istate_", "gstate_"):
         compare(getattr(a, name), getattr(b, name))
@@ -79,7 +99,7 @@ def check_same(a, b, X, exact):
         if hasattr(a, "predict") and not hasattr(a, "classes_")
         else (lambda e, M: e.decision_function(M))
     )
-    compare(scores(a, X), scores(b, summed(X)))  # decision on non-canonical rows, no copy
+    compare(scores(a, X), scores(b, form(X)))
 
 
 @pytest.mark.parametrize("algo", list(PARAMS))
@@ -115,7 +135,9 @@ def test_non_canonical_rows_train_as_their_summed_copy(
     kw = dict(batch_size=batch_size, shuffle=False)
     a = stream(make(algo, regression, **kw), X, y, cuts, regression)
     b = stream(make(algo, regression, **kw), summed(X), y, cuts, regression)
-    check_same(a, b, X, exact=max_repeat == 2)
+    check_same(a, b, X, exact=in_order and max_repeat == 2)
+    c = stream(make(algo, regression, **kw), merged_in_place(X), y, cuts, regression)
+    check_same(a, c, X, exact=True, form=merged_in_place)
 
 
 @pytest.mark.parametrize("algo", list(PARAMS))
@@ -125,7 +147,9 @@ def test_shuffled_fit_on_non_canonical_rows(algo, batch_size):
     X = raw_csr(rng, 300, 25, 8, 2)
     y = rng.integers(0, 3, size=300)
     kw = dict(batch_size=batch_size, max_iter=3, shuffle=True, random_state=3)
-    check_same(make(algo, False, **kw).fit(X, y), make(algo, False, **kw).fit(summed(X), y), X, exact=True)
+    a = make(algo, False, **kw).fit(X, y)
+    check_same(a, make(algo, False, **kw).fit(merged_in_place(X), y), X, exact=True, form=merged_in_place)
+    check_same(a, make(algo, False, **kw).fit(summed(X), y), X, exact=False)
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
@@ -156,11 +180,12 @@ def test_non_canonical_matrix_is_not_copied():
 @pytest.mark.parametrize(
     "n_features,row_length",
     [
-        (2**25 + 1, 40),  # packed keys need 64 bits
-        (50_000, 300),  # longer than the rows ranked in SIMD lanes: sorted by qsort
+        (50_000, 128),  # the longest rows searched in SIMD lanes
+        (50_000, 129),  # longer: sorted by qsort
+        (50_000, 300),
     ],
 )
-def test_wide_and_long_rows_take_the_other_sorts(n_features, row_length):
+def test_rows_either_side_of_the_longest_searched_in_simd(n_features, row_length):
     rng = np.random.default_rng(5)
     n = 30
     cols = rng.integers(0, n_features, size=(n, row_length))
@@ -176,10 +201,11 @@ def test_wide_and_long_rows_take_the_other_sorts(n_features, row_length):
     )
     y = rng.integers(0, 2, size=n)
     a = lm.RDAClassifier(batch_size=3).partial_fit(X, y, classes=[0, 1])
-    b = lm.RDAClassifier(batch_size=3).partial_fit(summed(X), y, classes=[0, 1])
     touched = np.unique(cols)
-    assert_array_equal(a.state_[:, touched], b.state_[:, touched])
-    assert_array_equal(a.decision_function(X), b.decision_function(summed(X)))
+    for form, same in ((merged_in_place, assert_array_equal), (summed, lambda u, v: assert_allclose(u, v, 1e-12))):
+        b = lm.RDAClassifier(batch_size=3).partial_fit(form(X), y, classes=[0, 1])
+        same(a.state_[:, touched], b.state_[:, touched])
+        same(a.decision_function(X), b.decision_function(form(X)))
 
 
 @pytest.mark.parametrize("algo", list(PARAMS))
@@ -246,7 +272,30 @@ def test_row_ranks_of_every_path_are_the_sorted_places(keys):
     expected = np.empty(keys.size, dtype=np.int32)
     expected[np.argsort(keys, kind="stable")] = np.arange(keys.size)
     for generic in (False, True):
-        assert_array_equal(_online._row_ranks(keys, generic), expected)
+        assert_array_equal(_row_paths.row_ranks(keys, generic), expected)
+
+
+@given(
+    keys=st.lists(st.integers(0, 2**31 - 1), max_size=130) | st.lists(st.integers(0, 40), max_size=60),
+    generic=st.booleans(),
+)
+@EXAMPLES
+def test_row_repeats_and_first_places_of_every_path(keys, generic):
+    # the AVX2 path (where the processor has it: blocks against earlier blocks and their own rotations) and the
+    # plain loop, against numpy; also a repeat planted at every distance, within a block of 8 and across blocks
+    keys = np.asarray(keys, dtype=np.int32)
+    assert _row_paths.row_repeats(keys, generic) == (np.unique(keys).size < keys.size)
+    assert_array_equal(_row_paths.row_first(keys, generic), [list(keys).index(key) for key in keys])
+    distinct = np.arange(0, 3 * 41, 3, dtype=np.int32)
+    assert not _row_paths.row_repeats(distinct, generic)
+    for i in range(distinct.size):
+        for j in range(i + 1, distinct.size):
+            planted = distinct.copy()
+            planted[j] = planted[i]
+            assert _row_paths.row_repeats(planted, generic), (i, j)
+            expected = np.arange(distinct.size)
+            expected[j] = i
+            assert_array_equal(_row_paths.row_first(planted, generic), expected)
 
 
 def test_sorted_rows_with_repeated_columns_merge_in_order():

@@ -135,8 +135,9 @@ def kernel_csr(X, estimator_name, scan=True):
     """The kernels' CSR: int32/int64 indices of one dtype, contiguous values, every index and value checked.
 
     One O(nnz) pass (``ftrlx._kernels._check.scan_csr``) checks the row pointers, the column range and finiteness.
-    Rows with unsorted or repeated column indices are valid: the kernels sort and merge such a row in a small
-    buffer as they reach it, so X is never copied for them (only to fix its layout).  Raises ``ValueError`` naming
+    Rows with unsorted or repeated column indices are valid: the kernels train on such a row in place, or merge
+    its repeated columns in a small buffer as they reach it, so X is never copied for them (only to fix its
+    layout).  Raises ``ValueError`` naming
     the first bad entry.
 
     Returns ``(X, canonical)``: ``canonical`` tells whether every row has strictly increasing indices (the kernels

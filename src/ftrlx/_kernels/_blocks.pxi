@@ -197,14 +197,13 @@ cdef int work_alloc(Work* wk, Py_ssize_t max_row, Py_ssize_t stride, Py_ssize_t 
     wk.wbuf = <double*>malloc((max_row + 1) * sizeof(double))
     wk.sbuf = <double*>malloc((max_row + 1) * stride * sizeof(double))
     wk.row.entries = <Entry*>malloc(lanes * sizeof(Entry))
-    # the row's five arrays of 8-byte (or narrower) lanes, in one allocation
-    wk.row.keys = <int64_t*>malloc(5 * lanes * sizeof(int64_t))
+    # the row's four arrays of 8-byte (or narrower) lanes, in one allocation
+    wk.row.keys = <int64_t*>malloc(4 * lanes * sizeof(int64_t))
     if wk.wbuf == NULL or wk.sbuf == NULL or wk.row.entries == NULL or wk.row.keys == NULL:
         return -1
-    wk.row.ranks64 = wk.row.keys + lanes
-    wk.row.ranks = <int32_t*>(wk.row.keys + 2 * lanes)
-    wk.row.ind = wk.row.keys + 3 * lanes
-    wk.row.val = wk.row.keys + 4 * lanes
+    wk.row.first = <int32_t*>(wk.row.keys + lanes)
+    wk.row.ind = wk.row.keys + 2 * lanes
+    wk.row.val = wk.row.keys + 3 * lanes
     return 0
 
 

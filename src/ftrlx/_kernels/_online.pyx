@@ -28,7 +28,7 @@ from libc.string cimport memcpy, memset
 
 from ftrlx._kernels._common cimport index_t
 from ftrlx._kernels._params cimport Params, make_params
-from ftrlx._kernels._ranks cimport ranks32, ranks32_path, ranks64
+from ftrlx._kernels._ranks cimport first32_path, repeats32_path
 from ftrlx._kernels._journal cimport Journal, finite_all, journal_record, journal_reserve
 from ftrlx._kernels._scan cimport (CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, increasing,
                                    scan_rows)
@@ -268,7 +268,7 @@ cdef Py_ssize_t fit_rows(Algo* a, Params* p_in,
     """Train on rows 0..n_rows-1 in order, writing each row's margin to prog[row * pstride] (unless prog is NULL);
     return -1, or the row whose step failed (the first row of its batch when the update failed), with the reason
     in wk.failure (a STEP_* code).  ``canonical``: every row is known to be canonical;
-    otherwise each row is looked at, and one that is not is trained on as its sorted and merged copy.  wk.buf
+    otherwise each row is looked at, and one that repeats a column is trained on as its merged copy.  wk.buf
     holds the entries of any batch."""
     # A local copy of the parameters: the compiler can then see that no store to the state changes them, and keeps
     # them in registers instead of reloading them after every update.
@@ -329,8 +329,10 @@ def fit(int algo, dict params, const floating[::1] data, const index_t[::1] indi
         UndoJournal journal=None, double[::1] stats=None):
     """Train in place on the rows of a CSR matrix (in ``order`` if given).
 
-    The matrix may hold rows with unsorted or repeated column indices: the kernel trains on such a row as on its
-    sorted copy with repeated columns summed (scipy's ``sum_duplicates``), without copying the matrix.  Without
+    The matrix may hold rows with unsorted or repeated column indices, without a copy: the kernel trains on a row
+    in its own order, a repeated column's values summed into its first appearance in order of appearance.  That
+    is the model of the canonical form (scipy's ``sum_duplicates``), bitwise for sorted rows and to the rounding
+    of the margin's sum (whose terms come in another order) for unsorted ones.  Without
     ``check`` the matrix must be valid (as ``ftrlx._validation.kernel_csr`` makes sure).  With ``check`` it is
     checked block by block as it is trained on (see ``train_block``), for state that the caller discards on a
     fault.  Rows visited in ``order`` are gathered block by block into a contiguous buffer first.
@@ -428,7 +430,8 @@ def decision(int algo, dict params, const floating[::1] data, const index_t[::1]
              const double[::1] gs, bint fit_intercept, double[:, ::1] out, Py_ssize_t column):
     """Margins of the rows of a valid CSR matrix, written to out[:, column].
 
-    A row with unsorted or repeated columns gets the margin of its sorted copy with repeated columns summed."""
+    A row with unsorted or repeated columns gets its margin summed in its own order, a repeated column's values
+    summed first (as ``fit`` sees the row)."""
     _check_state(algo, state.shape[1], istate.shape[0], gs.shape[0])
     cdef Params p = make_params(params)
     cdef Py_ssize_t n_rows = indptr.shape[0] - 1, ostride = out.shape[1]
@@ -475,17 +478,3 @@ def count_nonzero(int algo, dict params, const double[:, ::1] state, const doubl
     with nogil:
         count = nonzero_weights_by_code(algo, &p, s, n_features, &gs[0])
     return count
-
-
-def _row_ranks(const int32_t[::1] keys, bint generic=False):
-    """The place of each of a row's distinct keys in their sorted order, as the kernels rank the entries of a row
-    that is not canonical: by the path of this processor, or (``generic``) the plain loop of those without AVX2."""
-    cdef Py_ssize_t n = keys.shape[0], m = (n + 7) & ~7
-    padded = np.zeros(m, dtype=np.int32)
-    padded[:n] = keys
-    ranks = np.empty(m, dtype=np.int32)
-    cdef int32_t[::1] k = padded, r = ranks
-    if n > 0:
-        with nogil:
-            ranks32_path(&k[0], &r[0], n, generic)
-    return ranks[:n]

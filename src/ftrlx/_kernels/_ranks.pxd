@@ -1,6 +1,6 @@
 # The place of each key of a short row in its sorted order, shared by the training kernels (rows that are not
 # canonical, ftrlx._kernels._online) and the compiled Criteo/Avazu parser (the row of hashed fields,
-# ftrlx._kernels._tsv).
+# ftrlx._kernels._tsv); and whether a short row names some column twice (the training kernels).
 from libc.stdint cimport int32_t, int64_t
 
 # ranks[i] = how many of the n distinct keys are smaller than keys[i].  keys and ranks hold n rounded up to a
@@ -99,3 +99,118 @@ cdef extern from *:
     void ranks32 "ftrlx_ranks32"(const int32_t* keys, int32_t* ranks, int64_t n) noexcept nogil
     void ranks32_path "ftrlx_ranks32_path"(const int32_t* keys, int32_t* ranks, int64_t n, int generic) noexcept nogil
     void ranks64 "ftrlx_ranks64"(const int64_t* keys, int64_t* ranks, int64_t n) noexcept nogil
+
+
+# Whether any of n keys (n >= 1, every key >= 0) equals another.  keys holds n rounded up to a multiple of 8; the
+# padding lanes are overwritten with distinct negative numbers, which no key equals.  Each pair compared once and
+# without a branch: in AVX2 (where the processor has it) a block of 8 keys against the broadcast keys of each
+# earlier block, and against its own rotations by 1 to 4 lanes (which meet every pair within the block), into
+# four accumulators so that no chain of ORs sets the pace.  About half the work of ranking the same keys, and no
+# ranks to apply: a row out of order whose columns are distinct is trained on in place.  For a row that repeats
+# a column, the first position of each entry's column (the paths alike).
+cdef extern from *:
+    """
+    static int ftrlx_repeats32_generic(int32_t* keys, int64_t n) {
+        int64_t i, j;
+        int32_t r = 0;
+        for (j = 1; j < n; j++)
+            for (i = 0; i < j; i++)
+                r |= keys[i] == keys[j];
+        return r != 0;
+    }
+
+    #ifdef FTRLX_RANKS_AVX2
+    #define FTRLX_EQ(acc, v, w) acc = _mm256_or_si256(acc, _mm256_cmpeq_epi32(v, w))
+    __attribute__((target("avx2"))) static int ftrlx_repeats32_avx2(int32_t* keys, int64_t n) {
+        int64_t m = (n + 7) & ~(int64_t)7, a, b, l;
+        __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0, va, vb;
+        __m256i x0, x1, x2, x3, x4, x5, x6, x7;
+        const __m256i rot1 = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
+        const __m256i rot2 = _mm256_setr_epi32(2, 3, 4, 5, 6, 7, 0, 1);
+        const __m256i rot3 = _mm256_setr_epi32(3, 4, 5, 6, 7, 0, 1, 2);
+        const __m256i rot4 = _mm256_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3);
+        for (l = n; l < m; l++) keys[l] = (int32_t)(-1 - (l - n));
+        for (a = 0; a < m; a += 8) {
+            va = _mm256_loadu_si256((const __m256i*)(keys + a));
+            FTRLX_EQ(acc0, va, _mm256_permutevar8x32_epi32(va, rot1));
+            FTRLX_EQ(acc1, va, _mm256_permutevar8x32_epi32(va, rot2));
+            FTRLX_EQ(acc2, va, _mm256_permutevar8x32_epi32(va, rot3));
+            FTRLX_EQ(acc3, va, _mm256_permutevar8x32_epi32(va, rot4));
+            if (a + 8 >= m) break;
+            x0 = _mm256_set1_epi32(keys[a]);
+            x1 = _mm256_set1_epi32(keys[a + 1]);
+            x2 = _mm256_set1_epi32(keys[a + 2]);
+            x3 = _mm256_set1_epi32(keys[a + 3]);
+            x4 = _mm256_set1_epi32(keys[a + 4]);
+            x5 = _mm256_set1_epi32(keys[a + 5]);
+            x6 = _mm256_set1_epi32(keys[a + 6]);
+            x7 = _mm256_set1_epi32(keys[a + 7]);
+            for (b = a + 8; b < m; b += 8) {
+                vb = _mm256_loadu_si256((const __m256i*)(keys + b));
+                FTRLX_EQ(acc0, vb, x0);
+                FTRLX_EQ(acc1, vb, x1);
+                FTRLX_EQ(acc2, vb, x2);
+                FTRLX_EQ(acc3, vb, x3);
+                FTRLX_EQ(acc0, vb, x4);
+                FTRLX_EQ(acc1, vb, x5);
+                FTRLX_EQ(acc2, vb, x6);
+                FTRLX_EQ(acc3, vb, x7);
+            }
+        }
+        acc0 = _mm256_or_si256(_mm256_or_si256(acc0, acc1), _mm256_or_si256(acc2, acc3));
+        return !_mm256_testz_si256(acc0, acc0);
+    }
+    #undef FTRLX_EQ
+    #endif
+
+    /* first[k] = the first position of keys[k] among the n keys (keys padded as for the repeats) */
+    static void ftrlx_first32_generic(const int32_t* keys, int64_t n, int32_t* first) {
+        int64_t k, t;
+        for (k = 0; k < n; k++) {
+            for (t = 0; keys[t] != keys[k]; t++) {}
+            first[k] = (int32_t)t;
+        }
+    }
+
+    #ifdef FTRLX_RANKS_AVX2
+    /* each key against the blocks up to its own, the lowest block with a match last: no branch on the keys */
+    __attribute__((target("avx2"))) static void ftrlx_first32_avx2(int32_t* keys, int64_t n, int32_t* first) {
+        int64_t m = (n + 7) & ~(int64_t)7, k, b, l;
+        unsigned mask;
+        int32_t f;
+        __m256i x;
+        for (l = n; l < m; l++) keys[l] = (int32_t)(-1 - (l - n));
+        for (k = 0; k < n; k++) {
+            x = _mm256_set1_epi32(keys[k]);
+            f = (int32_t)k;
+            for (b = k & ~(int64_t)7; b >= 0; b -= 8) {
+                mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+                    _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i*)(keys + b)), x)));
+                f = mask ? (int32_t)(b + __builtin_ctz(mask)) : f;
+            }
+            first[k] = f;
+        }
+    }
+    #endif
+
+    /* generic: the plain loops (the path of processors without AVX2), for the tests that compare the two */
+    static void ftrlx_first32_path(int32_t* keys, int64_t n, int32_t* first, int generic) {
+    #ifdef FTRLX_RANKS_AVX2
+        if (!generic && __builtin_cpu_supports("avx2")) {
+            ftrlx_first32_avx2(keys, n, first);
+            return;
+        }
+    #endif
+        ftrlx_first32_generic(keys, n, first);
+    }
+
+    static int ftrlx_repeats32_path(int32_t* keys, int64_t n, int generic) {
+    #ifdef FTRLX_RANKS_AVX2
+        if (!generic && __builtin_cpu_supports("avx2"))
+            return ftrlx_repeats32_avx2(keys, n);
+    #endif
+        return ftrlx_repeats32_generic(keys, n);
+    }
+    """
+    bint repeats32_path "ftrlx_repeats32_path"(int32_t* keys, int64_t n, int generic) noexcept nogil
+    void first32_path "ftrlx_first32_path"(int32_t* keys, int64_t n, int32_t* first, int generic) noexcept nogil

@@ -1,6 +1,7 @@
-# Part of _online.pyx (included there): rows that are not canonical, sorted and merged in a small buffer.
+# Part of _online.pyx (included there): rows that are not canonical, trained on in place when each column appears
+# once, else merged in a small buffer.
 
-# ---- rows that are not canonical: sorted and merged in a small buffer ----
+# ---- rows that are not canonical: trained on in place, or merged in a small buffer ----
 
 cdef struct Entry:
     int64_t j       # column
@@ -18,50 +19,16 @@ cdef int compare_entries(const void* a, const void* b) noexcept nogil:
 
 
 cdef enum:
-    RANK_MAX = 128      # longer rows (n^2 comparisons) are sorted by qsort
+    PAIRS_MAX = 128     # longer rows (n^2 comparisons), and columns past int32, are sorted by qsort
 
 
 cdef struct RowWork:
     int64_t n_features
-    int64_t* keys       # (column << bits) | position, as int32 or int64 lanes; padded to a multiple of 8
-    int64_t* ranks64    # their ranks, for int64 keys
-    int32_t* ranks      # the place of each entry in the sorted row
-    Entry* entries      # the same for a row longer than RANK_MAX, by qsort
-    void* ind           # the canonical row: columns (index_t) ...
+    int64_t* keys       # a row's columns as int32 lanes, padded to a multiple of 8
+    int32_t* first      # each entry's column's first position in the row (a first one: its merged place)
+    Entry* entries      # (column, position) of the rows that qsort searches
+    void* ind           # the merged row: columns (index_t) ...
     void* val           # ... and summed values (floating)
-
-
-cdef void rank_entries(const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
-    """rw.ranks[k] = the place of a row's entry k when its n entries are ordered by column, then by position.
-
-    A column and its position packed into one integer make every key distinct, so that the number of keys below
-    a key is its place."""
-    cdef Py_ssize_t k, m = (n + 7) & ~7
-    cdef int bits = 0
-    cdef int32_t* k32 = <int32_t*>rw.keys
-    while (<int64_t>1 << bits) < n:
-        bits += 1
-    if n <= RANK_MAX and rw.n_features <= (<int64_t>1 << (31 - bits)):
-        for k in range(n):
-            k32[k] = <int32_t>((<int64_t>ind[k] << bits) | k)
-        for k in range(n, m):
-            k32[k] = 0
-        ranks32(k32, rw.ranks, n)
-    elif n <= RANK_MAX and rw.n_features <= (<int64_t>1 << (63 - bits)):
-        for k in range(n):
-            rw.keys[k] = (<int64_t>ind[k] << bits) | k
-        for k in range(n, m):
-            rw.keys[k] = 0
-        ranks64(rw.keys, rw.ranks64, n)
-        for k in range(n):
-            rw.ranks[k] = <int32_t>rw.ranks64[k]
-    else:
-        for k in range(n):
-            rw.entries[k].j = ind[k]
-            rw.entries[k].k = k
-        qsort(rw.entries, n, sizeof(Entry), compare_entries)
-        for k in range(n):
-            rw.ranks[rw.entries[k].k] = <int32_t>k
 
 
 cdef inline bint in_order(const index_t* ind, Py_ssize_t n) noexcept nogil:
@@ -73,52 +40,84 @@ cdef inline bint in_order(const index_t* ind, Py_ssize_t n) noexcept nogil:
     return ok
 
 
-cdef Py_ssize_t canonical_row(const floating* data, const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
-    """A row's entries sorted by column into rw.ind/rw.val, a repeated column's values summed in their order of
-    appearance and in their own precision (as scipy's ``sum_duplicates`` sums them; a zero sum stays an entry);
-    returns the number of distinct columns (n >= 1)."""
+cdef bint find_first(const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
+    """Whether some column appears twice in a row of n entries (in any order); if so, rw.first[k] = the first
+    position of entry k's column."""
+    cdef Py_ssize_t k, f
+    cdef int32_t* k32 = <int32_t*>rw.keys
+    cdef bint repeated = False
+    if n <= PAIRS_MAX and rw.n_features <= (<int64_t>1 << 31):
+        for k in range(n):
+            k32[k] = <int32_t>ind[k]
+        if not repeats32_path(k32, n, False):
+            return False
+        first32_path(k32, n, rw.first, False)
+        return True
+    for k in range(n):
+        rw.entries[k].j = ind[k]
+        rw.entries[k].k = k
+    qsort(rw.entries, n, sizeof(Entry), compare_entries)
+    f = rw.entries[0].k
+    rw.first[f] = <int32_t>f
+    for k in range(1, n):
+        if rw.entries[k].j != rw.entries[k - 1].j:
+            f = rw.entries[k].k
+        else:
+            repeated = True
+        rw.first[rw.entries[k].k] = <int32_t>f
+    return repeated
+
+
+cdef Py_ssize_t merged_row(const floating* data, const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
+    """For a row of n >= 2 entries whose columns do not strictly increase: 0 when it names each column once (it is
+    then trained on as it is, in its own order); else the number of its distinct columns, with the merged row in
+    rw.ind/rw.val: each column at its first appearance, a repeated column's values summed in their order of
+    appearance and in their own precision (as scipy's ``sum_duplicates`` sums them; a zero sum stays an entry).
+    A sorted row is merged with its repeated columns side by side; its merged row is its canonical form."""
     cdef index_t* oi = <index_t*>rw.ind
     cdef floating* ov = <floating*>rw.val
-    cdef const index_t* si = ind
-    cdef const floating* sv = data
-    cdef Py_ssize_t k, m
-    cdef bint repeated = False
-    if not in_order(ind, n):
-        rank_entries(ind, n, rw)
-        for k in range(n):
-            oi[rw.ranks[k]] = ind[k]
-            ov[rw.ranks[k]] = data[k]
+    cdef int32_t* first = rw.first
+    cdef Py_ssize_t k, f, m = 0
+    if in_order(ind, n):
+        # equal columns are adjacent: merged straight from the row's place in X (element by element: the rows
+        # are short, and a library copy costs more than the loop)
+        oi[0] = ind[0]
+        ov[0] = data[0]
         for k in range(1, n):
-            repeated |= oi[k] == oi[k - 1]
-        if not repeated:
-            return n
-        si, sv = oi, ov
-    # equal columns are adjacent, in their order of appearance (the position breaks the tie); a sorted row with
-    # repeated columns is merged straight from its place in X (element by element: the rows are short, and a
-    # library copy costs more than the loop)
-    oi[0] = si[0]
-    ov[0] = sv[0]
-    m = 0
-    for k in range(1, n):
-        if si[k] == oi[m]:
-            ov[m] = ov[m] + sv[k]
-        else:
+            if ind[k] == oi[m]:
+                ov[m] = ov[m] + data[k]
+            else:
+                m += 1
+                oi[m] = ind[k]
+                ov[m] = data[k]
+        return m + 1
+    if not find_first(ind, n, rw):
+        return 0
+    for k in range(n):
+        f = first[k]
+        if f == k:
+            first[k] = <int32_t>m
+            oi[m] = ind[k]
+            ov[m] = data[k]
             m += 1
-            oi[m] = si[k]
-            ov[m] = sv[k]
-    return m + 1
+        else:
+            ov[first[f]] = ov[first[f]] + data[k]
+    return m
 
 
 cdef inline Py_ssize_t open_row(const floating* data, const index_t* indices, const index_t* indptr, Py_ssize_t i,
                                 bint canonical, RowWork* rw, const floating** val, const index_t** ind) noexcept nogil:
-    """Point ``val``/``ind`` at row i in canonical form and return its length: the row itself when it is canonical
-    (``canonical``: known to be, for every row), else its sorted and merged copy in ``rw``."""
-    cdef Py_ssize_t k0 = indptr[i], n = indptr[i + 1] - indptr[i]
+    """Point ``val``/``ind`` at row i with each column once and return its length: the row itself when it names
+    each column once (``canonical``: every row is known to be canonical), else its merged copy in ``rw``."""
+    cdef Py_ssize_t m, k0 = indptr[i], n = indptr[i + 1] - indptr[i]
     val[0] = data + k0
     ind[0] = indices + k0
     if canonical or increasing(indices + k0, n):
         return n
-    n = canonical_row(data + k0, indices + k0, n, rw)
+    m = merged_row(data + k0, indices + k0, n, rw)
+    if m == 0:
+        return n
+    n = m
     val[0] = <const floating*>rw.val
     ind[0] = <const index_t*>rw.ind
     return n

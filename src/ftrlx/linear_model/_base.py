@@ -313,7 +313,7 @@ class _OnlineLinearModel(BaseEstimator):
         the first pass checks it block by block as it trains.  Later calls update the model's state in place, and
         undo it all when anything raises (a step that overflows, an interrupt): the kernel's journals record each
         coordinate it changes, once, before the first change.  Rows with unsorted or repeated columns need nothing
-        here: the kernel sorts and merges each such row as it reaches it."""
+        here: the kernel merges a row's repeated columns as it reaches it."""
         rng = check_random_state(self.random_state) if shuffle else None
         if first_call:
             state, istate, gstate = self._new_state(len(targets), X.shape[1])

@@ -5,8 +5,10 @@
 
 CTR code that builds its CSR by hand, field by field from hashed values, hands the learners rows whose columns are
 in no order (each field's hash lands anywhere), and a hash collision repeats a column within a row.  The kernels
-sort and merge such a row in a small buffer as they reach it; this measures what that costs against the same rows
-in canonical form (``X.copy(); X.sum_duplicates()``), which train to the same model.  Each case is one
+search such a row for a repeated column as they reach it, train on it in place when there is none, and merge it
+in a small buffer when there is; this measures what that costs against the same rows in canonical form
+(``X.copy(); X.sum_duplicates()``), which train to the same model (to the rounding of each margin's sum for rows
+out of order, whose terms come in another order).  Each case is one
 ``FTRLClassifier().partial_fit`` over all rows (wall clock of the call, after a warm-up on a throw-away model):
 
 * ``unsorted``: every row of the canonical matrix with its entries in a random order;

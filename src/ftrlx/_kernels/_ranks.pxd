@@ -194,7 +194,7 @@ cdef extern from *:
     #endif
 
     /* generic: the plain loops (the path of processors without AVX2), for the tests that compare the two */
-    static void ftrlx_first32_path(int32_t* keys, int64_t n, int32_t* first, int generic) {
+    FTRLX_MAYBE_UNUSED static void ftrlx_first32_path(int32_t* keys, int64_t n, int32_t* first, int generic) {
     #ifdef FTRLX_RANKS_AVX2
         if (!generic && __builtin_cpu_supports("avx2")) {
             ftrlx_first32_avx2(keys, n, first);
@@ -204,7 +204,7 @@ cdef extern from *:
         ftrlx_first32_generic(keys, n, first);
     }
 
-    static int ftrlx_repeats32_path(int32_t* keys, int64_t n, int generic) {
+    FTRLX_MAYBE_UNUSED static int ftrlx_repeats32_path(int32_t* keys, int64_t n, int generic) {
     #ifdef FTRLX_RANKS_AVX2
         if (!generic && __builtin_cpu_supports("avx2"))
             return ftrlx_repeats32_avx2(keys, n);

@@ -137,8 +137,7 @@ def kernel_csr(X, estimator_name, scan=True):
     One O(nnz) pass (``ftrlx._kernels._check.scan_csr``) checks the row pointers, the column range and finiteness.
     Rows with unsorted or repeated column indices are valid: the kernels train on such a row in place, or merge
     its repeated columns in a small buffer as they reach it, so X is never copied for them (only to fix its
-    layout).  Raises ``ValueError`` naming
-    the first bad entry.
+    layout).  Raises ``ValueError`` naming the first bad entry.
 
     Returns ``(X, canonical)``: ``canonical`` tells whether every row has strictly increasing indices (the kernels
     then need not look at each row), None with ``scan=False``, which only fixes the layout and leaves the checks to

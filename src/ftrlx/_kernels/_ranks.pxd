@@ -1,6 +1,7 @@
-# The place of each key of a short row in its sorted order, shared by the training kernels (rows that are not
-# canonical, ftrlx._kernels._online) and the compiled Criteo/Avazu parser (the row of hashed fields,
-# ftrlx._kernels._tsv); and whether a short row names some column twice (the training kernels).
+# Routines over the few dozen keys of one row: the place of each key in their sorted order, for the compiled
+# Criteo/Avazu parser (the row of hashed fields, ftrlx._kernels._tsv); and whether a row names some column twice,
+# with the first position of each column, for the training kernels (rows that are not canonical,
+# ftrlx._kernels._online).
 from libc.stdint cimport int32_t, int64_t
 
 # ranks[i] = how many of the n distinct keys are smaller than keys[i].  keys and ranks hold n rounded up to a
@@ -26,20 +27,18 @@ cdef extern from *:
     #define FTRLX_MAYBE_UNUSED
     #endif
 
-    #define FTRLX_RANKS(name, type)                                                  \\
-    FTRLX_SIMD_CLONES FTRLX_MAYBE_UNUSED static void name(const type* keys, type* ranks, int64_t n) {\\
-        int64_t i, j, l;                                                             \\
-        for (i = 0; i < n; i += 8) {                                                 \\
-            type acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                  \\
-            for (j = 0; j < n; j++) {                                                \\
-                type x = keys[j];                                                    \\
-                for (l = 0; l < 8; l++) acc[l] += x < keys[i + l];                   \\
-            }                                                                        \\
-            for (l = 0; l < 8; l++) ranks[i + l] = acc[l];                           \\
-        }                                                                            \\
+    FTRLX_SIMD_CLONES FTRLX_MAYBE_UNUSED static void ftrlx_ranks32_generic(const int32_t* keys, int32_t* ranks,
+                                                                           int64_t n) {
+        int64_t i, j, l;
+        for (i = 0; i < n; i += 8) {
+            int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (j = 0; j < n; j++) {
+                int32_t x = keys[j];
+                for (l = 0; l < 8; l++) acc[l] += x < keys[i + l];
+            }
+            for (l = 0; l < 8; l++) ranks[i + l] = acc[l];
+        }
     }
-    FTRLX_RANKS(ftrlx_ranks32_generic, int32_t)
-    FTRLX_RANKS(ftrlx_ranks64, int64_t)
 
     #ifdef FTRLX_RANKS_AVX2
     /* A compare gives -1 in each lane where the broadcast key is smaller: subtracting it counts. Four vectors of
@@ -98,7 +97,6 @@ cdef extern from *:
     """
     void ranks32 "ftrlx_ranks32"(const int32_t* keys, int32_t* ranks, int64_t n) noexcept nogil
     void ranks32_path "ftrlx_ranks32_path"(const int32_t* keys, int32_t* ranks, int64_t n, int generic) noexcept nogil
-    void ranks64 "ftrlx_ranks64"(const int64_t* keys, int64_t* ranks, int64_t n) noexcept nogil
 
 
 # Whether any of n keys (n >= 1, every key >= 0) equals another.  keys holds n rounded up to a multiple of 8; the
@@ -120,16 +118,22 @@ cdef extern from *:
     }
 
     #ifdef FTRLX_RANKS_AVX2
+    /* the lanes past the n keys, up to a multiple of 8, set to distinct negative numbers */
+    static inline void ftrlx_pad_distinct(int32_t* keys, int64_t n) {
+        int64_t l;
+        for (l = n; l < ((n + 7) & ~(int64_t)7); l++) keys[l] = (int32_t)(-1 - (l - n));
+    }
+
     #define FTRLX_EQ(acc, v, w) acc = _mm256_or_si256(acc, _mm256_cmpeq_epi32(v, w))
     __attribute__((target("avx2"))) static int ftrlx_repeats32_avx2(int32_t* keys, int64_t n) {
-        int64_t m = (n + 7) & ~(int64_t)7, a, b, l;
+        int64_t m = (n + 7) & ~(int64_t)7, a, b;
         __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0, va, vb;
         __m256i x0, x1, x2, x3, x4, x5, x6, x7;
         const __m256i rot1 = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
         const __m256i rot2 = _mm256_setr_epi32(2, 3, 4, 5, 6, 7, 0, 1);
         const __m256i rot3 = _mm256_setr_epi32(3, 4, 5, 6, 7, 0, 1, 2);
         const __m256i rot4 = _mm256_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3);
-        for (l = n; l < m; l++) keys[l] = (int32_t)(-1 - (l - n));
+        ftrlx_pad_distinct(keys, n);
         for (a = 0; a < m; a += 8) {
             va = _mm256_loadu_si256((const __m256i*)(keys + a));
             FTRLX_EQ(acc0, va, _mm256_permutevar8x32_epi32(va, rot1));
@@ -163,7 +167,7 @@ cdef extern from *:
     #undef FTRLX_EQ
     #endif
 
-    /* first[k] = the first position of keys[k] among the n keys (keys padded as for the repeats) */
+    /* first[k] = the first position of keys[k] among the n keys (room for the padding, as for the repeats) */
     static void ftrlx_first32_generic(const int32_t* keys, int64_t n, int32_t* first) {
         int64_t k, t;
         for (k = 0; k < n; k++) {
@@ -175,11 +179,11 @@ cdef extern from *:
     #ifdef FTRLX_RANKS_AVX2
     /* each key against the blocks up to its own, the lowest block with a match last: no branch on the keys */
     __attribute__((target("avx2"))) static void ftrlx_first32_avx2(int32_t* keys, int64_t n, int32_t* first) {
-        int64_t m = (n + 7) & ~(int64_t)7, k, b, l;
+        int64_t k, b;
         unsigned mask;
         int32_t f;
         __m256i x;
-        for (l = n; l < m; l++) keys[l] = (int32_t)(-1 - (l - n));
+        ftrlx_pad_distinct(keys, n);
         for (k = 0; k < n; k++) {
             x = _mm256_set1_epi32(keys[k]);
             f = (int32_t)k;

@@ -15,7 +15,8 @@ out of order, whose terms come in another order).  Each case is one
 * ``repeated, sorted``: the second entry of every row takes the first's column (rows still sorted);
 * ``repeated, unsorted``: the same rows, entries in a random order;
 
-and one epoch of ``fit(max_iter=1)`` with ``shuffle=True`` against ``shuffle=False``.  The cases are interleaved
+and one epoch of ``fit(max_iter=1)`` with ``shuffle=True`` against ``shuffle=False``, with ``n_jobs=1`` and with
+``n_jobs=2`` (whose second thread gathers the rows of the shuffled epoch ahead of the training).  The cases are interleaved
 over the repeats; medians reported, with the ratios of the targets (non-canonical / canonical <= 1.15, shuffled /
 ordered <= 1.30).  Results go to bench/results/noncanonical.md and .json (or ``--out``).
 """
@@ -80,8 +81,8 @@ def partial_fit_seconds(X, y):
     return time.perf_counter() - t0
 
 
-def fit_seconds(X, y, shuffle):
-    model = ftrlx.FTRLClassifier(max_iter=1, shuffle=shuffle, random_state=0)
+def fit_seconds(X, y, shuffle, n_jobs):
+    model = ftrlx.FTRLClassifier(max_iter=1, shuffle=shuffle, random_state=0, n_jobs=n_jobs)
     t0 = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - t0
@@ -93,8 +94,11 @@ def run(args):
     for _ in range(args.repeats):
         for name, X in data.items():
             times.setdefault(f"partial_fit, {name}", []).append(partial_fit_seconds(X, y))
-        for shuffle in (False, True):
-            times.setdefault(f"fit, shuffle={shuffle}", []).append(fit_seconds(data["canonical"], y, shuffle))
+        for n_jobs in (1, 2):
+            for shuffle in (False, True):
+                times.setdefault(f"fit, shuffle={shuffle}, n_jobs={n_jobs}", []).append(
+                    fit_seconds(data["canonical"], y, shuffle, n_jobs)
+                )
     med = {k: statistics.median(v) for k, v in times.items()}
     pf = "partial_fit, "
     return {
@@ -109,7 +113,10 @@ def run(args):
             "unsorted / canonical": med[pf + "unsorted"] / med[pf + "canonical"],
             "repeated, sorted / its canonical form": med[pf + "repeated, sorted"] / med[pf + "repeated, canonical"],
             "repeated, unsorted / its canonical form": med[pf + "repeated, unsorted"] / med[pf + "repeated, canonical"],
-            "fit shuffle=True / shuffle=False": med["fit, shuffle=True"] / med["fit, shuffle=False"],
+            "fit shuffle=True / shuffle=False, n_jobs=1": med["fit, shuffle=True, n_jobs=1"]
+            / med["fit, shuffle=False, n_jobs=1"],
+            "fit shuffle=True / shuffle=False, n_jobs=2": med["fit, shuffle=True, n_jobs=2"]
+            / med["fit, shuffle=False, n_jobs=2"],
         },
     }
 

@@ -182,6 +182,33 @@ cdef void gathered_free(Gathered* g) noexcept nogil:
     memset(g, 0, sizeof(Gathered))
 
 
+def gather(const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr, const double[::1] y,
+           const double[::1] sw, const int64_t[::1] order, floating[::1] out_data, index_t[::1] out_indices,
+           index_t[::1] out_indptr, double[::1] out_y, double[::1] out_sw):
+    """Copy rows ``order`` (valid positions) of a valid CSR matrix, their labels and weights, into the ``out_``
+    arrays, a contiguous CSR of those rows in that order (what the kernel gathers block by block; see
+    ``ftrlx.linear_model._ahead``); returns its number of entries.  ValueError if the out arrays are too small."""
+    cdef Py_ssize_t r, n = order.shape[0], need = 0
+    cdef Gathered g
+    if out_indptr.shape[0] < n + 1 or out_y.shape[0] < n or out_sw.shape[0] < n:
+        raise ValueError(f"room for {n} rows needed")
+    for r in range(n):
+        need += indptr[order[r] + 1] - indptr[order[r]]
+    if out_data.shape[0] < need or out_indices.shape[0] < need:
+        raise ValueError(f"room for {need} entries needed")
+    if n == 0:
+        out_indptr[0] = 0
+        return 0
+    memset(&g, 0, sizeof(Gathered))
+    g.data = &out_data[0] if out_data.shape[0] else NULL
+    g.indices = &out_indices[0] if out_indices.shape[0] else NULL
+    g.indptr, g.y, g.sw, g.cap = &out_indptr[0], &out_y[0], &out_sw[0], need
+    with nogil:
+        gather_rows(&data[0] if data.shape[0] else NULL, &indices[0] if indices.shape[0] else NULL, &indptr[0],
+                    &y[0], &sw[0], &order[0], n, &g)  # never grows g: it has room for every entry
+    return need
+
+
 cdef Py_ssize_t max_row_nnz(const index_t* indptr, Py_ssize_t n_rows) noexcept nogil:
     cdef Py_ssize_t i, best = 0
     for i in range(n_rows):

@@ -33,3 +33,14 @@ def scan_csr(const floating[::1] data, const index_t[::1] indices, const index_t
         if check_indptr(&indptr[0], n_rows, nnz, &fault) == CSR_CANONICAL:
             scan_rows(X, ind, &indptr[0], NULL, 0, n_rows, n_features, True, &fault)
     return fault.code, fault.row, fault.pos
+
+
+def check_row_pointers(const index_t[::1] indptr, Py_ssize_t nnz):
+    """``(code, row, position)`` of ``scan_csr`` for the row pointers alone (O(n_rows)): BAD_INDPTR and where, or
+    ``(CANONICAL, -1, -1)`` when they start at 0, never decrease and end within the ``nnz`` stored entries."""
+    cdef CSRFault fault
+    if indptr.shape[0] < 1:
+        return BAD_INDPTR, -1, 0
+    with nogil:
+        check_indptr(&indptr[0], indptr.shape[0] - 1, nnz, &fault)
+    return fault.code, fault.row, fault.pos

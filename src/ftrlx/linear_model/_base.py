@@ -32,7 +32,7 @@ from .._validation import (
     raise_csr_fault,
     validate_params,
 )
-from . import _guard, _threads
+from . import _ahead, _guard, _threads
 from ._support import _TRAINING_ONLY, _X_OPTIONS, LOSSES, _label_array, _numbers_only
 
 
@@ -258,10 +258,15 @@ class _OnlineLinearModel(BaseEstimator):
         ``undo``: the call's ``_guard.Undo`` (its journals record what the kernel changes), or None for fresh state;
         ``stats[0]`` is raised to the largest |margin| met.  A step that fails raises DivergenceError (its
         changes, and those of the steps before it, are for the caller to undo)."""
-        # ---- n_jobs threads (ftrlx.linear_model._threads); one thread takes the loop below ----
+        # ---- n_jobs threads (ftrlx.linear_model._threads, and _ahead for a shuffled epoch of one output); one
+        # thread takes the loop below ----
         if _threads.threaded(self, state.shape[0], X.shape[0]):
             return _threads.run_kernel(
                 self, X, targets, weights, order, state, istate, gstate, check, canonical, progressive, undo, stats
+            )
+        if _ahead.applies(self, X, order, state.shape[0], progressive):
+            return _ahead.run_kernel(
+                self, X, targets, weights, order, state, istate, gstate, check, canonical, undo, stats
             )
         code = self._slots[0]
         params = self._kernel_params()
@@ -297,12 +302,9 @@ class _OnlineLinearModel(BaseEstimator):
                 canonical = fault == _check.CANONICAL
             if bad >= 0:
                 row = bad if order is None else int(order[bad])
-                if check:
-                    # the kernel does not scan values: a NaN or infinity shows as a non-finite margin
-                    start = X.indptr[row]
-                    nonfinite = np.flatnonzero(~np.isfinite(X.data[start : X.indptr[row + 1]]))
-                    if nonfinite.size:
-                        return (_check.NOT_FINITE, row, start + int(nonfinite[0])), False
+                fault = _guard.nonfinite_fault(X, row) if check else None
+                if fault is not None:
+                    return fault, False
                 raise _guard.divergence_error(self, row, undone=True)
         return None, canonical
 

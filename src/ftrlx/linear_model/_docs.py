@@ -25,7 +25,9 @@ _TRAINING_DOC = """
         core, -2 every core but one, and so on, as in scikit-learn.  1 trains exactly as without threads.
     parallel : {'outputs', 'hogwild', 'deterministic'}, default='outputs'
         What the ``n_jobs`` threads share.  'outputs': the one-vs-rest classes train concurrently, each on its own
-        thread; the model is bitwise the one of ``n_jobs=1`` (a model with one output uses one thread).
+        thread; the model is bitwise the one of ``n_jobs=1``.  A model with one output trains on one thread, and
+        in a shuffled epoch a second thread gathers the next rows meanwhile (which spares the epoch most of what
+        visiting the rows out of order costs).
         'hogwild': the rows of each call are split into ``n_jobs`` parts trained at once on the shared state
         without locks (fastest; not reproducible; refused for FOBOS, truncated gradient and OGD with a
         regulariser, whose lazy catch-up keeps global clocks).  'deterministic': each thread trains its part of

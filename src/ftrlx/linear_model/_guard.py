@@ -84,6 +84,16 @@ def _undone_clause(estimator, undone):
     return ""
 
 
+def nonfinite_fault(X, row):
+    """``(NOT_FINITE, row, position)`` of the first NaN or infinity in row ``row`` of X, or None: what a margin
+    that is not finite on a checked call means when the row holds such a value (the kernel does not scan values)."""
+    from .._kernels import _check
+
+    start = X.indptr[row]
+    nonfinite = np.flatnonzero(~np.isfinite(X.data[start : X.indptr[row + 1]]))
+    return (_check.NOT_FINITE, row, start + int(nonfinite[0])) if nonfinite.size else None
+
+
 def divergence_error(estimator, row, undone):
     """The DivergenceError for a margin that overflowed at ``row``; ``undone``: the call leaves the model as it was."""
     from ._base import DivergenceError

@@ -118,8 +118,10 @@ def mismatched_defaults(obj):
 def derive_defaults(cls):
     """Rewrite ``cls.__doc__`` so that every documented parameter states its signature default."""
     lines = cls.__doc__.split("\n")
+    # one parse: a rewritten entry stays one line, so the others keep their places
+    entries = documented_parameters(cls.__doc__)
     for name, default in _signature_defaults(cls).items():
-        entry = documented_parameters("\n".join(lines)).get(name)
+        entry = entries.get(name)
         if entry is None:
             continue
         at, type_text = entry

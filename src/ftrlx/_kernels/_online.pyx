@@ -30,8 +30,7 @@ from ftrlx._kernels._common cimport index_t
 from ftrlx._kernels._params cimport Params, make_params
 from ftrlx._kernels._ranks cimport first32_path, repeats32_path
 from ftrlx._kernels._journal cimport Journal, finite_all, journal_record, journal_reserve
-from ftrlx._kernels._scan cimport (CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, increasing,
-                                   scan_rows)
+from ftrlx._kernels._scan cimport CSRFault, CSR_CANONICAL, CSR_NOT_CANONICAL, check_indptr, scan_rows
 
 import numpy as np
 

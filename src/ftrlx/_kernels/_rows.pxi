@@ -31,13 +31,20 @@ cdef struct RowWork:
     void* val           # ... and summed values (floating)
 
 
-cdef inline bint in_order(const index_t* ind, Py_ssize_t n) noexcept nogil:
-    """Whether a row's columns never decrease (a sorted row, perhaps with repeated columns)."""
+cdef enum:
+    ROW_INCREASING = 0  # each column once, in increasing order: a canonical row
+    ROW_SORTED = 1      # sorted, some column repeated (side by side)
+    ROW_UNSORTED = 2
+
+
+cdef inline int row_order(const index_t* ind, Py_ssize_t n) noexcept nogil:
+    """How a row's columns run (a ROW_* code): one pass, two comparisons per entry and no branch."""
     cdef Py_ssize_t k
-    cdef bint ok = True
+    cdef bint down = False, flat = False
     for k in range(1, n):
-        ok &= ind[k] >= ind[k - 1]
-    return ok
+        down |= ind[k] < ind[k - 1]
+        flat |= ind[k] == ind[k - 1]
+    return ROW_UNSORTED if down else (ROW_SORTED if flat else ROW_INCREASING)
 
 
 cdef bint find_first(const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
@@ -68,17 +75,19 @@ cdef bint find_first(const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nog
     return repeated
 
 
-cdef Py_ssize_t merged_row(const floating* data, const index_t* ind, Py_ssize_t n, RowWork* rw) noexcept nogil:
-    """For a row of n >= 2 entries whose columns do not strictly increase: 0 when it names each column once (it is
-    then trained on as it is, in its own order); else the number of its distinct columns, with the merged row in
-    rw.ind/rw.val: each column at its first appearance, a repeated column's values summed in their order of
-    appearance and in their own precision (as scipy's ``sum_duplicates`` sums them; a zero sum stays an entry).
-    A sorted row is merged with its repeated columns side by side; its merged row is its canonical form."""
+cdef Py_ssize_t merged_row(const floating* data, const index_t* ind, Py_ssize_t n, bint sorted_row,
+                           RowWork* rw) noexcept nogil:
+    """For a row of n >= 2 entries whose columns do not strictly increase (``sorted_row``: ROW_SORTED, else
+    ROW_UNSORTED): 0 when it names each column once (it is then trained on as it is, in its own order); else the
+    number of its distinct columns, with the merged row in rw.ind/rw.val: each column at its first appearance, a
+    repeated column's values summed in their order of appearance and in their own precision (as scipy's
+    ``sum_duplicates`` sums them; a zero sum stays an entry).  A sorted row is merged with its repeated columns
+    side by side; its merged row is its canonical form."""
     cdef index_t* oi = <index_t*>rw.ind
     cdef floating* ov = <floating*>rw.val
     cdef int32_t* first = rw.first
     cdef Py_ssize_t k, f, m = 0
-    if in_order(ind, n):
+    if sorted_row:
         # equal columns are adjacent: merged straight from the row's place in X (element by element: the rows
         # are short, and a library copy costs more than the loop)
         oi[0] = ind[0]
@@ -110,11 +119,15 @@ cdef inline Py_ssize_t open_row(const floating* data, const index_t* indices, co
     """Point ``val``/``ind`` at row i with each column once and return its length: the row itself when it names
     each column once (``canonical``: every row is known to be canonical), else its merged copy in ``rw``."""
     cdef Py_ssize_t m, k0 = indptr[i], n = indptr[i + 1] - indptr[i]
+    cdef int order
     val[0] = data + k0
     ind[0] = indices + k0
-    if canonical or increasing(indices + k0, n):
+    if canonical:
         return n
-    m = merged_row(data + k0, indices + k0, n, rw)
+    order = row_order(indices + k0, n)
+    if order == ROW_INCREASING:
+        return n
+    m = merged_row(data + k0, indices + k0, n, order == ROW_SORTED, rw)
     if m == 0:
         return n
     n = m

@@ -2,12 +2,14 @@
 defining properties of each method; the test objectives against finite
 differences."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.optimize
 
 from ftrlx import optim
-from ftrlx.optim import minimize
+from ftrlx.optim import _methods, minimize
 
 
 def random_quadratic(n, seed, condition=None):
@@ -108,6 +110,18 @@ def test_newton_on_an_indefinite_hessian_still_descends():
     s = optim.Saddle(x0=(0.5, 0.1))
     res = minimize(s, s.x0, jac=s.grad, hess=s.hess, method="newton", max_iter=5, tol=0)
     assert np.all(np.diff(res.fun_history) < 0)  # moves away from the saddle, not onto it
+
+
+def test_a_run_escaping_to_infinity_is_reported_without_an_overflow_warning():
+    # Newton leaves the saddle at a growing rate: the gradient gets past 1e154, whose square overflows, long before
+    # it stops being finite; the run is stopped by its own checks, and no RuntimeWarning escapes
+    s = optim.Saddle()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = minimize(s, s.x0, jac=s.grad, hess=s.hess, method="newton", max_iter=5000, tol=1e-6)
+    assert not res.success and np.isfinite(res.trajectory[:-1]).all()
+    assert _methods._norm(np.array([3e200, 4e200])) == pytest.approx(5e200, rel=1e-15)
+    assert _methods._norm(np.array([3.0, 4.0])) == 5.0
 
 
 def test_lbfgs_memory_one_differs_from_bfgs_but_converges():

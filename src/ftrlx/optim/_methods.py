@@ -43,6 +43,17 @@ class OptimizeResult:
         )
 
 
+def _norm(v):
+    """The Euclidean norm of ``v``; where the sum of squares overflows although every entry is finite (a run
+    escaping to infinity), computed scaled by the largest entry instead of as infinity with a warning."""
+    with np.errstate(over="ignore"):
+        norm = float(np.linalg.norm(v))
+    if math.isinf(norm) and np.all(np.isfinite(v)):
+        big = float(np.max(np.abs(v)))
+        norm = big * float(np.linalg.norm(v / big))
+    return norm
+
+
 def _soft(v, a):
     return np.sign(v) * np.maximum(np.abs(v) - a, 0.0)
 
@@ -62,12 +73,12 @@ class _Run:
 
     def gnorm(self):
         if not self.l1:
-            return float(np.linalg.norm(self.g))
+            return _norm(self.g)
         # Norm of the minimum-norm subgradient of f + l1 ||x||_1.
         sub = np.where(
             self.x != 0, self.g + self.l1 * np.sign(self.x), np.sign(self.g) * np.maximum(np.abs(self.g) - self.l1, 0.0)
         )
-        return float(np.linalg.norm(sub))
+        return _norm(sub)
 
     def converged(self):
         return self.gnorm() <= self.tol

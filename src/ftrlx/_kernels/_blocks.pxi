@@ -192,8 +192,9 @@ def gather(const floating[::1] data, const index_t[::1] indices, const index_t[:
     cdef Gathered g
     if out_indptr.shape[0] < n + 1 or out_y.shape[0] < n or out_sw.shape[0] < n:
         raise ValueError(f"room for {n} rows needed")
-    for r in range(n):
-        need += indptr[order[r] + 1] - indptr[order[r]]
+    with nogil:
+        for r in range(n):
+            need += indptr[order[r] + 1] - indptr[order[r]]
     if out_data.shape[0] < need or out_indices.shape[0] < need:
         raise ValueError(f"room for {need} entries needed")
     if n == 0:

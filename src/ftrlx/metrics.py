@@ -210,8 +210,7 @@ class RunningAUC:
     def update(self, y, p):
         """Add one chunk; return that chunk's own AUC (NaN if it has one class)."""
         y, p = _as_binary(y, p)
-        pos = np.sort(p[y])
-        neg = np.sort(p[~y])
+        pos, neg = _metrics.split_sorted(y.view(np.uint8), np.ascontiguousarray(p))  # each class's scores, sorted
         chunk_u2 = _twice_u(pos, neg)
         chunk_auc = chunk_u2 / (2.0 * pos.size * neg.size) if pos.size and neg.size else float("nan")
         if self.exact and self.n_pos + self.n_neg + y.size > self.exact_limit:

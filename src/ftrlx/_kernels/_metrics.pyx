@@ -1,10 +1,15 @@
-"""Compiled loops of the streaming metrics (``ftrlx.metrics``): each is one pass over a chunk, without the GIL.
+"""Compiled loops of the streaming metrics (``ftrlx.metrics``): a pass or a few over a chunk, without the GIL.
 
 Progressive validation scores every row of a stream, so these run as often as the training kernel itself; NumPy
-versions of them (binary searches of a chunk into every score so far, ``np.insert``) cost more than training.
+versions of them (binary searches of a chunk into every score so far, ``np.insert``, a comparison sort of each
+class's scores) cost more than training.
 """
 from libc.math cimport log, log1p
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
+
+import numpy as np
 
 
 def log_loss_sum(const uint8_t[::1] y, const double[::1] p, double eps):
@@ -75,3 +80,117 @@ def logit_bins(const double[::1] p, double eps, double lo, double hi, Py_ssize_t
             z = (log(q) - log1p(-q) - lo) * scale
             b = <int64_t>z
             out[i] = 0 if b < 0 else (n_bins - 1 if b >= n_bins else b)
+
+
+# ---- the scores of a chunk split by label and sorted (the AUC's exact ranks) ----
+
+cdef enum:
+    DIGIT_BITS = 11
+    DIGITS = 6                  # 6 * 11 >= 64
+    BUCKETS = 1 << DIGIT_BITS
+    SMALL = 64                  # fewer keys are sorted by insertion
+
+
+cdef inline uint64_t order_key(double v) noexcept nogil:
+    # the bits of v as an unsigned integer in the order of the values (negatives: all bits flipped, so that larger
+    # magnitudes come first; the others: the sign bit set); -0.0 comes just before +0.0, which compare equal
+    cdef uint64_t u
+    memcpy(&u, &v, sizeof(double))
+    return ~u if u >> 63 else u | (<uint64_t>1 << 63)
+
+
+cdef inline double key_value(uint64_t u) noexcept nogil:
+    cdef double v
+    u = u & ~(<uint64_t>1 << 63) if u >> 63 else ~u
+    memcpy(&v, &u, sizeof(double))
+    return v
+
+
+cdef int radix_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
+    """Sort a[0..n) in place (LSD, 11 bits a pass, a pass skipped where every key has the same digit); tmp has
+    room for n keys.  -1 if memory runs out."""
+    cdef Py_ssize_t i, d, j, total, c
+    cdef uint64_t key
+    cdef uint64_t* src = a
+    cdef uint64_t* dst = tmp
+    cdef uint64_t* swap
+    cdef Py_ssize_t* counts
+    if n < SMALL:
+        for i in range(1, n):
+            key = a[i]
+            j = i - 1
+            while j >= 0 and a[j] > key:
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = key
+        return 0
+    counts = <Py_ssize_t*>calloc(DIGITS * BUCKETS, sizeof(Py_ssize_t))
+    if counts == NULL:
+        return -1
+    for i in range(n):
+        key = a[i]
+        for d in range(DIGITS):
+            counts[d * BUCKETS + ((key >> (d * DIGIT_BITS)) & (BUCKETS - 1))] += 1
+    for d in range(DIGITS):
+        if counts[d * BUCKETS + ((a[0] >> (d * DIGIT_BITS)) & (BUCKETS - 1))] == n:
+            continue        # one digit for every key: the pass would keep the order
+        total = 0
+        for j in range(BUCKETS):     # each bucket's first place
+            c = counts[d * BUCKETS + j]
+            counts[d * BUCKETS + j] = total
+            total += c
+        for i in range(n):
+            key = src[i]
+            j = d * BUCKETS + ((key >> (d * DIGIT_BITS)) & (BUCKETS - 1))
+            dst[counts[j]] = key
+            counts[j] += 1
+        swap = src
+        src = dst
+        dst = swap
+    free(counts)
+    if src != a:
+        memcpy(a, src, n * sizeof(uint64_t))
+    return 0
+
+
+def split_sorted(const uint8_t[::1] y, const double[::1] p):
+    """``(pos, neg)``: the scores ``p`` of the rows whose label ``y`` is 1 and of the others, each sorted (no NaN
+    among them; a -0.0 sorts just before a +0.0).  A radix sort of the scores' bits, in two passes over the chunk
+    and a few over each half, without the GIL."""
+    cdef Py_ssize_t i, n = p.shape[0], n_pos = 0, a = 0, b = 0
+    cdef int failed = 0
+    if y.shape[0] != n:
+        raise ValueError("y and p differ in length")
+    with nogil:
+        for i in range(n):
+            n_pos += y[i] != 0
+    pos = np.empty(n_pos, dtype=np.uint64)
+    neg = np.empty(n - n_pos, dtype=np.uint64)
+    tmp = np.empty(max(n_pos, n - n_pos, 1), dtype=np.uint64)
+    cdef uint64_t[::1] pk = pos, nk = neg, tk = tmp
+    cdef uint64_t* pp = &pk[0] if n_pos else NULL
+    cdef uint64_t* np_ = &nk[0] if n - n_pos else NULL
+    with nogil:
+        for i in range(n):
+            if y[i]:
+                pp[a] = order_key(p[i])
+                a += 1
+            else:
+                np_[b] = order_key(p[i])
+                b += 1
+        failed = radix_sort(pp, &tk[0], n_pos) | radix_sort(np_, &tk[0], n - n_pos)
+        if not failed:
+            to_values(pp, n_pos)
+            to_values(np_, n - n_pos)
+    if failed:
+        raise MemoryError()
+    return pos.view(np.float64), neg.view(np.float64)
+
+
+cdef void to_values(uint64_t* keys, Py_ssize_t n) noexcept nogil:
+    # each key back to its value, written over it (through memcpy: the same 8 bytes, read as another type)
+    cdef Py_ssize_t i
+    cdef double v
+    for i in range(n):
+        v = key_value(keys[i])
+        memcpy(keys + i, &v, sizeof(double))

@@ -9,6 +9,8 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
+from ftrlx._kernels._ranks cimport insertion_sort_u64
+
 import numpy as np
 
 
@@ -116,13 +118,7 @@ cdef int radix_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
     cdef uint64_t* swap
     cdef Py_ssize_t* counts
     if n < SMALL:
-        for i in range(1, n):
-            key = a[i]
-            j = i - 1
-            while j >= 0 and a[j] > key:
-                a[j + 1] = a[j]
-                j -= 1
-            a[j + 1] = key
+        insertion_sort_u64(a, n)
         return 0
     counts = <Py_ssize_t*>calloc(DIGITS * BUCKETS, sizeof(Py_ssize_t))
     if counts == NULL:

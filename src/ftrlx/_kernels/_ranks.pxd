@@ -1,8 +1,9 @@
 # Routines over the few dozen keys of one row: the place of each key in their sorted order, for the compiled
-# Criteo/Avazu parser (the row of hashed fields, ftrlx._kernels._tsv); and whether a row names some column twice,
+# Criteo/Avazu parser (the row of hashed fields, ftrlx._kernels._tsv); whether a row names some column twice,
 # with the first position of each column, for the training kernels (rows that are not canonical,
-# ftrlx._kernels._online).
-from libc.stdint cimport int32_t, int64_t
+# ftrlx._kernels._online); and an insertion sort of 64-bit keys, for the parser's rows and the metrics' small
+# chunks (ftrlx._kernels._metrics).
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 # ranks[i] = how many of the n distinct keys are smaller than keys[i].  keys and ranks hold n rounded up to a
 # multiple of 8 (the padding lanes are read, never compared, and their ranks mean nothing).  n^2 comparisons
@@ -218,3 +219,16 @@ cdef extern from *:
     """
     bint repeats32_path "ftrlx_repeats32_path"(int32_t* keys, int64_t n, int generic) noexcept nogil
     void first32_path "ftrlx_first32_path"(int32_t* keys, int64_t n, int32_t* first, int generic) noexcept nogil
+
+
+cdef inline void insertion_sort_u64(uint64_t* a, Py_ssize_t n) noexcept nogil:
+    """Sort a[0..n) in place by insertion: for a few dozen keys, or keys already nearly in order."""
+    cdef Py_ssize_t i, j
+    cdef uint64_t v
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v

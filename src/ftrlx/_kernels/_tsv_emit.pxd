@@ -4,7 +4,7 @@ from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
 
 from ftrlx._kernels._murmur_stream cimport MState, mstate_finish, mstate_update
 from ftrlx._kernels._tsv_defs cimport (CMAX, SLOT_BITS, SLOT_CAT, SLOT_BIN, SLOT_VALUE, ST_OK, Slot, Source)
-from ftrlx._kernels._ranks cimport ranks32
+from ftrlx._kernels._ranks cimport insertion_sort_u64, ranks32
 
 
 cdef struct ColumnMap:
@@ -167,7 +167,6 @@ cdef inline void sort_keys(const uint64_t* keys, int n, int shift, uint64_t* a) 
     """
     cdef int i, j
     cdef int start[65]
-    cdef uint64_t v
     for i in range(65):
         start[i] = 0
     for i in range(n):
@@ -178,10 +177,4 @@ cdef inline void sort_keys(const uint64_t* keys, int n, int shift, uint64_t* a) 
         j = <int>(keys[i] >> shift)
         a[start[j]] = keys[i]
         start[j] += 1
-    for i in range(1, n):
-        v = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > v:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = v
+    insertion_sort_u64(a, n)

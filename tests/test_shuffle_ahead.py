@@ -56,12 +56,12 @@ def random_rows(seed, n, d, float32=False, int64=False, sort=True, repeats=False
     return X, rng
 
 
-def both(cls, X, y, **params):
+def both(cls, X, y, sample_weight=None, **params):
     """The model of ``n_jobs=1`` and of ``n_jobs=2``, or the error each raised (as text)."""
     out = []
     for n_jobs in (1, 2):
         try:
-            out.append(cls(n_jobs=n_jobs, **params).fit(X, y))
+            out.append(cls(n_jobs=n_jobs, **params).fit(X, y, sample_weight=sample_weight))
         except (ValueError, DivergenceError) as exc:
             out.append(f"{type(exc).__name__}: {exc}")
     return out
@@ -83,17 +83,19 @@ def assert_same_model(a, b):
     int64=st.booleans(),
     sort=st.booleans(),
     repeats=st.booleans(),
+    weighted=st.booleans(),
 )
 def test_gathered_ahead_is_bitwise_the_kernels_gathering(
-    algo, seed, batch_size, max_iter, regression, float32, int64, sort, repeats
+    algo, seed, batch_size, max_iter, regression, float32, int64, sort, repeats, weighted
 ):
     classifier, regressor = estimators(algo)
     cls = regressor if regression and regressor is not None else classifier
     X, rng = random_rows(seed, 90, 15, float32, int64, sort, repeats)
     y = rng.normal(size=90) if cls is regressor else rng.integers(0, 2, size=90)
     params = dict(batch_size=batch_size, max_iter=max_iter, shuffle=True, random_state=seed % 1000)
+    weights = np.where(rng.random(90) < 0.2, 0.0, rng.uniform(0.1, 3.0, size=90)) if weighted else None
     with tiny_parts() as calls:
-        one, two = both(cls, X, y, **params)
+        one, two = both(cls, X, y, sample_weight=weights, **params)
     assert len(calls) == max_iter  # every epoch of n_jobs=2 took the path, none of n_jobs=1
     assert_same_model(one, two)
     assert_array_equal(one.predict(X), two.predict(X))

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._kernels import _check, _online
 from . import _guard, _threads
+from ._deterministic import _capacity
 from ._support import LOSSES
 
 #: Entries of X in one part: about 3 MB of float64 values and int32 columns per buffer, which stay in the shared
@@ -44,29 +45,24 @@ class _Parts:
     def __init__(self, X, y, sw, order, rows):
         self.X, self.y, self.sw, self.order = X, y, sw, order
         self.bounds = [(a, min(a + rows, order.shape[0])) for a in range(0, order.shape[0], rows)]
-        self.lengths = np.diff(X.indptr)
-        self.buffers = [self._empty(rows, 0) for _ in range(2)]
-
-    def _empty(self, rows, entries):
-        X = self.X
-        return [
-            np.empty(entries, X.data.dtype),
-            np.empty(entries, X.indices.dtype),
-            np.empty(rows + 1, X.indices.dtype),
-            np.empty(rows),
-            np.empty(rows),
+        entries = _capacity(X, order, [self.bounds])  # the largest part's
+        self.buffers = [
+            (
+                np.empty(entries, X.data.dtype),
+                np.empty(entries, X.indices.dtype),
+                np.empty(rows + 1, X.indices.dtype),
+                np.empty(rows),
+                np.empty(rows),
+            )
+            for _ in range(2)
         ]
 
     def gather(self, p):
-        """Part p, as ``(data, indices, indptr, y, sw)`` views of its buffer (grown when it is too small)."""
+        """Part p, as ``(data, indices, indptr, y, sw)`` views of its buffer."""
         a, b = self.bounds[p]
-        rows = self.order[a:b]
         buf = self.buffers[p % 2]
-        need = int(self.lengths[rows].sum())
-        if buf[0].shape[0] < need:
-            buf[0], buf[1] = self._empty(0, need)[:2]
         X = self.X
-        _online.gather(X.data, X.indices, X.indptr, self.y, self.sw, rows, *buf)
+        need = _online.gather(X.data, X.indices, X.indptr, self.y, self.sw, self.order[a:b], *buf)
         n = b - a
         return buf[0][:need], buf[1][:need], buf[2][: n + 1], buf[3][:n], buf[4][:n]
 

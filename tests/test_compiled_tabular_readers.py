@@ -120,6 +120,45 @@ def test_criteo_same_chunks(tmp_path, name, chunk_size, monkeypatch):
     assert reader.rows_read + reader.skipped == 59
 
 
+def test_chunk_index_type_follows_its_entries(tmp_path, monkeypatch):
+    # A chunk of merged rows is filled in arrays sized for its bound (rows x fields): where the bound reaches the
+    # int64 limit and the entries do not, the indices are int32, as the hasher makes them
+    from ftrlx.datasets import _text_blocks
+
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 500)
+    monkeypatch.setattr(_text_blocks, "INT32_LIMIT", 7 * 39)  # the bound of a 7-row chunk of criteo_hasher()
+    rng = np.random.default_rng(3)
+    path = tmp_path / "day_0"
+    path.write_text("\n".join(criteo_line(rng) for _ in range(40)) + "\n")
+    assert_same_pass(lambda: iter_criteo(path, chunk_size=7), expect_compiled=True)
+    assert all(X.indices.dtype == np.int32 for X, _ in iter_criteo(path, chunk_size=7))
+
+
+def test_parsed_buffers_are_reused_once_copied(tmp_path, monkeypatch):
+    # each block's parsed rows are copied into the chunk being filled at once, so the sets of parse buffers in use
+    # stay those of the blocks being parsed, however many blocks a chunk spans
+    from ftrlx.datasets import _text_blocks
+
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 2_000)
+    rng = np.random.default_rng(4)
+    path = tmp_path / "day_0"
+    path.write_text("\n".join(criteo_line(rng) for _ in range(3_000)) + "\n")
+    seen = {}  # the sets of buffers the parses wrote to (held, so that no id is reused)
+    parse = _text_blocks._parse
+
+    def counting(plan, buf, n, skip):
+        result = parse(plan, buf, n, skip)
+        seen[id(result[4][1])] = result[4]
+        return result
+
+    monkeypatch.setattr(_text_blocks, "_parse", counting)
+    reader = iter_criteo(path, chunk_size=1_000)
+    reader.parse_threads = 2
+    chunks = list(reader)
+    assert sum(X.shape[0] for X, _ in chunks) == 3_000
+    assert len(seen) <= 3 + 1, len(seen)  # the blocks parsed ahead (threads + 1), and the one being copied
+
+
 def test_criteo_value_mode_sums_like_numpy(tmp_path):
     # Many tokens collide in 2 columns, and rows with no feature follow: the summation order (NumPy's
     # pairwise reduceat over the chunk, padding included) must be reproduced exactly.

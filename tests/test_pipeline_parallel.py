@@ -304,9 +304,24 @@ def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_feat
         slices_raw = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40) for k, p in enumerate(raw)]
         slices_merged = [(p[0], p[1], p[2], r0 if k == 0 else 0, r1 if k == 0 else 40) for k, p in enumerate(merged)]
         expected = _tsv.assemble_csr(slices_raw, plan.n_slots, plan.n_features, plan.dtype, False)
-        got = _tsv.concat_rows(slices_merged, plan.n_features, plan.dtype)
+        got = appended(slices_merged, plan)
         for a, b in zip(expected, got):
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def appended(slices, plan):
+    """The CSR arrays of ``slices`` copied one after another by ``append_rows`` into arrays with room to spare."""
+    n_rows = sum(r1 - r0 for *_, r0, r1 in slices)
+    data = np.full(n_rows * plan.n_slots + 7, np.nan, dtype=plan.dtype)
+    index_dtype = np.int64 if plan.n_features >= 2**31 else np.int32
+    indices = np.full(data.size, -1, dtype=index_dtype)
+    indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+    pos = row = 0
+    for row_ptr, cols, vals, r0, r1 in slices:
+        pos = _tsv.append_rows(data, indices, indptr, row, pos, row_ptr, cols, vals, r0, r1)
+        row += r1 - r0
+    assert indptr[-1] == pos
+    return data[:pos], indices[:pos], indptr
 
 
 def test_merge_refuses_numbers_as_values(tmp_path):

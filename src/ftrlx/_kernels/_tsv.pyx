@@ -129,7 +129,7 @@ cdef class BlockParser:
         Write each entry's value (else every value is one).
     merge : bool, default=False
         Sum each row's entries of the same column (in slot order) and drop zero sums, as ``assemble_csr`` does:
-        the pieces are then final rows, for ``concat_rows``. Only for values +-1 (no value slots).
+        the pieces are then final rows, for ``append_rows``. Only for values +-1 (no value slots).
     """
     cdef int n_names, sep, quote, label_col, hour_col, flags
     cdef const uint8_t* block_end  # the end of the block being parsed (bounds wide reads)

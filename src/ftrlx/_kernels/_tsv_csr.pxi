@@ -103,22 +103,12 @@ def _tail_zeros(slices, Py_ssize_t n_slots):
 # ---------------------------------------------------------------------------------------------------------------
 # a chunk of merged rows
 # ---------------------------------------------------------------------------------------------------------------
-def concat_rows(slices, uint64_t n_features, dtype, empty=np.empty):
-    """CSR arrays ``(data, indices, indptr)`` of a chunk of merged rows (parsed with ``merge=True``).
-
-    ``slices`` as in :func:`assemble_csr`; the result is bitwise what ``assemble_csr`` gives for the same rows
-    parsed without merging (the runs were summed by the parse, so this only copies).
-    """
-    cdef Py_ssize_t n_rows = 0, total = 0, pos = 0, row_off = 0
-    for row_ptr, _cols, _vals, r0, r1 in slices:
-        n_rows += r1 - r0
-        total += row_ptr[r1] - row_ptr[r0]
-    index_dtype = np.dtype(np.int64 if n_features >= 2**31 or total >= 2**31 else np.int32)
-    data = empty(max(total, 1), np.dtype(dtype))
-    indices = empty(max(total, 1), index_dtype)
-    indptr = empty(n_rows + 1, index_dtype)[:n_rows + 1]
-    indptr[0] = 0
-    for row_ptr, cols, vals, r0, r1 in slices:
+def append_rows(data, indices, indptr, Py_ssize_t row_off, Py_ssize_t pos, const int64_t[::1] row_ptr,
+                const uint32_t[::1] cols, vals, Py_ssize_t r0, Py_ssize_t r1):
+    """Copy the merged rows r0..r1-1 of a piece (parsed with ``merge=True``) into a chunk's CSR arrays, at row
+    ``row_off`` and entry ``pos``; returns the next entry.  The arrays have room for them, and ``indptr[row_off]``
+    is ``pos``.  A chunk's rows copied this way are bitwise what :func:`assemble_csr` gives for the same rows parsed
+    without merging (the runs were summed by the parse, so this only copies)."""
+    if r1 > r0:
         pos = assemble_piece(data, indices, indptr, row_off, row_ptr, cols, vals, r0, r1, 0, 0, False, pos, True)
-        row_off += r1 - r0
-    return data[:total], indices[:total], indptr
+    return pos

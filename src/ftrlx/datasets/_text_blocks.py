@@ -5,9 +5,10 @@ Each block goes to a worker thread that parses and hashes it with its own
 :class:`~ftrlx._kernels._tsv.BlockParser` (the parse releases the GIL), a few blocks ahead of the thread that
 assembles the chunks. The results are taken in file order, so the chunks, counters and errors are those of one
 parser going through the file: a block's parse does not depend on any other block, and its line numbers are
-offset once the lines of the blocks before it are known. Where the kernel stops (a bad line to report, or an
-input it leaves to pyarrow), the rows not yet yielded and the rest of the file go to the pyarrow path, as with a
-single parser.
+offset once the lines of the blocks before it are known. Rows merged by the parse (values +-1) are copied into
+the chunk being filled as soon as their block is parsed, which frees the block's parse buffers for later blocks
+at once. Where the kernel stops (a bad line to report, or an input it leaves to pyarrow), the rows not yet
+yielded and the rest of the file go to the pyarrow path, as with a single parser.
 """
 
 import collections
@@ -22,6 +23,8 @@ from ._base import Recycler, pooled_line_blocks
 
 #: Parser threads when a reader does not set ``parse_threads``: one per core, at most this many.
 MAX_PARSE_THREADS = 4
+#: Entries (or columns) from which a chunk's indices are int64, as CategoricalHasher makes them.
+INT32_LIMIT = 2**31
 
 
 def default_parse_threads():
@@ -154,7 +157,7 @@ def _assemble(reader, plan, blocks, it, names, needed, parsing):
     """Take the parsed blocks in order, and cut chunks of ``reader.chunk_size`` rows from their rows."""
     skip = reader.on_bad_lines == "skip"
     queued = collections.deque()
-    pending, n_pending = [], 0  # [piece, first pending row, (block buffer, size), first line, piece buffers]
+    rows = (_Pending if plan.exact else _Copied)(plan, blocks.pool, reader.chunk_size)
 
     def fill(limit):
         while len(queued) < limit:
@@ -173,7 +176,9 @@ def _assemble(reader, plan, blocks, it, names, needed, parsing):
             parsing.wait([later for _, later in queued])  # the blocks they parse are read again below
             reader._switched_at = line0
             tables = reader._reparse(
-                [[p, f, bytes(memoryview(b)[:m]), line0, r] for p, f, (b, m), line0, r in pending], names, needed
+                [[None, f, bytes(memoryview(b)[:m]), first, None] for f, (b, m), first in rows.unyielded()],
+                names,
+                needed,
             )
             rest = itertools.chain([(buf, n)], ((b, m) for (b, m), _ in queued), it)
             text = ((block, first, names, needed) for block, first in blocks.as_text(rest))
@@ -181,20 +186,116 @@ def _assemble(reader, plan, blocks, it, names, needed, parsing):
             return
         blocks.line += n_lines
         reader.skipped += skipped
-        rows = piece[3].size
-        if rows:
+        if piece[3].size:
             lines = piece[4]
             lines += line0
-            pending.append([piece, 0, (buf, n), line0, buffers])
-            n_pending += rows
+            yield from rows.add(piece, (buf, n), line0, buffers)
         else:
             plan.spare.append(buffers)
             blocks.pool.append(buf)
-        while n_pending >= reader.chunk_size:
-            yield _chunk(plan, blocks.pool, pending, reader.chunk_size)
-            n_pending -= reader.chunk_size
-    if n_pending:
-        yield _chunk(plan, blocks.pool, pending, n_pending)
+    yield from rows.finish()
+
+
+class _Pending:
+    """The exact path's rows: the parsed pieces wait until a chunk's rows are there, then the chunk sums them
+    (its runs are summed in NumPy's order, over the whole chunk)."""
+
+    def __init__(self, plan, pool, chunk_size):
+        self.plan, self.pool, self.chunk_size = plan, pool, chunk_size
+        self.entries, self.n = [], 0  # [piece, first pending row, (block buffer, size), first line, piece buffers]
+
+    def add(self, piece, block, line0, buffers):
+        self.entries.append([piece, 0, block, line0, buffers])
+        self.n += piece[3].size
+        while self.n >= self.chunk_size:
+            yield _chunk(self.plan, self.pool, self.entries, self.chunk_size)
+            self.n -= self.chunk_size
+
+    def finish(self):
+        if self.n:
+            yield _chunk(self.plan, self.pool, self.entries, self.n)
+
+    def unyielded(self):
+        """``(first row not yielded, block, first line)`` of each block whose rows are not all yielded."""
+        return [(first, block, line0) for _, first, block, line0, _ in self.entries]
+
+
+class _Copied:
+    """Merged rows (values +-1, summed by the parse): copied into the chunk being filled as soon as they are
+    parsed, so that a piece's buffers are reused at once rather than held until its chunk is complete.  Only the
+    blocks' text waits until their rows are yielded: where the kernel stops, the pyarrow path reads the rows not
+    yielded again, from the text."""
+
+    def __init__(self, plan, pool, chunk_size):
+        self.plan, self.pool, self.chunk_size = plan, pool, chunk_size
+        self.entries = []  # [rows copied, first row not yielded, (block buffer, size), first line, rows]
+        self.open = None  # the chunk being filled: [data, indices, indptr, y, rows, entries]
+
+    def _start(self):
+        plan, size = self.plan, self.chunk_size
+        bound = size * plan.n_slots  # a merged row holds at most one entry per slot
+        index_dtype = np.dtype(np.int64 if plan.n_features >= INT32_LIMIT or bound >= INT32_LIMIT else np.int32)
+        indptr = plan.outputs.empty(size + 1, index_dtype)
+        indptr[0] = 0
+        self.open = [
+            plan.outputs.empty(max(bound, 1), plan.dtype),
+            plan.outputs.empty(max(bound, 1), index_dtype),
+            indptr,
+            np.empty(size),
+            0,
+            0,
+        ]
+
+    def add(self, piece, block, line0, buffers):
+        row_ptr, cols, vals, y, _ = piece
+        entry = [0, 0, block, line0, y.size]
+        self.entries.append(entry)
+        while entry[0] < y.size:
+            if self.open is None:
+                self._start()
+            data, indices, indptr, ys, filled, pos = self.open
+            r = entry[0]
+            take = min(y.size - r, self.chunk_size - filled)
+            self.open[5] = _tsv.append_rows(data, indices, indptr, filled, pos, row_ptr, cols, vals, r, r + take)
+            ys[filled : filled + take] = y[r : r + take]
+            self.open[4] = filled + take
+            entry[0] = r + take
+            if self.open[4] == self.chunk_size:
+                if entry[0] == y.size:
+                    self.plan.spare.append(buffers)  # copied: reused by later parses from now on
+                    buffers = None
+                yield self._close()
+        if buffers is not None:
+            self.plan.spare.append(buffers)
+
+    def _close(self):
+        """The filled chunk as ``(X, y)``; every row copied so far is yielded with it."""
+        data, indices, indptr, y, n, pos = self.open
+        self.open = None
+        for entry in self.entries:
+            entry[1] = entry[0]
+        for entry in self.entries:
+            if entry[1] == entry[4]:  # every row of the block is yielded: its buffer is reused by later reads
+                self.pool.append(entry[2][0])
+        self.entries = [entry for entry in self.entries if entry[1] < entry[4]]
+        indices, indptr = indices[:pos], indptr[: n + 1]
+        if indices.dtype == np.int64 and self.plan.n_features < INT32_LIMIT and pos < INT32_LIMIT:
+            indices, indptr = indices.astype(np.int32), indptr.astype(np.int32)  # the index type of the chunk's size
+        return _csr(self.plan, data[:pos], indices, indptr), y[:n]
+
+    def finish(self):
+        if self.open is not None and self.open[4]:
+            yield self._close()
+
+    def unyielded(self):
+        return [(first, block, line0) for _, first, block, line0, _ in self.entries]
+
+
+def _csr(plan, data, indices, indptr):
+    X = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, plan.n_features))
+    X.has_sorted_indices = True
+    X.has_canonical_format = True
+    return X
 
 
 def _chunk(plan, pool, pending, n):
@@ -211,17 +312,11 @@ def _chunk(plan, pool, pending, n):
             done.append(pending.pop(0))
         else:
             entry[1] = first + take
-    if plan.exact:
-        data, indices, indptr = _tsv.assemble_csr(
-            slices, plan.n_slots, plan.n_features, plan.dtype, True, plan.outputs.empty
-        )
-    else:  # the rows were merged by the parse
-        data, indices, indptr = _tsv.concat_rows(slices, plan.n_features, plan.dtype, plan.outputs.empty)
+    data, indices, indptr = _tsv.assemble_csr(
+        slices, plan.n_slots, plan.n_features, plan.dtype, True, plan.outputs.empty
+    )
     y = np.concatenate(ys)
     for entry in done:  # reused by later parses and reads, now that their rows are copied into the chunk
         plan.spare.append(entry[4])
         pool.append(entry[2][0])
-    X = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, plan.n_features))
-    X.has_sorted_indices = True
-    X.has_canonical_format = True
-    return X, y
+    return _csr(plan, data, indices, indptr), y

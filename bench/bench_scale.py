@@ -8,12 +8,13 @@
 every virtual worker trains on its next block of rows, then the combine step), and reports the test log loss
 against W and against the number of rounds, next to one process trained on the same rows in order, with the
 bytes a round moves.  It then times the real Dask run (a LocalCluster of 1 and 2 worker processes) on the same
-rows.  Results go to bench/results/scale_simulation.md and .json.  Each experiment is one function returning a
+rows.  Results go to scale_simulation.md and .json in ``--out`` (bench/results by default).  Each experiment is one function returning a
 list of table rows; add new ones the same way and list them in EXPERIMENTS.
 
 ``--threads`` (bench/_threads_bench.py) measures n_jobs on this machine: rows/s and test log loss of FTRL,
 AdaGrad and OGD against 1, 2 and all cores (hogwild and deterministic), datatable's multi-threaded FTRL and the
-one-vs-rest case, interleaved runs, medians; results go to bench/results/scale_threads.md and .json.
+one-vs-rest case, interleaved runs, medians; results go to scale_threads.md and .json in ``--out`` (``_10m`` and
+``_quick`` for those sizes).
 """
 
 import argparse
@@ -267,7 +268,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), help="run these experiments only")
     parser.add_argument(
-        "--out", default=os.path.join(HERE, "results", "scale_simulation"), help="results path without extension"
+        "--out",
+        default=os.path.join(HERE, "results"),
+        help="folder for scale_simulation.{md,json} and scale_threads*.{md,json} (default: bench/results)",
     )
     args = parser.parse_args(argv)
     if not (args.simulate or args.threads):
@@ -278,13 +281,15 @@ def main(argv=None):
         n_rows = 100_000 if args.quick else 10_000_000 if args.ten_million else 1_000_000
         rows, meta = _threads_bench.experiment_threads(n_rows, args.repeats)
         suffix = "_10m" if args.ten_million else "_quick" if args.quick else ""
-        _threads_bench.write(rows, meta, os.path.join(HERE, "results", "scale_threads" + suffix), _md_table)
+        os.makedirs(args.out, exist_ok=True)
+        _threads_bench.write(rows, meta, os.path.join(args.out, "scale_threads" + suffix), _md_table)
         if not args.simulate:
             return
     n_rows = 100_000 if args.quick else 1_000_000
     data = load_data(n_rows)
     results = {name: EXPERIMENTS[name](data) for name in (args.only or EXPERIMENTS)}
-    write_results(results, n_rows, args.out)
+    os.makedirs(args.out, exist_ok=True)
+    write_results(results, n_rows, os.path.join(args.out, "scale_simulation"))
 
 
 if __name__ == "__main__":

@@ -375,3 +375,28 @@ def test_readers_in_threads_agree(tmp_path):
     finally:
         _base.BLOCK_BYTES = saved
     assert results[0] == results[1] == expected
+
+
+def test_block_outputs_are_reused(tmp_path, monkeypatch):
+    # each block's rows are written into arrays handed back once nothing refers to them (fresh pages cost a page
+    # fault each), and a chunk the consumer keeps is never written to
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 4_000)
+    rng = np.random.default_rng(2)
+    lines = [
+        f"{rng.integers(0, 2)} "
+        + " ".join(f"{j + 1}:{rng.random():.3f}" for j in sorted(rng.choice(500, 20, replace=False)))
+        for _ in range(2_000)
+    ]
+    path = tmp_path / "rows.svm"
+    path.write_text("\n".join(lines) + "\n")
+    reader = iter_svmlight(path, n_features=500)
+    reader._offset, reader._width = None, 0  # as a pass sets them up (_chunks)
+    bases = set()
+    for X, _ in reader._pieces():
+        bases.add(X.data.base.ctypes.data if X.data.base is not None else X.data.ctypes.data)
+    assert len(bases) <= 3, len(bases)  # the piece in use, the next one, one grown
+    kept = list(iter_svmlight(path, n_features=500, chunk_size=150))
+    again = list(iter_svmlight(path, n_features=500, chunk_size=150))
+    assert len(kept) > 5
+    for (X1, y1), (X2, y2) in zip(kept, again):
+        assert (X1 != X2).nnz == 0 and np.array_equal(y1, y2)

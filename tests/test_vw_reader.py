@@ -348,3 +348,23 @@ def test_write_click_data_vw_has_the_criteo_rows(tmp_path):
     y_criteo = np.concatenate([y for _, y in iter_criteo(tsv_path)])
     np.testing.assert_array_equal(np.concatenate([y for _, y, _ in chunks]), y_criteo)
     assert reader.rows_read == 1500 and all(X.getnnz(axis=1).max() <= 39 for X, _, _ in chunks)
+
+
+def test_block_outputs_are_reused_and_kept_chunks_untouched(tmp_path, monkeypatch):
+    # each block's rows go to arrays handed back once nothing refers to them; a chunk the consumer keeps stays
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 3_000)
+    rng = np.random.default_rng(5)
+    lines = [
+        f"{rng.choice([-1, 1])} |a " + " ".join(f"f{j}:{rng.random():.3f}" for j in rng.integers(0, 300, 15))
+        for _ in range(1_500)
+    ]
+    path = tmp_path / "rows.vw"
+    path.write_text("\n".join(lines) + "\n")
+    reader = iter_vw(path, n_features=2**10)
+    bases = {(X.data.base if X.data.base is not None else X.data).ctypes.data for X, *_ in reader._pieces()}
+    assert len(bases) <= 3, len(bases)  # the piece in use, the next one, one grown
+    kept = list(iter_vw(path, n_features=2**10, chunk_size=100))
+    again = list(iter_vw(path, n_features=2**10, chunk_size=100))
+    assert len(kept) == 15
+    for a, b in zip(kept, again):
+        assert (a[0] != b[0]).nnz == 0 and all(np.array_equal(u, v) for u, v in zip(a[1:], b[1:]))

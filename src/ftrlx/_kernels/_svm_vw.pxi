@@ -293,13 +293,15 @@ cdef class VwParser:
         self.n_lines = line - first_line
         return 0
 
-    def parse(self, const unsigned char[::1] block, Py_ssize_t n, int64_t first_line, bint stop_at_bad):
+    def parse(self, const unsigned char[::1] block, Py_ssize_t n, int64_t first_line, bint stop_at_bad,
+              empty=None):
         """Parse ``block[:n]`` (whole lines, the first numbered ``first_line``).
 
-        Returns ``(data, indices, indptr, labels, weights, lines), errors``: fresh arrays of the good rows (float64
-        values, int32 columns, int64 row pointers) and one row ``(line, code, start, end)`` of the int64 array
-        ``errors`` per bad line, ``block[start:end]`` being the word at fault. With ``stop_at_bad`` parsing stops
-        at the first bad line. The third result is the number of lines in the block.
+        Returns ``(data, indices, indptr, labels, weights, lines), errors``: arrays of the good rows (float64
+        values, int32 columns, int64 row pointers), fresh or from ``empty(size, dtype)`` (which gives arrays of
+        that size or larger, as ``ftrlx.datasets._base.Recycler.empty``), and one row ``(line, code, start, end)``
+        of the int64 array ``errors`` per bad line, ``block[start:end]`` being the word at fault. With
+        ``stop_at_bad`` parsing stops at the first bad line. The third result is the number of lines in the block.
         """
         _check_block(block, n)
         cdef const char* buf = <const char*>&block[0] if n > 0 else NULL
@@ -309,10 +311,19 @@ cdef class VwParser:
         if status < 0:
             raise MemoryError("out of memory parsing a VW block")
         rows = self.n_rows
-        data = _view_f64(<double*>self.data.p, self.nnz).copy()
-        indices = (np.asarray(<int32_t[:self.nnz]><int32_t*>self.indices.p).copy() if self.nnz
+        indices = (np.asarray(<int32_t[:self.nnz]><int32_t*>self.indices.p) if self.nnz
                    else np.empty(0, dtype=np.int32))
-        out = (data, indices, _view_i64(<int64_t*>self.indptr.p, rows + 1).copy(),
-               _view_f64(<double*>self.labels.p, rows).copy(), _view_f64(<double*>self.weights.p, rows).copy(),
-               _view_i64(<int64_t*>self.lines.p, rows).copy())
+        views = (_view_f64(<double*>self.data.p, self.nnz), indices, _view_i64(<int64_t*>self.indptr.p, rows + 1),
+                 _view_f64(<double*>self.labels.p, rows), _view_f64(<double*>self.weights.p, rows),
+                 _view_i64(<int64_t*>self.lines.p, rows))
+        out = tuple(_copy_out(v, empty) for v in views)
         return out, _view_i64(<int64_t*>self.errors.p, 4 * self.n_errors).copy().reshape(-1, 4), self.n_lines
+
+
+def _copy_out(view, empty):
+    # a copy of ``view`` (which the parser's next block overwrites), in an array from ``empty`` when given
+    if empty is None:
+        return view.copy()
+    out = empty(view.size, view.dtype)[:view.size]
+    out[...] = view
+    return out

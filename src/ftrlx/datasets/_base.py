@@ -263,17 +263,21 @@ class Recycler:
 
     def empty(self, size, dtype):
         arrays = self.arrays
-        small = None  # an unused array of this dtype, too small: replaced by the new one
+        best = small = None  # the smallest unused array of this dtype that fits; an unused one too small
         for i in range(len(arrays)):
             if arrays[i].dtype == dtype and _unused(arrays, i):
                 if arrays[i].size >= size:
-                    out = arrays.pop(i)
-                    arrays.append(out)
-                    return out
-                small = i
+                    if best is None or arrays[i].size < arrays[best].size:
+                        best = i
+                else:
+                    small = i
+        if best is not None:
+            out = arrays.pop(best)
+            arrays.append(out)
+            return out
         if not _RECYCLABLE:
             return np.empty(size, dtype=dtype)
-        if small is not None:
+        if small is not None:  # replaced by the new one
             del arrays[small]
         out = np.empty(size + size // 8, dtype=dtype)  # room for the next chunks, a little larger or smaller
         arrays.append(out)

@@ -165,6 +165,7 @@ class SvmlightReader(ChunkReader):
                     yield self._parse_block(block, first_line)
                 return
             self._parser = _svm.SvmlightParser()
+            self._outputs = _base.Recycler(keep=32)  # each block's rows (a chunk may span several): fresh pages fault
             first_line = 1
             for buf, n in reused_line_blocks(fh):
                 if not self.labeled:
@@ -222,11 +223,13 @@ class SvmlightReader(ChunkReader):
         else:
             self._width = max(self._width, largest + 1)
             width = self._width
-        index_dtype = np.int32 if width < 2**31 and nnz < 2**31 else np.int64
-        y = np.empty(n - n_bad)
-        out_indptr = np.empty(n - n_bad + 1, dtype=index_dtype)
-        out_indices = np.empty(nnz, dtype=index_dtype)
-        out_values = np.empty(nnz, dtype=self.dtype)
+        index_dtype = np.dtype(np.int32 if width < 2**31 and nnz < 2**31 else np.int64)
+        outputs = getattr(self, "_outputs", None)
+        empty = np.empty if outputs is None else outputs.empty
+        y = empty(n - n_bad, np.dtype(np.float64))[: n - n_bad]
+        out_indptr = empty(n - n_bad + 1, index_dtype)[: n - n_bad + 1]
+        out_indices = empty(nnz, index_dtype)[:nnz]
+        out_values = empty(nnz, np.dtype(self.dtype))[:nnz]
         _, nnz = _svm.emit_rows(
             labels,
             indptr,

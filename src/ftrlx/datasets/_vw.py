@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import _svm
-from ._base import ChunkReader, open_binary, rechunk_csr, rows_record, split_lines, with_placeholder_labels
+from ._base import ChunkReader, Recycler, open_binary, rechunk_csr, rows_record, split_lines, with_placeholder_labels
 from ._svmlight import reused_line_blocks
 
 __all__ = ["iter_vw"]
@@ -124,23 +124,28 @@ class VwReader(ChunkReader):
         parser = _svm.VwParser(self.n_features, self.seed, self.binary, pairs)
         stop = self.on_bad_lines == "error"
         first_line = 1
+        outputs = Recycler(
+            keep=64
+        )  # each block's rows (a chunk may span several blocks): fresh pages cost a fault each
         with open_binary(self.path) as fh:
             for buf, n in reused_line_blocks(fh):
                 if not self.labeled:
                     buf = with_placeholder_labels(memoryview(buf)[:n])
                     n = buf.size
-                out, errors, n_lines = parser.parse(buf, n, first_line, stop)
+                out, errors, n_lines = parser.parse(buf, n, first_line, stop, outputs.empty)
                 for line, code, start, end in errors.tolist():
                     self._bad(line, *_describe(code, bytes(buf[start:end]), self.labeled))
-                piece = self._piece(*out)
+                piece = self._piece(*out, outputs.empty)
                 if self.track_rows:
                     piece = piece[:2] + (rows_record(out[5], _tags(buf, n, out[5] - first_line)),)
                 first_line += n_lines
                 yield piece
 
-    def _piece(self, data, indices, indptr, y, weights, lines):
+    def _piece(self, data, indices, indptr, y, weights, lines, empty):
         if indptr[-1] < 2**31:
-            indptr = indptr.astype(np.int32)
+            narrow = empty(indptr.size, np.dtype(np.int32))[: indptr.size]
+            narrow[...] = indptr
+            indptr = narrow
         else:
             indices = indices.astype(np.int64)
         X = sp.csr_matrix((data, indices, indptr), shape=(y.size, self.n_features))

@@ -134,6 +134,20 @@ def test_chunk_index_type_follows_its_entries(tmp_path, monkeypatch):
     assert all(X.indices.dtype == np.int32 for X, _ in iter_criteo(path, chunk_size=7))
 
 
+@pytest.mark.parametrize("chunk_size", [5, 64, 10**9])
+def test_chunk_being_filled_grows(tmp_path, monkeypatch, chunk_size):
+    # the chunk being filled starts with room for a few rows and grows for longer chunks (a chunk of 10**9 rows
+    # reserves nothing of that size)
+    from ftrlx.datasets import _text_blocks
+
+    monkeypatch.setattr(_base, "BLOCK_BYTES", 900)
+    monkeypatch.setattr(_text_blocks, "FIRST_ROWS", 3)
+    rng = np.random.default_rng(8)
+    path = tmp_path / "day_0"
+    path.write_text("\n".join(criteo_line(rng, missing=0.5) for _ in range(300)) + "\n")
+    assert_same_pass(lambda: iter_criteo(path, chunk_size=chunk_size), expect_compiled=True)
+
+
 def test_parsed_buffers_are_reused_once_copied(tmp_path, monkeypatch):
     # each block's parsed rows are copied into the chunk being filled at once, so the sets of parse buffers in use
     # stay those of the blocks being parsed, however many blocks a chunk spans

@@ -307,6 +307,10 @@ def test_merged_rows_concatenate_to_the_assembled_chunk(tmp_path, signed, n_feat
         got = appended(slices_merged, plan)
         for a, b in zip(expected, got):
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    row_ptr, cols, vals = merged[0][:3]
+    small = np.empty(int(row_ptr[3] - row_ptr[0]) - 1, dtype=plan.dtype)  # one entry short of three rows
+    with pytest.raises(ValueError, match="no room"):
+        _tsv.append_rows(small, np.empty(small.size, np.int64), np.zeros(4, np.int64), 0, 0, row_ptr, cols, vals, 0, 3)
 
 
 def appended(slices, plan):

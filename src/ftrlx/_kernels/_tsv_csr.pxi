@@ -109,6 +109,11 @@ def append_rows(data, indices, indptr, Py_ssize_t row_off, Py_ssize_t pos, const
     ``row_off`` and entry ``pos``; returns the next entry.  The arrays have room for them, and ``indptr[row_off]``
     is ``pos``.  A chunk's rows copied this way are bitwise what :func:`assemble_csr` gives for the same rows parsed
     without merging (the runs were summed by the parse, so this only copies)."""
+    if not 0 <= r0 <= r1 < row_ptr.shape[0]:
+        raise ValueError(f"rows {r0}..{r1} are not rows of the piece")
+    cdef Py_ssize_t n = row_ptr[r1] - row_ptr[r0]
+    if pos + n > min(data.shape[0], indices.shape[0]) or row_off + r1 - r0 + 1 > indptr.shape[0]:
+        raise ValueError(f"the chunk's arrays have no room for rows {r0}..{r1} at row {row_off}, entry {pos}")
     if r1 > r0:
         pos = assemble_piece(data, indices, indptr, row_off, row_ptr, cols, vals, r0, r1, 0, 0, False, pos, True)
     return pos

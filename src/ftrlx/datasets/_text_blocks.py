@@ -25,6 +25,8 @@ from ._base import Recycler, pooled_line_blocks
 MAX_PARSE_THREADS = 4
 #: Entries (or columns) from which a chunk's indices are int64, as CategoricalHasher makes them.
 INT32_LIMIT = 2**31
+#: Rows the chunk being filled has room for at first (it grows, for chunks of more rows).
+FIRST_ROWS = 2**17
 
 
 def default_parse_threads():
@@ -229,22 +231,39 @@ class _Copied:
     def __init__(self, plan, pool, chunk_size):
         self.plan, self.pool, self.chunk_size = plan, pool, chunk_size
         self.entries = []  # [rows copied, first row not yielded, (block buffer, size), first line, rows]
-        self.open = None  # the chunk being filled: [data, indices, indptr, y, rows, entries]
+        self.open = None  # the chunk being filled: [data, indices, indptr, y, rows, entries] (arrays with room)
 
     def _start(self):
         plan, size = self.plan, self.chunk_size
         bound = size * plan.n_slots  # a merged row holds at most one entry per slot
         index_dtype = np.dtype(np.int64 if plan.n_features >= INT32_LIMIT or bound >= INT32_LIMIT else np.int32)
-        indptr = plan.outputs.empty(size + 1, index_dtype)
+        rows = min(size, FIRST_ROWS)
+        indptr = plan.outputs.empty(rows + 1, index_dtype)
         indptr[0] = 0
+        entries = max(rows * plan.n_slots, 1)
         self.open = [
-            plan.outputs.empty(max(bound, 1), plan.dtype),
-            plan.outputs.empty(max(bound, 1), index_dtype),
+            plan.outputs.empty(entries, plan.dtype),
+            plan.outputs.empty(entries, index_dtype),
             indptr,
-            np.empty(size),
+            np.empty(rows),
             0,
             0,
         ]
+
+    def _room(self, rows, entries):
+        """Make the chunk being filled hold ``rows`` rows and ``entries`` entries (larger arrays, copied)."""
+        chunk = self.open
+        for k, need, used in (
+            (0, entries, chunk[5]),
+            (1, entries, chunk[5]),
+            (2, rows + 1, chunk[4] + 1),
+            (3, rows, chunk[4]),
+        ):
+            old = chunk[k]
+            if need > old.size:
+                new = (np.empty if k == 3 else self.plan.outputs.empty)(max(need, 2 * old.size), old.dtype)
+                new[:used] = old[:used]
+                chunk[k] = new
 
     def add(self, piece, block, line0, buffers):
         row_ptr, cols, vals, y, _ = piece
@@ -253,9 +272,10 @@ class _Copied:
         while entry[0] < y.size:
             if self.open is None:
                 self._start()
-            data, indices, indptr, ys, filled, pos = self.open
-            r = entry[0]
+            r, filled, pos = entry[0], self.open[4], self.open[5]
             take = min(y.size - r, self.chunk_size - filled)
+            self._room(filled + take, pos + int(row_ptr[r + take] - row_ptr[r]))
+            data, indices, indptr, ys = self.open[:4]
             self.open[5] = _tsv.append_rows(data, indices, indptr, filled, pos, row_ptr, cols, vals, r, r + take)
             ys[filled : filled + take] = y[r : r + take]
             self.open[4] = filled + take

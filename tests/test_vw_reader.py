@@ -203,12 +203,17 @@ OPTIONS = st.fixed_dictionaries(
     options=OPTIONS,
     block_bytes=st.sampled_from([1, 50, 1 << 23]),
     chunk_size=st.sampled_from([1, 4, 1000]),
+    threads=st.sampled_from([None, 0, 1, 3]),
 )
-def test_reader_matches_reference(lines, options, block_bytes, chunk_size):
+def test_reader_matches_reference(lines, options, block_bytes, chunk_size, threads):
+    # every number of parser threads gives the rows and the first error of one parse going through the file
+    from ftrlx.datasets._vw import VwReader
+
     data = ("\n".join(lines) + "\n").encode()
     rows, bad = reference(data, **options)
     saved = _base.BLOCK_BYTES
     _base.BLOCK_BYTES = block_bytes
+    VwReader.parse_threads = threads
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "f.vw")
@@ -222,6 +227,7 @@ def test_reader_matches_reference(lines, options, block_bytes, chunk_size):
                 assert bitwise(to_rows(list(iter_vw(path, **options)))) == bitwise(to_rows(chunks))
     finally:
         _base.BLOCK_BYTES = saved
+        VwReader.parse_threads = None
     assert reader.skipped == len(bad) and reader.rows_read == len(rows)
     assert bitwise(to_rows(chunks)) == bitwise(rows)
     for X, y, w in chunks:

@@ -294,7 +294,7 @@ cdef class VwParser:
         return 0
 
     def parse(self, const unsigned char[::1] block, Py_ssize_t n, int64_t first_line, bint stop_at_bad,
-              empty=None):
+              empty=None, bint copy=True):
         """Parse ``block[:n]`` (whole lines, the first numbered ``first_line``).
 
         Returns ``(data, indices, indptr, labels, weights, lines), errors``: arrays of the good rows (float64
@@ -302,6 +302,7 @@ cdef class VwParser:
         that size or larger, as ``ftrlx.datasets._base.Recycler.empty``), and one row ``(line, code, start, end)``
         of the int64 array ``errors`` per bad line, ``block[start:end]`` being the word at fault. With
         ``stop_at_bad`` parsing stops at the first bad line. The third result is the number of lines in the block.
+        With ``copy`` False the rows' arrays are views of the parser's own buffers, valid until its next parse.
         """
         _check_block(block, n)
         cdef const char* buf = <const char*>&block[0] if n > 0 else NULL
@@ -316,7 +317,7 @@ cdef class VwParser:
         views = (_view_f64(<double*>self.data.p, self.nnz), indices, _view_i64(<int64_t*>self.indptr.p, rows + 1),
                  _view_f64(<double*>self.labels.p, rows), _view_f64(<double*>self.weights.p, rows),
                  _view_i64(<int64_t*>self.lines.p, rows))
-        out = tuple(_copy_out(v, empty) for v in views)
+        out = tuple(_copy_out(v, empty) for v in views) if copy else views
         return out, _view_i64(<int64_t*>self.errors.p, 4 * self.n_errors).copy().reshape(-1, 4), self.n_lines
 
 

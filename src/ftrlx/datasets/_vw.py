@@ -1,11 +1,13 @@
 """Streaming reader for Vowpal Wabbit text files, with hashed features."""
 
+import collections
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import _svm
+from . import _base
 from ._base import ChunkReader, Recycler, open_binary, rechunk_csr, rows_record, split_lines, with_placeholder_labels
-from ._svmlight import reused_line_blocks
 
 __all__ = ["iter_vw"]
 
@@ -98,6 +100,10 @@ def iter_vw(
 class VwReader(ChunkReader):
     """Iterable of ``(X, y, sample_weight)`` chunks of a VW file; see :func:`iter_vw`."""
 
+    #: Threads parsing blocks at once; None: one per core (at most 4), 0: none besides the reading thread. Every
+    #: setting gives the same chunks and errors.
+    parse_threads = None
+
     def __init__(self, path, chunk_size, n_features, interactions, seed, binary, on_bad_lines, labels=True):
         super().__init__(path, chunk_size, on_bad_lines)
         if labels not in (True, False):
@@ -120,25 +126,63 @@ class VwReader(ChunkReader):
         return rechunk_csr(self._pieces(), self.chunk_size)
 
     def _pieces(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ._text_blocks import check_parse_threads
+
+        threads = check_parse_threads(self.parse_threads)
+        if threads == 0:
+            yield from self._parsed(lambda call, *args: _Done(call(*args)), 1)
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="ftrlx-parse") as workers:
+            yield from self._parsed(workers.submit, threads + 1)
+
+    def _parsed(self, submit, ahead):
+        """The pieces of the file's blocks, each parsed by ``submit(call, *args)`` (in a worker thread, ``ahead``
+        blocks ahead at most), taken in file order: a block's parse does not depend on the blocks before it, and
+        its line numbers are offset once theirs are counted, so the pieces and errors are those of one parse."""
         pairs = "".join(self.interactions).encode("ascii")
-        parser = _svm.VwParser(self.n_features, self.seed, self.binary, pairs)
         stop = self.on_bad_lines == "error"
+        outputs = Recycler(keep=64)  # each block's rows (a chunk may span several blocks): fresh pages cost a fault
+        free, pool = [], []  # parsers not parsing, and block buffers handed back
+
+        def parse(buf, n):
+            parser = free.pop() if free else _svm.VwParser(self.n_features, self.seed, self.binary, pairs)
+            return parser, parser.parse(buf, n, 0, stop, copy=False)
+
         first_line = 1
-        outputs = Recycler(
-            keep=64
-        )  # each block's rows (a chunk may span several blocks): fresh pages cost a fault each
+        queued = collections.deque()
         with open_binary(self.path) as fh:
-            for buf, n in reused_line_blocks(fh):
-                if not self.labeled:
-                    buf = with_placeholder_labels(memoryview(buf)[:n])
-                    n = buf.size
-                out, errors, n_lines = parser.parse(buf, n, first_line, stop, outputs.empty)
+            blocks = iter(_base.pooled_line_blocks(fh, pool))
+
+            def fill():
+                while len(queued) < ahead:
+                    nxt = next(blocks, None)
+                    if nxt is None:
+                        return
+                    buf, n = nxt
+                    text = buf
+                    if not self.labeled:
+                        text = with_placeholder_labels(memoryview(buf)[:n])
+                        n = text.size
+                    queued.append((buf, text, n, submit(parse, text, n)))
+
+            fill()
+            while queued:
+                buf, text, n, task = queued.popleft()
+                parser, (views, errors, n_lines) = task.result()
+                # the rows out of the parser's buffers, which its next block overwrites
+                out = tuple(_copied(view, outputs.empty) for view in views)
+                free.append(parser)
+                fill()
+                out[5][...] += first_line
                 for line, code, start, end in errors.tolist():
-                    self._bad(line, *_describe(code, bytes(buf[start:end]), self.labeled))
+                    self._bad(line + first_line, *_describe(code, bytes(text[start:end]), self.labeled))
                 piece = self._piece(*out, outputs.empty)
                 if self.track_rows:
-                    piece = piece[:2] + (rows_record(out[5], _tags(buf, n, out[5] - first_line)),)
+                    piece = piece[:2] + (rows_record(out[5], _tags(text, n, out[5] - first_line)),)
                 first_line += n_lines
+                pool.append(buf)
                 yield piece
 
     def _piece(self, data, indices, indptr, y, weights, lines, empty):
@@ -153,6 +197,22 @@ class VwReader(ChunkReader):
 
     def __repr__(self):
         return f"VwReader({self.path!r}, chunk_size={self.chunk_size}, n_features={self.n_features})"
+
+
+class _Done:
+    """A result already computed, as a finished future."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _copied(view, empty):
+    out = empty(view.size, view.dtype)[: view.size]
+    out[...] = view
+    return out
 
 
 def _check_interactions(interactions):

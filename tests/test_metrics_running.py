@@ -75,3 +75,49 @@ def test_auc_of_large_chunks_of_margins_equals_sklearn():
         ys.append(y)
         ss.append(s)
         assert auc.value == pytest.approx(roc_auc_score(np.concatenate(ys), np.concatenate(ss)), abs=1e-15)
+
+
+def _brute_twice_u(pos, neg):
+    p, q = pos[:, None], neg[None, :]
+    return int(2 * np.count_nonzero(p > q) + np.count_nonzero(p == q))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n_small=st.integers(0, 40),
+    n_large=st.integers(0, 3000),
+    levels=st.sampled_from([2, 50, 10**9]),
+    small_is_pos=st.booleans(),
+)
+def test_twice_u_gallops_to_the_pair_count(seed, n_small, n_large, levels, small_is_pos):
+    # the smaller side walks through the larger with galloping steps, whichever class it is
+    rng = np.random.default_rng(seed)
+    small, large = (np.round(rng.normal(size=n) * levels) / levels for n in (n_small, n_large))
+    large[rng.random(n_large) < 0.01] = np.inf
+    small, large = np.sort(small), np.sort(large)
+    pos, neg = (small, large) if small_is_pos else (large, small)
+    assert int(_metrics.twice_u(pos, neg)) == _brute_twice_u(pos, neg)
+
+
+def test_many_small_chunks_keep_few_sorted_runs_and_the_exact_auc():
+    # a chunk costs O(m log n) against what is kept: the scores live in O(log n) sorted runs
+    rng = np.random.default_rng(7)
+    auc, ys, ss = RunningAUC(), [], []
+    for _ in range(400):
+        n = int(rng.integers(0, 60))
+        s = np.round(rng.normal(size=n) * 20) / 10
+        y = rng.random(n) < 0.3
+        auc.update(y, s)
+        ys.append(y)
+        ss.append(s)
+        for kept in (auc._pos, auc._neg):
+            sizes = [run.size for run in kept.runs]
+            assert all(a > 2 * b for a, b in zip(sizes, sizes[1:]))
+            assert len(sizes) <= np.log2(max(kept.n, 1)) + 1
+    y_all, s_all = np.concatenate(ys), np.concatenate(ss)
+    pos, neg = np.sort(s_all[y_all]), np.sort(s_all[~y_all])
+    assert auc.u2 == _brute_twice_u(pos, neg)
+    assert auc.value == pytest.approx(roc_auc_score(y_all, s_all), rel=1e-12)
+    np.testing.assert_array_equal(auc._pos.values, pos)
+    np.testing.assert_array_equal(RunningAUC.from_state(auc.get_state())._neg.values, neg)

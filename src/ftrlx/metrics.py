@@ -124,24 +124,57 @@ def _twice_u(pos, neg):
 
 
 class _SortedScores:
-    """Scores kept sorted in a buffer that grows by doubling; a chunk is merged in place, in one pass."""
+    """Scores kept as a few sorted runs, each more than twice the size of the next.
+
+    A chunk becomes a run; the last two runs merge while the earlier is at most twice the later, so there are at
+    most log2(n) + 1 runs, each score is merged O(log n) times in all, and a chunk of m scores is counted against
+    everything kept (:meth:`twice_u_as_pos`, :meth:`twice_u_as_neg`) by galloping walks, O(m log n) rather than
+    the O(n) of one sorted array: the cost of a chunk does not grow with the rows before it."""
 
     def __init__(self, values=None):
-        values = np.empty(0) if values is None else np.asarray(values, dtype=np.float64)
-        self.buf = np.array(values, dtype=np.float64)
+        values = np.empty(0) if values is None else np.array(values, dtype=np.float64)
+        self._bufs = [values] if values.size else []  # each run at the front of its buffer (room to grow)
+        self._sizes = [values.size] if values.size else []
         self.n = values.size
 
     @property
+    def runs(self):
+        """The sorted runs, largest first."""
+        return [buf[:size] for buf, size in zip(self._bufs, self._sizes)]
+
+    @property
     def values(self):
-        return self.buf[: self.n]
+        """Every score, sorted (the runs merged into one)."""
+        while len(self._sizes) > 1:
+            self._merge_last()
+        return self.runs[0] if self._sizes else np.empty(0)
+
+    def _merge_last(self):
+        """Merge the last run into the one before, in that run's buffer (grown by doubling: memory is reused)."""
+        b = self._bufs.pop()[: self._sizes.pop()]
+        a, n = self._bufs[-1], self._sizes[-1]
+        if n + b.size > a.size:
+            grown = np.empty(max(n + b.size, 2 * a.size))
+            grown[:n] = a[:n]
+            self._bufs[-1] = a = grown
+        self._sizes[-1] = _metrics.merge_into(a, n, b)
 
     def add(self, sorted_new):
-        need = self.n + sorted_new.size
-        if need > self.buf.size:
-            grown = np.empty(max(need, 2 * self.buf.size, 1024))
-            grown[: self.n] = self.values
-            self.buf = grown
-        self.n = _metrics.merge_into(self.buf, self.n, sorted_new)
+        if sorted_new.size == 0:
+            return
+        self._bufs.append(np.array(sorted_new, dtype=np.float64))
+        self._sizes.append(sorted_new.size)
+        self.n += sorted_new.size
+        while len(self._sizes) > 1 and self._sizes[-2] <= 2 * self._sizes[-1]:
+            self._merge_last()
+
+    def twice_u_as_neg(self, pos):
+        """``_twice_u(pos, self.values)`` for sorted ``pos``: these scores as the negatives."""
+        return sum(_twice_u(pos, run) for run in self.runs)
+
+    def twice_u_as_pos(self, neg):
+        """``_twice_u(self.values, neg)`` for sorted ``neg``: these scores as the positives."""
+        return sum(_twice_u(run, neg) for run in self.runs)
 
 
 class RunningAUC:
@@ -154,7 +187,9 @@ class RunningAUC:
     memory stays bounded on streams of any length; from then on two scores in
     the same bin count as a tie, an error of the order of the fraction of
     (positive, negative) pairs sharing a bin (typically below 1e-4).
-    :attr:`exact` says which regime is active.
+    :attr:`exact` says which regime is active.  While exact, a chunk of m rows
+    costs O(m log n) after n rows (small chunks stay cheap as the stream
+    grows); once binned, O(m + n_bins).
 
     Parameters
     ----------
@@ -216,7 +251,7 @@ class RunningAUC:
         if self.exact and self.n_pos + self.n_neg + y.size > self.exact_limit:
             self._to_histogram()
         if self.exact:
-            self.u2 += chunk_u2 + _twice_u(pos, self._neg.values) + _twice_u(self._pos.values, neg)
+            self.u2 += chunk_u2 + self._neg.twice_u_as_neg(pos) + self._pos.twice_u_as_pos(neg)
             self._pos.add(pos)
             self._neg.add(neg)
         else:

@@ -32,22 +32,60 @@ def log_loss_sum(const uint8_t[::1] y, const double[::1] p, double eps):
     return s + c
 
 
+cdef inline Py_ssize_t first_not_below(const double* a, Py_ssize_t i, Py_ssize_t n, double v,
+                                       bint ties) noexcept nogil:
+    """The first index j >= i of sorted ``a[:n]`` with ``a[j] >= v`` (``a[j] > v`` with ``ties``): a gallop from
+    ``i`` (steps 1, 2, 4, ...), then a binary search of the last step; O(log(j - i)), so a walk of m sorted
+    values through n costs O(m log(n / m)), not O(n)."""
+    cdef Py_ssize_t lo = i, hi, mid, step = 1
+    if lo >= n or not (a[lo] < v or (ties and a[lo] == v)):
+        return lo
+    while True:  # a[lo] is below v (or tied, with ties)
+        hi = lo + step
+        if hi >= n:
+            hi = n
+            break
+        if not (a[hi] < v or (ties and a[hi] == v)):
+            break
+        lo = hi
+        step *= 2
+    lo += 1
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if a[mid] < v or (ties and a[mid] == v):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+cdef int64_t walk(const double* keys, Py_ssize_t n_keys, const double* a, Py_ssize_t n) noexcept nogil:
+    """The sum over the sorted ``keys`` of (values of sorted ``a`` below the key) + (values of ``a`` at most
+    the key)."""
+    cdef Py_ssize_t k, below = 0, through = 0
+    cdef int64_t total = 0
+    for k in range(n_keys):
+        below = first_not_below(a, below, n, keys[k], False)
+        if through < below:
+            through = below
+        through = first_not_below(a, through, n, keys[k], True)
+        total += below + through
+    return total
+
+
 def twice_u(const double[::1] pos, const double[::1] neg):
     """Twice the Mann-Whitney U of sorted ``pos`` against sorted ``neg``: each pair counts 2 when the positive
-    scores higher, 1 on a tie (an exact integer).  One merge-like walk, O(len(pos) + len(neg))."""
-    cdef Py_ssize_t i, below = 0, through = 0, n_pos = pos.shape[0], n_neg = neg.shape[0]
+    scores higher, 1 on a tie (an exact integer).  The smaller array's values walk through the larger one with
+    galloping steps: O(m log(n / m)) for sizes m <= n, and O(m + n) at worst."""
+    cdef Py_ssize_t n_pos = pos.shape[0], n_neg = neg.shape[0]
     cdef int64_t total = 0
-    cdef double v
+    if n_pos == 0 or n_neg == 0:
+        return 0
     with nogil:
-        for i in range(n_pos):
-            v = pos[i]
-            while below < n_neg and neg[below] < v:
-                below += 1
-            if through < below:
-                through = below
-            while through < n_neg and neg[through] <= v:
-                through += 1
-            total += below + through
+        if n_pos <= n_neg:
+            total = walk(&pos[0], n_pos, &neg[0], n_neg)
+        else:  # per negative q, its pairs count 2 - [p <= q] - [p < q] over the positives p
+            total = 2 * <int64_t>n_pos * n_neg - walk(&neg[0], n_neg, &pos[0], n_pos)
     return total
 
 

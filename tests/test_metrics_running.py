@@ -121,3 +121,24 @@ def test_many_small_chunks_keep_few_sorted_runs_and_the_exact_auc():
     assert auc.value == pytest.approx(roc_auc_score(y_all, s_all), rel=1e-12)
     np.testing.assert_array_equal(auc._pos.values, pos)
     np.testing.assert_array_equal(RunningAUC.from_state(auc.get_state())._neg.values, neg)
+
+
+@pytest.mark.parametrize("scores", ["margin", "probability"])
+def test_binned_auc_follows_the_kind_of_score(scores):
+    rng = np.random.default_rng(11)
+    y = rng.random(60_000) < 0.3
+    margin = rng.normal(size=y.size) * 4 + y  # both signs, far outside [0, 1]
+    margin[:10] = [1e300, -1e300, 40, -40, 36.9, -36.9, 0, 0, 1e-300, -5]
+    s = margin if scores == "margin" else 1 / (1 + np.exp(-np.clip(margin, -30, 30)))
+    auc = RunningAUC(exact_limit=10_000, scores=scores)
+    for i in range(0, y.size, 7_000):
+        auc.update(y[i : i + 7_000], s[i : i + 7_000])
+    assert not auc.exact
+    assert auc.value == pytest.approx(roc_auc_score(y, s), abs=2e-4)
+    again = RunningAUC.from_state(auc.get_state())
+    assert again.scores == scores and again.update(y[:500], s[:500]) == auc.update(y[:500], s[:500])
+
+
+def test_auc_scores_must_be_named():
+    with pytest.raises(ValueError, match="'probability' or 'margin', got 'logit'"):
+        RunningAUC(scores="logit")

@@ -127,6 +127,16 @@ def test_exact_auc_limit_switches_to_bins_close_to_sklearn():
     assert abs(hist[-1]["cum_auc"] - roc_auc_score(y, p)) < 1e-3
 
 
+@pytest.mark.parametrize("loss", ["hinge", "modified_huber"])
+def test_binned_auc_of_margins_stays_close_to_the_exact_one(loss):
+    # a model without predict_proba is ranked by its margins: past the exact rows they are binned as margins
+    chunks = make_chunks(n_chunks=6)
+    exact = fit_stream(make_model(loss=loss), chunks, progress=False)
+    binned = fit_stream(make_model(loss=loss), chunks, progress=False, exact_auc_rows=1000)
+    assert 0.6 < exact[-1]["cum_auc"]
+    assert abs(binned[-1]["cum_auc"] - exact[-1]["cum_auc"]) < 1e-3
+
+
 def test_chunk_with_one_class_gives_nan_auc():
     chunks = make_chunks(n_chunks=3)
     X, _ = chunks[1]

@@ -66,6 +66,8 @@ def cmd_evaluate(args):
                 f"{np.asarray(classes).tolist()}; evaluate the model on data labelled like its training data"
             )
         scores, is_proba = _scores(model, X)
+        if not is_proba:
+            auc.scores = "margin"  # decision values: binned as they are past the AUC's exact rows
         if is_proba:
             ll.update(yb, scores)
             correct += int(((scores > 0.5) == yb).sum())

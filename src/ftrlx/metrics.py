@@ -197,6 +197,11 @@ class RunningAUC:
         Number of rows kept exactly (about 8 bytes each).
     n_bins : int, default=2**18
         Histogram size once the limit is passed (16 bytes per bin).
+    scores : {"probability", "margin"}, default="probability"
+        What the scores are, for the histogram's bins: probabilities of the
+        positive class (binned by their logit) or margins, i.e. decision
+        values of any sign (binned as they are).  The exact AUC does not
+        depend on it.
 
     Examples
     --------
@@ -213,9 +218,12 @@ class RunningAUC:
     #: logit range of the histogram; clipped probabilities stay inside it
     _LO, _HI = -37.0, 37.0
 
-    def __init__(self, exact_limit=2_000_000, n_bins=2**18):
+    def __init__(self, exact_limit=2_000_000, n_bins=2**18, scores="probability"):
         if int(exact_limit) < 0 or int(n_bins) < 2:
             raise ValueError(f"exact_limit must be >= 0 and n_bins >= 2, got {exact_limit!r} and {n_bins!r}")
+        if scores not in ("probability", "margin"):
+            raise ValueError(f"scores must be 'probability' or 'margin', got {scores!r}")
+        self.scores = scores
         self.exact_limit = int(exact_limit)
         self.n_bins = int(n_bins)
         self.u2 = 0
@@ -239,7 +247,8 @@ class RunningAUC:
 
     def _bin(self, p):
         out = np.empty(p.size, dtype=np.int64)
-        _metrics.logit_bins(np.ascontiguousarray(p), _EPS, self._LO, self._HI, self.n_bins, out)
+        margins = self.scores == "margin"
+        _metrics.logit_bins(np.ascontiguousarray(p), _EPS, self._LO, self._HI, self.n_bins, out, margins)
         return out
 
     def update(self, y, p):
@@ -287,6 +296,7 @@ class RunningAUC:
         state = {
             "exact_limit": self.exact_limit,
             "n_bins": self.n_bins,
+            "scores": self.scores,
             "u2": str(self.u2),  # may exceed 64 bits on long streams
             "n_pos": self.n_pos,
             "n_neg": self.n_neg,
@@ -299,7 +309,7 @@ class RunningAUC:
 
     @classmethod
     def from_state(cls, state):
-        obj = cls(exact_limit=state["exact_limit"], n_bins=state["n_bins"])
+        obj = cls(exact_limit=state["exact_limit"], n_bins=state["n_bins"], scores=state.get("scores", "probability"))
         obj.u2 = int(state["u2"])
         obj.n_pos = int(state["n_pos"])
         obj.n_neg = int(state["n_neg"])

@@ -108,17 +108,24 @@ def merge_into(double[::1] buf, Py_ssize_t n, const double[::1] new):
     return n + new.shape[0]
 
 
-def logit_bins(const double[::1] p, double eps, double lo, double hi, Py_ssize_t n_bins, int64_t[::1] out):
-    """Bin of each probability on the logit scale: n_bins equal bins over [lo, hi], values clipped to the ends."""
+def logit_bins(const double[::1] p, double eps, double lo, double hi, Py_ssize_t n_bins, int64_t[::1] out,
+               bint margins=False):
+    """Bin of each score on the logit scale: n_bins equal bins over [lo, hi], values clipped to the ends.  The
+    scores are probabilities (clipped to [eps, 1 - eps], then their logit), or with ``margins`` already logits
+    (margins of any real value, binned as they are)."""
     cdef Py_ssize_t i, n = p.shape[0]
     cdef double q, z, scale = n_bins / (hi - lo)
     cdef int64_t b
     with nogil:
         for i in range(n):
             q = p[i]
-            q = eps if q < eps else (1.0 - eps if q > 1.0 - eps else q)
-            z = (log(q) - log1p(-q) - lo) * scale
-            b = <int64_t>z
+            if margins:
+                z = q if q > lo else lo
+                z = (z - lo) * scale
+            else:
+                q = eps if q < eps else (1.0 - eps if q > 1.0 - eps else q)
+                z = (log(q) - log1p(-q) - lo) * scale
+            b = <int64_t>z if z < n_bins else n_bins
             out[i] = 0 if b < 0 else (n_bins - 1 if b >= n_bins else b)
 
 

@@ -35,6 +35,10 @@ class Tally:
     def update(self, y, p, score):
         """Add a chunk of boolean labels, probabilities (or None) and ranking scores; return its record."""
         n = y.size
+        if self.n == 0 and p is None:
+            # without probabilities the ranking scores are margins: the AUC's histogram (past its exact rows)
+            # bins them as they are, not as probabilities
+            self.auc.scores = "margin"
         self.n += n
         npos = int(y.sum())
         self.sum_y += npos

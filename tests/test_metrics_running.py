@@ -142,3 +142,41 @@ def test_binned_auc_follows_the_kind_of_score(scores):
 def test_auc_scores_must_be_named():
     with pytest.raises(ValueError, match="'probability' or 'margin', got 'logit'"):
         RunningAUC(scores="logit")
+
+
+def _dense_binned_u2(chunks, n_bins):
+    """The binned pair count by whole passes over the bins: each chunk's counts, their cumulative sums."""
+    hist, u2 = np.zeros((2, n_bins), dtype=np.int64), 0
+    for pos_bins, neg_bins in chunks:
+        new_pos, new_neg = np.bincount(pos_bins, minlength=n_bins), np.bincount(neg_bins, minlength=n_bins)
+        total_neg = hist[1] + new_neg
+        u2 += int(np.dot(new_pos, 2 * (np.cumsum(total_neg) - total_neg) + total_neg))
+        u2 += int(np.dot(hist[0], 2 * (np.cumsum(new_neg) - new_neg) + new_neg))
+        hist[0] += new_pos
+        hist[1] += new_neg
+    return u2, hist
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sizes=st.lists(st.integers(0, 300), min_size=1, max_size=8),
+    n_bins=st.sampled_from([2, 3, 64, 1000]),
+    restore_at=st.integers(0, 8),
+)
+def test_binned_pairs_through_the_trees_equal_whole_passes_over_the_bins(seed, sizes, n_bins, restore_at):
+    rng = np.random.default_rng(seed)
+    auc, binned = RunningAUC(exact_limit=0, n_bins=n_bins, scores="margin"), []
+    for i, n in enumerate(sizes):
+        if i == restore_at:  # a checkpoint in the binned regime: the trees are rebuilt from the counts
+            auc = RunningAUC.from_state(auc.get_state())
+        s = np.round(rng.normal(size=n) * 10)  # many scores per bin: ties
+        y = rng.random(n) < 0.4
+        auc.update(y, s)
+        binned.append((auc._bin(np.sort(s[y])), auc._bin(np.sort(s[~y]))))
+    u2, hist = _dense_binned_u2(binned, n_bins)
+    assert auc.u2 == u2
+    if auc.exact:  # no row yet: nothing was binned
+        assert sum(sizes) == 0
+    else:
+        np.testing.assert_array_equal(auc._hist, hist)

@@ -189,14 +189,15 @@ class RunningAUC:
     (positive, negative) pairs sharing a bin (typically below 1e-4).
     :attr:`exact` says which regime is active.  While exact, a chunk of m rows
     costs O(m log n) after n rows (small chunks stay cheap as the stream
-    grows); once binned, O(m + n_bins).
+    grows); once binned, O(m log n_bins).
 
     Parameters
     ----------
     exact_limit : int, default=2_000_000
         Number of rows kept exactly (about 8 bytes each).
     n_bins : int, default=2**18
-        Histogram size once the limit is passed (16 bytes per bin).
+        Histogram size once the limit is passed (32 bytes per bin: the counts
+        and their prefix-sum trees).
     scores : {"probability", "margin"}, default="probability"
         What the scores are, for the histogram's bins: probabilities of the
         positive class (binned by their logit) or margins, i.e. decision
@@ -232,6 +233,7 @@ class RunningAUC:
         self._pos = _SortedScores()
         self._neg = _SortedScores()
         self._hist = None  # (2, n_bins) int64 counts once binned
+        self._tree = None  # their Fenwick trees, (2, n_bins + 1), built with the first binned chunk
 
     @property
     def exact(self):
@@ -264,7 +266,7 @@ class RunningAUC:
             self._pos.add(pos)
             self._neg.add(neg)
         else:
-            self._add_binned(self._bin(pos), self._bin(neg))
+            self._add_binned(self._bin(pos), self._bin(neg), self.n_pos)
         self.n_pos += pos.size
         self.n_neg += neg.size
         return chunk_auc
@@ -276,20 +278,15 @@ class RunningAUC:
         # Restart the pair count from the binned scores so that every pair is
         # counted under the same (binned) rule.
         self.u2 = 0
-        self._add_binned(self._bin(pos), self._bin(neg))
+        self._add_binned(self._bin(pos), self._bin(neg), 0)
 
-    def _add_binned(self, pos_bins, neg_bins):
-        hist = self._hist
-        new_pos = np.bincount(pos_bins, minlength=self.n_bins)
-        new_neg = np.bincount(neg_bins, minlength=self.n_bins)
-        total_neg = hist[1] + new_neg
-        # Pairs involving at least one new score: (new pos x all neg) + (old pos x new neg).
-        below_all = np.cumsum(total_neg) - total_neg
-        below_new = np.cumsum(new_neg) - new_neg
-        self.u2 += int(np.dot(new_pos, 2 * below_all + total_neg))
-        self.u2 += int(np.dot(hist[0], 2 * below_new + new_neg))
-        hist[0] += new_pos
-        hist[1] += new_neg
+    def _add_binned(self, pos_bins, neg_bins, n_pos_before):
+        # each score looks up its pairs in the bins' Fenwick trees, O(log n_bins), never a pass over the bins
+        if self._tree is None:
+            self._tree = np.empty((2, self.n_bins + 1), dtype=np.int64)
+            for k in range(2):
+                _metrics.fenwick_build(self._hist[k], self._tree[k])
+        self.u2 += int(_metrics.binned_pairs(pos_bins, neg_bins, self._hist, self._tree, n_pos_before))
 
     def get_state(self):
         """Scalars and arrays describing the accumulator (for checkpoints)."""

@@ -129,6 +129,67 @@ def logit_bins(const double[::1] p, double eps, double lo, double hi, Py_ssize_t
             out[i] = 0 if b < 0 else (n_bins - 1 if b >= n_bins else b)
 
 
+# ---- the binned AUC past its exact rows: bin counts and their Fenwick trees (prefix sums in O(log n_bins)) ----
+
+cdef inline void tree_add(int64_t* tree, Py_ssize_t n, Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t i = b + 1
+    while i <= n:
+        tree[i] += 1
+        i += i & -i
+
+
+cdef inline int64_t tree_below(const int64_t* tree, Py_ssize_t b) noexcept nogil:
+    """The count in the bins before ``b``."""
+    cdef int64_t total = 0
+    cdef Py_ssize_t i = b
+    while i > 0:
+        total += tree[i]
+        i -= i & -i
+    return total
+
+
+def fenwick_build(const int64_t[::1] counts, int64_t[::1] tree):
+    """``tree`` (n_bins + 1 slots) the Fenwick tree of ``counts``, in O(n_bins)."""
+    cdef Py_ssize_t i, j, n = counts.shape[0]
+    if tree.shape[0] != n + 1:
+        raise ValueError("fenwick_build: tree needs one slot more than counts")
+    with nogil:
+        tree[0] = 0
+        for i in range(1, n + 1):
+            tree[i] = counts[i - 1]
+        for i in range(1, n + 1):
+            j = i + (i & -i)
+            if j <= n:
+                tree[j] += tree[i]
+
+
+def binned_pairs(const int64_t[::1] pos_bins, const int64_t[::1] neg_bins, int64_t[:, ::1] hist,
+                 int64_t[:, ::1] tree, int64_t n_pos):
+    """Add a chunk's binned scores to the counts ``hist`` (row 0 positives, row 1 negatives; ``n_pos`` positives
+    counted so far) and to their trees; return twice the U of the pairs with a new score (a pair in one bin
+    counts 1).  O(m log n_bins) for m scores, not O(n_bins)."""
+    cdef Py_ssize_t k, n = hist.shape[1]
+    cdef int64_t b, total = 0
+    if tree.shape[0] != 2 or tree.shape[1] != n + 1 or hist.shape[0] != 2:
+        raise ValueError("binned_pairs: hist is (2, n_bins) and tree (2, n_bins + 1)")
+    with nogil:
+        for k in range(neg_bins.shape[0]):  # earlier positives against each new negative
+            b = neg_bins[k]
+            total += 2 * (n_pos - tree_below(&tree[0, 0], b + 1)) + hist[0, b]
+        for k in range(neg_bins.shape[0]):
+            b = neg_bins[k]
+            hist[1, b] += 1
+            tree_add(&tree[1, 0], n, b)
+        for k in range(pos_bins.shape[0]):  # each new positive against every negative, new ones included
+            b = pos_bins[k]
+            total += 2 * tree_below(&tree[1, 0], b) + hist[1, b]
+        for k in range(pos_bins.shape[0]):
+            b = pos_bins[k]
+            hist[0, b] += 1
+            tree_add(&tree[0, 0], n, b)
+    return total
+
+
 # ---- the scores of a chunk split by label and sorted (the AUC's exact ranks) ----
 
 cdef enum:

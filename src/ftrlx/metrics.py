@@ -266,7 +266,7 @@ class RunningAUC:
             self._pos.add(pos)
             self._neg.add(neg)
         else:
-            self._add_binned(self._bin(pos), self._bin(neg), self.n_pos)
+            self._add_binned(self._bin(pos), self._bin(neg))
         self.n_pos += pos.size
         self.n_neg += neg.size
         return chunk_auc
@@ -278,15 +278,15 @@ class RunningAUC:
         # Restart the pair count from the binned scores so that every pair is
         # counted under the same (binned) rule.
         self.u2 = 0
-        self._add_binned(self._bin(pos), self._bin(neg), 0)
+        self._add_binned(self._bin(pos), self._bin(neg))
 
-    def _add_binned(self, pos_bins, neg_bins, n_pos_before):
+    def _add_binned(self, pos_bins, neg_bins):
         # each score looks up its pairs in the bins' Fenwick trees, O(log n_bins), never a pass over the bins
         if self._tree is None:
             self._tree = np.empty((2, self.n_bins + 1), dtype=np.int64)
             for k in range(2):
                 _metrics.fenwick_build(self._hist[k], self._tree[k])
-        self.u2 += int(_metrics.binned_pairs(pos_bins, neg_bins, self._hist, self._tree, n_pos_before))
+        self.u2 += int(_metrics.binned_pairs(pos_bins, neg_bins, self._hist, self._tree))
 
     def get_state(self):
         """Scalars and arrays describing the accumulator (for checkpoints)."""

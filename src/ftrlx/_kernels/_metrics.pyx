@@ -164,15 +164,16 @@ def fenwick_build(const int64_t[::1] counts, int64_t[::1] tree):
 
 
 def binned_pairs(const int64_t[::1] pos_bins, const int64_t[::1] neg_bins, int64_t[:, ::1] hist,
-                 int64_t[:, ::1] tree, int64_t n_pos):
-    """Add a chunk's binned scores to the counts ``hist`` (row 0 positives, row 1 negatives; ``n_pos`` positives
-    counted so far) and to their trees; return twice the U of the pairs with a new score (a pair in one bin
-    counts 1).  O(m log n_bins) for m scores, not O(n_bins)."""
+                 int64_t[:, ::1] tree):
+    """Add a chunk's binned scores to the counts ``hist`` (row 0 positives, row 1 negatives) and to their trees;
+    return twice the U of the pairs with a new score (a pair in one bin counts 1).  O(m log n_bins) for m scores,
+    not O(n_bins)."""
     cdef Py_ssize_t k, n = hist.shape[1]
-    cdef int64_t b, total = 0
+    cdef int64_t b, n_pos, total = 0
     if tree.shape[0] != 2 or tree.shape[1] != n + 1 or hist.shape[0] != 2:
         raise ValueError("binned_pairs: hist is (2, n_bins) and tree (2, n_bins + 1)")
     with nogil:
+        n_pos = tree_below(&tree[0, 0], n)  # the positives counted so far
         for k in range(neg_bins.shape[0]):  # earlier positives against each new negative
             b = neg_bins[k]
             total += 2 * (n_pos - tree_below(&tree[0, 0], b + 1)) + hist[0, b]

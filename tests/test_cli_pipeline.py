@@ -165,3 +165,31 @@ def test_train_reads_ahead_while_importing_and_trains_the_same_model(criteo_tsv,
     assert main([*argv, "--alpha", "-1", "-o", str(bad)]) == 2
     assert "alpha" in capsys.readouterr().err
     assert not bad.exists()
+
+
+@pytest.mark.parametrize("loss", ["hinge", "modified_huber"])
+def test_evaluate_bins_the_margins_of_a_model_without_probabilities(loss, criteo_tsv, tmp_path, capsys, monkeypatch):
+    # past the AUC's exact rows the scores go into bins: a margin model's decision values are binned as margins
+    # (binned as probabilities, every negative margin would share one bin and the AUC would drop)
+    import ftrlx.metrics
+
+    model = tmp_path / "m.ftrlx"
+    args = ["--format", "criteo", "--bits", "12", "--loss", loss, "-o", str(model), "-q"]
+    assert main(["train", str(criteo_tsv), *args]) == 0
+    capsys.readouterr()
+
+    def evaluate():
+        assert (
+            main(["evaluate", str(model), str(criteo_tsv), "--format", "criteo", "--chunk-size", "500", "--json"]) == 0
+        )
+        return json.loads(capsys.readouterr().out)["auc"]
+
+    exact = evaluate()
+
+    class Binned(ftrlx.metrics.RunningAUC):  # exact for the first chunk only
+        def __init__(self, exact_limit=500, **kwargs):
+            super().__init__(exact_limit=exact_limit, **kwargs)
+
+    monkeypatch.setattr(ftrlx.metrics, "RunningAUC", Binned)
+    binned = evaluate()
+    assert 0.6 < exact and abs(binned - exact) < 1e-3

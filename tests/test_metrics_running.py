@@ -180,3 +180,41 @@ def test_binned_pairs_through_the_trees_equal_whole_passes_over_the_bins(seed, s
         assert sum(sizes) == 0
     else:
         np.testing.assert_array_equal(auc._hist, hist)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sizes=st.lists(st.integers(0, 50), min_size=1, max_size=8),
+    exact_limit=st.sampled_from([0, 30, 90, 10**6]),
+    reads=st.lists(st.booleans(), min_size=8, max_size=8),
+    scores=st.sampled_from(["margin", "probability"]),
+)
+def test_added_chunks_count_the_pairs_of_updated_ones(seed, sizes, exact_limit, reads, scores):
+    """add (the chunk's scores wait, counted when the AUC is read) against update (counted at once): the same
+    pair count, counts and checkpoint after every chunk, the AUC read or not in between, across the exact limit."""
+    rng = np.random.default_rng(seed)
+    eager = RunningAUC(exact_limit=exact_limit, n_bins=64, scores=scores)
+    lazy = RunningAUC(exact_limit=exact_limit, n_bins=64, scores=scores)
+    for n, read in zip(sizes, reads):
+        p = np.round(rng.random(n) * 7) / 7  # ties, within and across chunks
+        y = rng.random(n) < 0.4
+        eager.update(y, p)
+        assert lazy.add(y, p) is None
+        if read:
+            np.testing.assert_equal(lazy.value, eager.value)
+    np.testing.assert_equal(lazy.value, eager.value)
+    assert (lazy.u2, lazy.n_pos, lazy.n_neg, lazy.exact) == (eager.u2, eager.n_pos, eager.n_neg, eager.exact)
+    a, b = lazy.get_state(), eager.get_state()
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_added_chunks_wait_for_the_read_and_are_copied():
+    auc = RunningAUC()
+    p = np.array([0.2, 0.7, 0.4])
+    auc.add(np.array([0, 1, 1]), p)
+    p[:] = 0.0  # the caller reuses its array: the chunk waiting is a copy
+    assert auc.u2 == 0 and auc.n_pos == 0  # nothing counted before the AUC is read
+    assert auc.value == 1.0 and (auc.n_pos, auc.n_neg) == (2, 1)

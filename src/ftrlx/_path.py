@@ -148,13 +148,14 @@ class _Track:
 
         start = time.perf_counter()
         p, score = train_scored(self.model, X, y, w, classes, first, self.per_row)
-        self.tally.update(yb, p, score)
+        self.tally.add(yb, p, score)  # the path reads only the cumulative values
         self.seconds += time.perf_counter() - start
 
     def count(self):
         from .stream._loop import _n_nonzero
 
         self.n_nonzero = _n_nonzero(self.model)
+        self.tally.auc.value  # noqa: B018 - counts the chunks waiting, here on the pool rather than afterwards
 
 
 def _run_all(pool, tracks, configs, call):

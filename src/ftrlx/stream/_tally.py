@@ -32,13 +32,27 @@ class Tally:
         obj.n, obj.sum_y, obj.sum_p = int(state["n"]), int(state["sum_y"]), float(state["sum_p"])
         return obj
 
-    def update(self, y, p, score):
-        """Add a chunk of boolean labels, probabilities (or None) and ranking scores; return its record."""
-        n = y.size
+    def add(self, y, p, score):
+        """Add a chunk as :meth:`update` does, without its record (nor its own AUC, which costs a sort of the
+        chunk): for a caller that reads only the cumulative values at the end."""
+        self._first(p)
+        self.n += y.size
+        self.sum_y += int(y.sum())
+        self.auc.add(y, score)
+        if p is not None:
+            self.logloss.update(y, p)
+            self.sum_p += float(p.sum())
+
+    def _first(self, p):
         if self.n == 0 and p is None:
             # without probabilities the ranking scores are margins: the AUC's histogram (past its exact rows)
             # bins them as they are, not as probabilities
             self.auc.scores = "margin"
+
+    def update(self, y, p, score):
+        """Add a chunk of boolean labels, probabilities (or None) and ranking scores; return its record."""
+        n = y.size
+        self._first(p)
         self.n += n
         npos = int(y.sum())
         self.sum_y += npos

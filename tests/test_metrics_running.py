@@ -1,11 +1,14 @@
 """The running metrics of progressive validation against scikit-learn, chunk by chunk, with ties."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import log_loss, roc_auc_score
 
+from ftrlx import metrics
 from ftrlx._kernels import _metrics
 from ftrlx.metrics import RunningAUC, RunningLogLoss
 
@@ -218,3 +221,52 @@ def test_added_chunks_wait_for_the_read_and_are_copied():
     p[:] = 0.0  # the caller reuses its array: the chunk waiting is a copy
     assert auc.u2 == 0 and auc.n_pos == 0  # nothing counted before the AUC is read
     assert auc.value == 1.0 and (auc.n_pos, auc.n_neg) == (2, 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sizes=st.lists(st.integers(1, 120), min_size=2, max_size=8),
+    block=st.sampled_from([1, 7, 2**16]),
+)
+def test_switch_to_bins_counts_every_kept_pair_block_by_block(seed, sizes, block):
+    """The exact scores kept (several runs) are binned a block at a time at the switch: the pair count and the
+    counts are those of binning every score at once."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(metrics, "_BIN_BLOCK", block)
+        _check_switch(seed, sizes)
+
+
+def _check_switch(seed, sizes):
+    rng = np.random.default_rng(seed)
+    auc = RunningAUC(exact_limit=sum(sizes[:-1]), n_bins=64, scores="margin")
+    ys, ss = [], []
+    for n in sizes:
+        s = np.round(rng.normal(size=n) * 10)
+        y = rng.random(n) < 0.4
+        auc.update(y, s)
+        ys.append(y)
+        ss.append(s)
+    y, s = np.concatenate(ys), np.concatenate(ss)
+    u2, hist = _dense_binned_u2([(auc._bin(s[y]), auc._bin(s[~y]))], 64)
+    assert not auc.exact and auc.u2 == u2
+    np.testing.assert_array_equal(auc._hist, hist)
+
+
+def test_switch_to_bins_needs_no_copy_of_the_kept_scores():
+    """The switch bins the kept scores run by run, releasing each: its peak memory is about the scores it
+    replaces, not two or three times as much (a merged copy and its bins)."""
+    rng = np.random.default_rng(0)
+    auc = RunningAUC(exact_limit=400_000, n_bins=1024)
+    for _ in range(4):
+        p = rng.random(100_000)
+        auc.update(p < 0.3, p)
+    kept = 400_000 * 8
+    tracemalloc.start()
+    try:
+        auc.update(np.array([True, False]), np.array([0.2, 0.7]))  # past the limit: the switch
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not auc.exact
+    assert peak < 0.5 * kept, peak  # the kept scores are freed as they are binned; blocks of bins are small

@@ -19,6 +19,8 @@ __all__ = ["binary_log_loss", "RunningLogLoss", "RunningAUC"]
 
 # Same clipping as sklearn.metrics.log_loss for float64 probabilities.
 _EPS = np.finfo(np.float64).eps
+#: Scores binned at a time when the exact AUC turns into its histogram.
+_BIN_BLOCK = 2**16
 
 
 def _as_binary(y, p):
@@ -158,6 +160,13 @@ class _SortedScores:
             grown[:n] = a[:n]
             self._bufs[-1] = a = grown
         self._sizes[-1] = _metrics.merge_into(a, n, b)
+
+    def release_runs(self):
+        """The sorted runs, smallest first, each let go of as the next is handed out (they are gone afterwards)."""
+        while self._bufs:
+            buf, size = self._bufs.pop(), self._sizes.pop()
+            self.n -= size
+            yield buf[:size]
 
     def add(self, sorted_new):
         if sorted_new.size == 0:
@@ -307,12 +316,19 @@ class RunningAUC:
 
     def _to_histogram(self):
         self._hist = np.zeros((2, self.n_bins), dtype=np.int64)
-        pos, neg = self._pos.values, self._neg.values
+        kept = (self._pos, self._neg)
         self._pos, self._neg = _SortedScores(), _SortedScores()
         # Restart the pair count from the binned scores so that every pair is
-        # counted under the same (binned) rule.
+        # counted under the same (binned) rule.  The kept scores are binned a
+        # block at a time and each run is released once binned: the switch
+        # needs no memory beyond the scores it replaces and the histogram.
         self.u2 = 0
-        self._add_binned(self._bin(pos), self._bin(neg))
+        none = np.empty(0, dtype=np.int64)
+        for scores, positive in zip(kept, (True, False)):
+            for run in scores.release_runs():
+                for start in range(0, run.size, _BIN_BLOCK):
+                    bins = self._bin(run[start : start + _BIN_BLOCK])
+                    self._add_binned(bins, none) if positive else self._add_binned(none, bins)
 
     def _add_binned(self, pos_bins, neg_bins):
         # each score looks up its pairs in the bins' Fenwick trees, O(log n_bins), never a pass over the bins

@@ -61,11 +61,34 @@ def test_split_sorted_is_numpy_sort_of_each_class(values, seed):
     # insertion below 64 keys, the radix passes (some skipped, where every key shares a digit) above
     p = np.array(values, dtype=np.float64)
     y = np.random.default_rng(seed).random(p.size) < 0.3
+    _check_split_sorted(p, y)
+
+
+def _check_split_sorted(p, y):
     pos, neg = _metrics.split_sorted(y.view(np.uint8), p)
     for got, part in ((pos, p[y]), (neg, p[~y])):
         np.testing.assert_array_equal(got, np.sort(part))  # as values (-0.0 == 0.0)
         np.testing.assert_array_equal(np.sort(got.view(np.uint64)), np.sort(part.view(np.uint64)))  # same bits
         assert np.all(np.signbit(got[got == 0])[:-1] >= np.signbit(got[got == 0])[1:])  # -0.0 before +0.0
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda r, n: 1 / (1 + np.exp(-r.normal(-1.5, 1, n))),  # probabilities: keys share their top bits
+        lambda r, n: r.normal(size=n),  # both signs: keys differ in the top bit
+        lambda r, n: np.round(r.normal(size=n) * 3),  # a few values, -0.0 among them: large buckets of ties
+        lambda r, n: np.full(n, 0.25),  # every key the same
+        lambda r, n: 0.5 + r.integers(0, 1000, n) * 2.0**-52,  # keys that differ in their last 10 bits only
+        lambda r, n: r.choice([-np.inf, np.inf, -0.0, 0.0, 5e-324, -1e300], size=n),
+        lambda r, n: r.standard_cauchy(n) * 1e300,  # every magnitude
+    ],
+)
+@pytest.mark.parametrize("n", [2**17 - 1, 2**17, 300_007])
+def test_split_sorted_of_many_scores_is_numpy_sort(draw, n):
+    # from 2^17 keys a pass on the top bits first, then each bucket sorted on its own (below: the LSD passes)
+    rng = np.random.default_rng(n)
+    _check_split_sorted(draw(rng, n), rng.random(n) < 0.3)
 
 
 def test_auc_of_large_chunks_of_margins_equals_sklearn():

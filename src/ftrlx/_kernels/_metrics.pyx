@@ -198,6 +198,9 @@ cdef enum:
     DIGITS = 6                  # 6 * 11 >= 64
     BUCKETS = 1 << DIGIT_BITS
     SMALL = 64                  # fewer keys are sorted by insertion
+    SPREAD_MIN = 1 << 17        # from this many keys (past the caches): one pass on the top bits first
+    LOW_BITS = 8                # the digits of each bucket's own sort
+    LOW_BUCKETS = 1 << LOW_BITS
 
 
 cdef inline uint64_t order_key(double v) noexcept nogil:
@@ -216,8 +219,90 @@ cdef inline double key_value(uint64_t u) noexcept nogil:
 
 
 cdef int radix_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
-    """Sort a[0..n) in place (LSD, 11 bits a pass, a pass skipped where every key has the same digit); tmp has
-    room for n keys.  -1 if memory runs out."""
+    """Sort a[0..n) in place; tmp has room for n keys.  -1 if memory runs out."""
+    if n >= SPREAD_MIN:
+        return spread_sort(a, tmp, n)
+    return lsd_sort(a, tmp, n)
+
+
+cdef int spread_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
+    """``radix_sort`` for many keys: one pass spreads them over 2^11 buckets by the 11 highest bits in which they
+    differ (the bits above are the same in every key), then each bucket, a slice small enough for the caches, is
+    sorted on the bits below (``low_sort``).  An LSD sort of the whole array instead writes every key all over an
+    array larger than the caches once per digit."""
+    cdef Py_ssize_t i, b, total, c
+    cdef uint64_t diff = 0
+    cdef int top, shift
+    cdef Py_ssize_t* starts
+    cdef uint64_t* done
+    for i in range(n):
+        diff |= a[i] ^ a[0]
+    if diff == 0:
+        return 0
+    top = 0     # the highest bit set in diff (a shift by 64 would be undefined)
+    while top < 63 and diff >> (top + 1):
+        top += 1
+    shift = max(top + 1 - DIGIT_BITS, 0)
+    starts = <Py_ssize_t*>calloc(BUCKETS + 1, sizeof(Py_ssize_t))
+    if starts == NULL:
+        return -1
+    for i in range(n):
+        starts[((a[i] >> shift) & (BUCKETS - 1)) + 1] += 1
+    for b in range(BUCKETS):
+        starts[b + 1] += starts[b]
+    for i in range(n):      # starts[b] moves to the end of bucket b, which is where bucket b + 1 begins
+        b = (a[i] >> shift) & (BUCKETS - 1)
+        tmp[starts[b]] = a[i]
+        starts[b] += 1
+    total = 0
+    for b in range(BUCKETS):
+        c = starts[b] - total
+        if c > 0:
+            done = low_sort(tmp + total, a + total, c, shift)
+            if done != a + total:
+                memcpy(a + total, done, c * sizeof(uint64_t))
+        total = starts[b]
+    free(starts)
+    return 0
+
+
+cdef uint64_t* low_sort(uint64_t* x, uint64_t* y, Py_ssize_t n, int bits) noexcept nogil:
+    """Sort x[0..n), keys that differ only in their lowest ``bits`` bits, using y (room for n) as the other
+    buffer; returns the one that holds the result (LSD, 8 bits a pass, a pass skipped where every key has the same
+    digit)."""
+    cdef Py_ssize_t i, j, total, c
+    cdef int shift
+    cdef uint64_t* swap
+    cdef Py_ssize_t counts[LOW_BUCKETS]
+    if n < SMALL:
+        insertion_sort_u64(x, n)
+        return x
+    shift = -LOW_BITS
+    while shift + LOW_BITS < bits:
+        shift += LOW_BITS
+        for j in range(LOW_BUCKETS):
+            counts[j] = 0
+        for i in range(n):
+            counts[(x[i] >> shift) & (LOW_BUCKETS - 1)] += 1
+        if counts[(x[0] >> shift) & (LOW_BUCKETS - 1)] == n:
+            continue
+        total = 0
+        for j in range(LOW_BUCKETS):
+            c = counts[j]
+            counts[j] = total
+            total += c
+        for i in range(n):
+            j = (x[i] >> shift) & (LOW_BUCKETS - 1)
+            y[counts[j]] = x[i]
+            counts[j] += 1
+        swap = x
+        x = y
+        y = swap
+    return x
+
+
+cdef int lsd_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
+    """``radix_sort`` for fewer keys (LSD, 11 bits a pass, a pass skipped where every key has the same digit)."""
     cdef Py_ssize_t i, d, j, total, c
     cdef uint64_t key
     cdef uint64_t* src = a

@@ -35,37 +35,39 @@ class Tally:
     def add(self, y, p, score):
         """Add a chunk as :meth:`update` does, without its record (nor its own AUC, which costs a sort of the
         chunk): for a caller that reads only the cumulative values at the end."""
-        self._first(p)
-        self.n += y.size
-        self.sum_y += int(y.sum())
-        self.auc.add(y, score)
-        if p is not None:
-            self.logloss.update(y, p)
-            self.sum_p += float(p.sum())
-
-    def _first(self, p):
-        if self.n == 0 and p is None:
-            # without probabilities the ranking scores are margins: the AUC's histogram (past its exact rows)
-            # bins them as they are, not as probabilities
-            self.auc.scores = "margin"
+        self._accumulate(y, p, score, self.auc.add)
 
     def update(self, y, p, score):
         """Add a chunk of boolean labels, probabilities (or None) and ranking scores; return its record."""
         n = y.size
-        self._first(p)
-        self.n += n
-        npos = int(y.sum())
-        self.sum_y += npos
+        npos, auc, logloss, s = self._accumulate(y, p, score, self.auc.update)
         rec = {"pos_rate": npos / n if n else math.nan, "cum_pos_rate": self.sum_y / self.n if self.n else math.nan}
-        rec["auc"] = self.auc.update(y, score)
+        rec["auc"] = auc
         rec["cum_auc"] = self.auc.value
         if p is None:
             rec.update(logloss=math.nan, mean_pred=math.nan, cum_logloss=math.nan, cum_mean_pred=math.nan)
         else:
-            rec["logloss"] = self.logloss.update(y, p)
+            rec["logloss"] = logloss
             rec["cum_logloss"] = self.logloss.value
-            s = float(p.sum())
-            self.sum_p += s
             rec["mean_pred"] = s / n if n else math.nan
             rec["cum_mean_pred"] = self.sum_p / self.n if self.n else math.nan
         return rec
+
+    def _accumulate(self, y, p, score, add_auc):
+        """Count a chunk into every total, its scores into the AUC through ``add_auc`` (``self.auc.update`` or
+        ``.add``); the chunk's positives, what ``add_auc`` returned, its log loss and its sum of p (NaN without
+        p)."""
+        if self.n == 0 and p is None:
+            # without probabilities the ranking scores are margins: the AUC's histogram (past its exact rows)
+            # bins them as they are, not as probabilities
+            self.auc.scores = "margin"
+        self.n += y.size
+        npos = int(y.sum())
+        self.sum_y += npos
+        auc = add_auc(y, score)
+        logloss = s = math.nan
+        if p is not None:
+            logloss = self.logloss.update(y, p)
+            s = float(p.sum())
+            self.sum_p += s
+        return npos, auc, logloss, s

@@ -218,6 +218,22 @@ cdef inline double key_value(uint64_t u) noexcept nogil:
     return v
 
 
+cdef inline void scatter_pass(const uint64_t* src, uint64_t* dst, Py_ssize_t n, int shift, Py_ssize_t n_digits,
+                              Py_ssize_t* counts) noexcept nogil:
+    """One pass of a counting sort: src's keys into dst in the order of their digit ``(key >> shift) &
+    (n_digits - 1)``, keys of one digit in their order in src.  ``counts[j]``, the number of keys of digit j on
+    entry, is the end of digit j's keys in dst on return."""
+    cdef Py_ssize_t i, j, c, total = 0
+    for j in range(n_digits):     # each digit's first place
+        c = counts[j]
+        counts[j] = total
+        total += c
+    for i in range(n):
+        j = (src[i] >> shift) & (n_digits - 1)
+        dst[counts[j]] = src[i]
+        counts[j] += 1
+
+
 cdef int radix_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
     """Sort a[0..n) in place; tmp has room for n keys.  -1 if memory runs out."""
     if n >= SPREAD_MIN:
@@ -233,7 +249,7 @@ cdef int spread_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i, b, total, c
     cdef uint64_t diff = 0
     cdef int top, shift
-    cdef Py_ssize_t* starts
+    cdef Py_ssize_t* ends
     cdef uint64_t* done
     for i in range(n):
         diff |= a[i] ^ a[0]
@@ -243,26 +259,21 @@ cdef int spread_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
     while top < 63 and diff >> (top + 1):
         top += 1
     shift = max(top + 1 - DIGIT_BITS, 0)
-    starts = <Py_ssize_t*>calloc(BUCKETS + 1, sizeof(Py_ssize_t))
-    if starts == NULL:
+    ends = <Py_ssize_t*>calloc(BUCKETS, sizeof(Py_ssize_t))
+    if ends == NULL:
         return -1
     for i in range(n):
-        starts[((a[i] >> shift) & (BUCKETS - 1)) + 1] += 1
-    for b in range(BUCKETS):
-        starts[b + 1] += starts[b]
-    for i in range(n):      # starts[b] moves to the end of bucket b, which is where bucket b + 1 begins
-        b = (a[i] >> shift) & (BUCKETS - 1)
-        tmp[starts[b]] = a[i]
-        starts[b] += 1
+        ends[(a[i] >> shift) & (BUCKETS - 1)] += 1
+    scatter_pass(a, tmp, n, shift, BUCKETS, ends)
     total = 0
     for b in range(BUCKETS):
-        c = starts[b] - total
+        c = ends[b] - total
         if c > 0:
             done = low_sort(tmp + total, a + total, c, shift)
             if done != a + total:
                 memcpy(a + total, done, c * sizeof(uint64_t))
-        total = starts[b]
-    free(starts)
+        total = ends[b]
+    free(ends)
     return 0
 
 
@@ -270,7 +281,7 @@ cdef uint64_t* low_sort(uint64_t* x, uint64_t* y, Py_ssize_t n, int bits) noexce
     """Sort x[0..n), keys that differ only in their lowest ``bits`` bits, using y (room for n) as the other
     buffer; returns the one that holds the result (LSD, 8 bits a pass, a pass skipped where every key has the same
     digit)."""
-    cdef Py_ssize_t i, j, total, c
+    cdef Py_ssize_t i, j
     cdef int shift
     cdef uint64_t* swap
     cdef Py_ssize_t counts[LOW_BUCKETS]
@@ -286,15 +297,7 @@ cdef uint64_t* low_sort(uint64_t* x, uint64_t* y, Py_ssize_t n, int bits) noexce
             counts[(x[i] >> shift) & (LOW_BUCKETS - 1)] += 1
         if counts[(x[0] >> shift) & (LOW_BUCKETS - 1)] == n:
             continue
-        total = 0
-        for j in range(LOW_BUCKETS):
-            c = counts[j]
-            counts[j] = total
-            total += c
-        for i in range(n):
-            j = (x[i] >> shift) & (LOW_BUCKETS - 1)
-            y[counts[j]] = x[i]
-            counts[j] += 1
+        scatter_pass(x, y, n, shift, LOW_BUCKETS, counts)
         swap = x
         x = y
         y = swap
@@ -303,7 +306,7 @@ cdef uint64_t* low_sort(uint64_t* x, uint64_t* y, Py_ssize_t n, int bits) noexce
 
 cdef int lsd_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
     """``radix_sort`` for fewer keys (LSD, 11 bits a pass, a pass skipped where every key has the same digit)."""
-    cdef Py_ssize_t i, d, j, total, c
+    cdef Py_ssize_t i, d
     cdef uint64_t key
     cdef uint64_t* src = a
     cdef uint64_t* dst = tmp
@@ -322,16 +325,7 @@ cdef int lsd_sort(uint64_t* a, uint64_t* tmp, Py_ssize_t n) noexcept nogil:
     for d in range(DIGITS):
         if counts[d * BUCKETS + ((a[0] >> (d * DIGIT_BITS)) & (BUCKETS - 1))] == n:
             continue        # one digit for every key: the pass would keep the order
-        total = 0
-        for j in range(BUCKETS):     # each bucket's first place
-            c = counts[d * BUCKETS + j]
-            counts[d * BUCKETS + j] = total
-            total += c
-        for i in range(n):
-            key = src[i]
-            j = d * BUCKETS + ((key >> (d * DIGIT_BITS)) & (BUCKETS - 1))
-            dst[counts[j]] = key
-            counts[j] += 1
+        scatter_pass(src, dst, n, d * DIGIT_BITS, BUCKETS, counts + d * BUCKETS)
         swap = src
         src = dst
         dst = swap

@@ -40,6 +40,8 @@ PARALLEL = ("outputs", "hogwild", "deterministic")
 # a hogwild thread with fewer rows than this is not worth starting; rows per kernel call of a hogwild thread
 HOGWILD_MIN_ROWS = 512
 HOGWILD_BLOCK = 4096
+# entries a thread of the check of X (``scan``) takes at least
+SCAN_MIN_ENTRIES = 1 << 20
 
 _pool = None
 _pool_lock = threading.Lock()
@@ -75,6 +77,24 @@ def threaded(est, n_outputs, n_rows):
     if getattr(est, "parallel", "outputs") == "outputs":
         return n_outputs > 1
     return n_rows > 0
+
+
+def scan(X, n_threads):
+    """``_check.scan_csr`` of X on ``n_threads`` threads: the same result (the first fault in storage order, or
+    whether X is canonical), each thread on a range of rows holding an equal share of the entries.  Below
+    ``SCAN_MIN_ENTRIES`` entries a thread each, one thread does it all."""
+    n_threads = max(1, min(n_threads, X.indices.shape[0] // SCAN_MIN_ENTRIES))
+    if n_threads == 1:
+        return _check.scan_csr(X.data, X.indices, X.indptr, X.shape[1])
+    n_rows, nnz = X.shape[0], X.indices.shape[0]
+    # row boundaries at equal shares of the entries (clipped to the rows: the pointers are not yet checked)
+    cuts = np.searchsorted(X.indptr, np.arange(1, n_threads) * (nnz // n_threads), side="left").clip(0, n_rows)
+    bounds = [0, *sorted(int(c) for c in cuts), n_rows]
+    tasks = [
+        (lambda a=a, b=b: _check.scan_rows_range(X.data, X.indices, X.indptr, X.shape[1], a, b))
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
+    return _check.combine_scans(_run_all(tasks, n_threads))
 
 
 def hogwild_refusal(est):
@@ -198,8 +218,8 @@ def run_kernel(
 ):
     """``_run_kernel`` on ``effective_n_jobs(est.n_jobs)`` threads (same arguments, same result).
 
-    With ``check`` (fresh state) X is scanned whole first (one O(nnz) pass that also finds non-finite values):
-    every thread then trains on rows known to be valid.  In ``'outputs'`` mode each output's kernel call keeps
+    With ``check`` (fresh state) X is scanned whole first (one O(nnz) pass that also finds non-finite values, its
+    rows shared among the threads: ``scan``): every thread then trains on rows known to be valid.  In ``'outputs'`` mode each output's kernel call keeps
     that output's undo journal (``undo``), so a failed call on a fitted model is undone as with one thread; the
     threads of ``'hogwild'`` and ``'deterministic'`` share an output's state, which no journal records: a call
     that fails in those modes leaves the model partly trained."""
@@ -210,7 +230,7 @@ def run_kernel(
         if refusal:
             raise ValueError(refusal)
     if check:
-        code, row, pos = _check.scan_csr(X.data, X.indices, X.indptr, X.shape[1])
+        code, row, pos = scan(X, n_threads)
         if code > _check.NOT_CANONICAL:
             return (code, row, pos), False
         canonical = code == _check.CANONICAL

@@ -117,22 +117,8 @@ def run_process(cmd):
 
 
 def ftrlx_cmd(path, fmt, bits, model, history=None):
-    cmd = [
-        sys.executable,
-        "-m",
-        "ftrlx",
-        "train",
-        path,
-        "--format",
-        fmt,
-        "--bits",
-        str(bits),
-        "-o",
-        model,
-        "--quiet",
-        "--json",
-    ]
-    return cmd + (["--history", history] if history else [])
+    cmd = [sys.executable, "-m", "ftrlx", "train", path, "--format", fmt, "--bits", str(bits), "-o", model]
+    return cmd + ["--quiet", "--json"] + (["--history", history] if history else [])
 
 
 def vw_cmd(path, bits):
@@ -330,6 +316,10 @@ def ratios(results):
             if crit["train_seconds"]:
                 # file to model inside the process: reading, parsing, hashing, training, metrics (fit_stream)
                 entry["pipeline_efficiency_in_process"] = res["rows"] / crit["train_seconds"] / mem
+        if mem and crit and crit["chunk_seconds"]:
+            # the time per chunk beyond training it (the in-memory kernel on the same rows, same width): reading,
+            # parsing, hashing, checks, metrics and Python, what grows with the width if anything per chunk does
+            entry["chunk_overhead_seconds"] = overhead(crit, mem)
         entry.update(_across(results, res, crit))
         vw = jobs.get("VW -d (criteo fields as VW text)")
         fv = jobs.get("ftrlx train --format vw")
@@ -339,9 +329,14 @@ def ratios(results):
     return lines
 
 
+def overhead(job, mem):
+    """The median seconds per chunk of ``job`` less the in-memory training of a chunk at ``mem`` rows/s."""
+    return job["chunk_seconds"] - CHUNK / mem
+
+
 def _across(results, res, crit):
-    """The Criteo job's peak RSS against the smallest file at the same width, its time per chunk against the
-    narrowest width at the same rows."""
+    """The Criteo job's peak RSS against the smallest file at the same width, its time per chunk (and the part of it
+    beyond training, where the in-memory speed is known) against the narrowest width at the same rows."""
     out = {}
     if crit is None:
         return out
@@ -363,6 +358,9 @@ def _across(results, res, crit):
             and other["bits"] == min(o["bits"] for o in results if o["rows"] == res["rows"])
         ):
             out["chunk_vs_bits"] = (other["bits"], crit["chunk_seconds"] / job["chunk_seconds"])
+            mem, mem0 = res["in_memory_partial_fit_rows_per_s"], other["in_memory_partial_fit_rows_per_s"]
+            if mem and mem0:
+                out["overhead_vs_bits"] = (other["bits"], overhead(crit, mem) / overhead(job, mem0))
     return out
 
 
@@ -397,7 +395,8 @@ def markdown(results, args):
         if mem:
             out += [
                 "",
-                f"In-memory `FTRLClassifier.partial_fit` on the same rows, hashed beforehand: {mem:,.0f} rows/s.",
+                f"In-memory `FTRLClassifier.partial_fit` on the same rows, hashed beforehand: {mem:,.0f} rows/s "
+                f"({CHUNK / mem:.3f} s per chunk of {CHUNK:,} rows).",
             ]
         out.append("")
     out += [
@@ -407,15 +406,19 @@ def markdown(results, args):
         "the Criteo job's rows/s over in-memory `partial_fit`'s, with the whole process (start-up included) "
         "and within the process (`fit_stream`: read, parse, hash, train, metrics). RSS vs rows: peak RSS of "
         "the Criteo job over that on the smallest file at the same width; chunk vs bits: its median seconds "
-        "per chunk (after the first) over that at the narrowest width.",
+        "per chunk (after the first) over that at the narrowest width; overhead vs bits: the same for the time "
+        "per chunk beyond training it (s per chunk less the in-memory `partial_fit` time of a chunk at the same "
+        "width: the pipeline's own work per chunk).",
         "",
         "| rows | bits | criteo vs VW | criteo vs datatable | svmlight vs VW | svmlight vs sklearn | "
-        "pipeline / in-memory (process) | (in process) | log loss vs VW | RSS vs rows | chunk vs bits |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "pipeline / in-memory (process) | (in process) | log loss vs VW | RSS vs rows | chunk vs bits | "
+        "overhead per chunk s | overhead vs bits |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ratios(results):
         rss = r.get("rss_vs_rows")
         chunk = r.get("chunk_vs_bits")
+        extra = r.get("overhead_vs_bits")
         out.append(
             f"| {r['rows']:,} | {r['bits']} | {_fmt(r['criteo_vs_vw'], '.2f')} | "
             f"{_fmt(r['criteo_vs_datatable'], '.2f')} | {_fmt(r['svmlight_vs_vw'], '.2f')} | "
@@ -423,7 +426,9 @@ def markdown(results, args):
             f"{_fmt(r.get('pipeline_efficiency_in_process'), '.0%')} | "
             f"{_fmt(r.get('logloss_vs_vw'), '+.2%')} | "
             f"{'' if rss is None else f'{rss[1]:.2f} (vs {rss[0]:,})'} | "
-            f"{'' if chunk is None else f'{chunk[1]:.2f} (vs 2^{chunk[0]})'} |"
+            f"{'' if chunk is None else f'{chunk[1]:.2f} (vs 2^{chunk[0]})'} | "
+            f"{_fmt(r.get('chunk_overhead_seconds'), '.3f')} | "
+            f"{'' if extra is None else f'{extra[1]:.2f} (vs 2^{extra[0]})'} |"
         )
     return "\n".join(out) + "\n"
 
